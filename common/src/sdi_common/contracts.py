@@ -1,0 +1,259 @@
+"""Event contracts: the only thing services share about each other.
+
+Every lifecycle event of a submission is one message on the ``SUBMISSIONS`` stream, on
+the subject given by ``SUBJECTS``. Every event carries the submission id, its own event
+id, the submission *version* (1 at intake, +1 on each amendment) and the time.
+Consumers are idempotent on ``(submission_id, version, type)``.
+
+Downstream events carry the public part of the submission along, so that workers stay
+stateless. The organiser's contact data (e-mail, phone) never travels in clear: it
+exists only sealed, in ``Received.contact_sealed`` (see the submission service).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+
+# --------------------------------------------------------------------------- vocabulary
+
+Kind = Literal[
+    "company_visit",
+    "training_visit",
+    "workshop",
+    "escape_game",
+    "webinar",
+    "job_dating",
+    "conference",
+    "forum",
+    "exhibition",
+    "other",
+]
+KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
+
+Audience = Literal[
+    "pupils",
+    "youth",
+    "students",
+    "job_seekers",
+    "educators",
+    "hr_professionals",
+    "general_public",
+    "employees",
+    "business_partners",
+]
+AUDIENCES: tuple[str, ...] = Audience.__args__  # type: ignore[attr-defined]
+#: The seven target publics of the labelling rules (the last two audiences are not).
+TARGET_AUDIENCES: frozenset[str] = frozenset(AUDIENCES[:7])
+
+OrganizerType = Literal[
+    "company", "school", "training_centre", "federation", "public_body", "association", "other"
+]
+
+
+class Status(StrEnum):
+    received = "received"
+    labelled = "labelled"
+    rejected = "rejected"
+    needs_review = "needs_review"
+    published = "published"
+    location_unresolved = "location_unresolved"
+    withdrawn = "withdrawn"
+
+
+#: Statuses after which nothing happens unless a person acts.
+FINAL_STATUSES = frozenset(
+    {Status.rejected, Status.published, Status.location_unresolved, Status.withdrawn}
+)
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --------------------------------------------------------------------------- submission
+
+
+class Location(_Model):
+    venue: str | None = None
+    street: str | None = None
+    postcode: Annotated[str, Field(pattern=r"^\d{5}$")]
+    city: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class Organizer(_Model):
+    """The public part of the organiser (shown on the map)."""
+
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    type: OrganizerType
+    siret: str | None = None
+
+
+class Submission(_Model):
+    """An event as submitted, minus the organiser's personal contact data."""
+
+    title: Annotated[str, Field(min_length=3, max_length=200)]
+    description: Annotated[str, Field(max_length=5000)] = ""
+    kind: Kind
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    audiences: list[Audience]
+    is_free: bool
+    price_eur: Annotated[float, Field(ge=0)] | None = None
+    informs_about_industry: bool
+    online: bool = False
+    online_url: str | None = None
+    location: Location | None = None
+    registration_url: str | None = None
+    capacity: Annotated[int, Field(ge=0)] | None = None
+    accessibility: str | None = None
+    organizer: Organizer
+
+
+# --------------------------------------------------------------------------- results
+
+
+class Reason(_Model):
+    """A stable machine code and a French message an organiser understands."""
+
+    code: str
+    message: str
+
+
+class Point(_Model):
+    lon: Annotated[float, Field(ge=-180, le=180)]
+    lat: Annotated[float, Field(ge=-90, le=90)]
+
+
+Precision = Literal["housenumber", "street", "municipality", "department", "operator"]
+
+
+class GeoResult(_Model):
+    """Where the event takes place, as resolved by a geocoder or an operator."""
+
+    point: Point
+    precision: Precision
+    score: float | None = None
+    citycode: str | None = None  # INSEE code of the commune
+    city: str | None = None  # official name of the commune
+    postcode: str | None = None
+    department: str | None = None  # "75", "2A", "971"
+    region: str | None = None  # INSEE region code, "11"
+    label: str | None = None
+    source: str  # ban | addok | gazetteer | operator
+
+
+# --------------------------------------------------------------------------- events
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Event(_Model):
+    type: str
+    event_id: str = Field(default_factory=new_id)
+    submission_id: str
+    version: Annotated[int, Field(ge=1)]
+    at: AwareDatetime = Field(default_factory=utcnow)
+    #: who caused it: a service name, "organizer", or "operator:<name>"
+    by: str
+
+
+class Received(Event):
+    """An organiser submitted (version 1) or amended (version > 1) an event."""
+
+    type: Literal["received"] = "received"
+    submission: Submission
+    received_at: AwareDatetime
+    #: the organiser's contact data, sealed with a per-submission key (crypto-shredding)
+    contact_sealed: str | None = None
+
+
+class Judged(Event):
+    """The validation service's verdict: subject ``labelled``, ``rejected`` or ``needs_review``."""
+
+    type: Literal["labelled", "rejected", "needs_review"]
+    submission: Submission
+    reasons: list[Reason] = []
+    edition: str
+
+
+class Geocoded(Event):
+    """A labelled event with its place; online events have ``location`` None."""
+
+    type: Literal["geocoded"] = "geocoded"
+    submission: Submission
+    location: GeoResult | None
+
+
+class LocationUnresolved(Event):
+    type: Literal["location_unresolved"] = "location_unresolved"
+    submission: Submission
+    reason: Reason
+
+
+class Decided(Event):
+    """An operator labels or rejects a submission that needed review."""
+
+    type: Literal["decided"] = "decided"
+    decision: Literal["label", "reject"]
+    reason: str = ""
+    submission: Submission
+
+
+class Relocated(Event):
+    """An operator placed an event whose address could not be resolved."""
+
+    type: Literal["relocated"] = "relocated"
+    submission: Submission
+    location: GeoResult
+
+
+class Published(Event):
+    """The event is visible in the public feed (written by map-feed's indexer)."""
+
+    type: Literal["published"] = "published"
+    feed_revision: int
+
+
+class Withdrawn(Event):
+    type: Literal["withdrawn"] = "withdrawn"
+
+
+class ContactErased(Event):
+    """The organiser's contact data was erased (operator request or retention)."""
+
+    type: Literal["contact_erased"] = "contact_erased"
+
+
+AnyEvent = Annotated[
+    Received
+    | Judged
+    | Geocoded
+    | LocationUnresolved
+    | Decided
+    | Relocated
+    | Published
+    | Withdrawn
+    | ContactErased,
+    Field(discriminator="type"),
+]
+_any_event: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
+
+
+def parse_event(data: bytes | str) -> Event:
+    """Parse any lifecycle event; raises ``pydantic.ValidationError`` on a poison message."""
+    return _any_event.validate_json(data)
+
+
+def encode(event: Event) -> bytes:
+    return event.model_dump_json(exclude_none=False).encode()
