@@ -37,7 +37,12 @@ PARIS_WINTER = timezone(timedelta(hours=1))  # Europe/Paris in November/December
 
 REJECTION_CODES = ("out_of_period", "not_free", "no_target_audience", "not_industry_related")
 TARGET_AUDIENCES = (
-    "pupils", "youth", "students", "job_seekers", "educators", "hr_professionals",
+    "pupils",
+    "youth",
+    "students",
+    "job_seekers",
+    "educators",
+    "hr_professionals",
     "general_public",
 )
 OTHER_AUDIENCES = ("employees", "business_partners")
@@ -146,67 +151,130 @@ OTHER_ORGS = [
 
 INDUSTRIAL_EVENTS = {
     "company_visit": [
-        ("Visite de l'usine {company}", "Découvrez notre site de production de {product} : "
-         "lignes d'assemblage, robots de soudure, contrôle qualité. Rencontre avec nos "
-         "techniciens et ingénieurs de l'industrie {sector}."),
-        ("Portes ouvertes du site industriel {company}", "Visite guidée des ateliers de "
-         "fabrication de {product}, présentation des métiers de la maintenance industrielle "
-         "et de la production."),
+        (
+            "Visite de l'usine {company}",
+            (
+                "Découvrez notre site de production de {product} : "
+                "lignes d'assemblage, robots de soudure, contrôle qualité. Rencontre avec nos "
+                "techniciens et ingénieurs de l'industrie {sector}."
+            ),
+        ),
+        (
+            "Portes ouvertes du site industriel {company}",
+            (
+                "Visite guidée des ateliers de "
+                "fabrication de {product}, présentation des métiers de la maintenance industrielle "
+                "et de la production."
+            ),
+        ),
     ],
     "training_visit": [
-        ("Visite du plateau technique {school}", "Les élèves présentent l'usinage sur machines "
-         "à commande numérique, la chaudronnerie et la maintenance des systèmes de production."),
+        (
+            "Visite du plateau technique {school}",
+            (
+                "Les élèves présentent l'usinage sur machines "
+                "à commande numérique, la chaudronnerie et la maintenance des systèmes de production."
+            ),
+        ),
     ],
     "workshop": [
-        ("Atelier découverte de la soudure", "Initiation à la soudure et à la chaudronnerie avec "
-         "les formateurs de l'industrie {sector} ; équipements de protection fournis."),
-        ("Atelier impression 3D et fabrication additive", "Concevez une pièce, lancez "
-         "l'impression et découvrez comment l'industrie produit des {product}."),
+        (
+            "Atelier découverte de la soudure",
+            (
+                "Initiation à la soudure et à la chaudronnerie avec "
+                "les formateurs de l'industrie {sector} ; équipements de protection fournis."
+            ),
+        ),
+        (
+            "Atelier impression 3D et fabrication additive",
+            (
+                "Concevez une pièce, lancez "
+                "l'impression et découvrez comment l'industrie produit des {product}."
+            ),
+        ),
     ],
     "escape_game": [
-        ("Escape game : sauvez la ligne de production", "Une panne bloque l'usine de {product} : "
-         "en équipe, résolvez les énigmes de maintenance industrielle avant la fin du poste."),
+        (
+            "Escape game : sauvez la ligne de production",
+            (
+                "Une panne bloque l'usine de {product} : "
+                "en équipe, résolvez les énigmes de maintenance industrielle avant la fin du poste."
+            ),
+        ),
     ],
     "webinar": [
-        ("Webinaire : les métiers de l'industrie {sector}", "Des ingénieurs et techniciens de "
-         "{company} présentent leurs métiers, la production de {product} et les formations."),
+        (
+            "Webinaire : les métiers de l'industrie {sector}",
+            (
+                "Des ingénieurs et techniciens de "
+                "{company} présentent leurs métiers, la production de {product} et les formations."
+            ),
+        ),
     ],
     "job_dating": [
-        ("Job dating industrie {sector}", "Rencontrez les recruteurs des entreprises "
-         "industrielles du territoire : opérateurs de production, techniciens de maintenance, "
-         "soudeurs, conducteurs de ligne."),
+        (
+            "Job dating industrie {sector}",
+            (
+                "Rencontrez les recruteurs des entreprises "
+                "industrielles du territoire : opérateurs de production, techniciens de maintenance, "
+                "soudeurs, conducteurs de ligne."
+            ),
+        ),
     ],
     "conference": [
-        ("Conférence : l'usine du futur", "Robotique, jumeau numérique et industrie 4.0 : "
-         "comment {company} modernise la fabrication de {product}."),
+        (
+            "Conférence : l'usine du futur",
+            (
+                "Robotique, jumeau numérique et industrie 4.0 : "
+                "comment {company} modernise la fabrication de {product}."
+            ),
+        ),
     ],
     "forum": [
-        ("Forum des métiers de l'industrie", "Entreprises industrielles, centres de formation "
-         "et apprentis présentent les métiers de la production et de la maintenance."),
+        (
+            "Forum des métiers de l'industrie",
+            (
+                "Entreprises industrielles, centres de formation "
+                "et apprentis présentent les métiers de la production et de la maintenance."
+            ),
+        ),
     ],
     "exhibition": [
-        ("Exposition : deux siècles d'industrie {sector}", "Machines, pièces et archives de "
-         "l'industrie {sector} locale, commentées par d'anciens ouvriers de l'usine."),
+        (
+            "Exposition : deux siècles d'industrie {sector}",
+            (
+                "Machines, pièces et archives de "
+                "l'industrie {sector} locale, commentées par d'anciens ouvriers de l'usine."
+            ),
+        ),
     ],
 }
 VAGUE_EVENTS = [
-    ("Journée portes ouvertes", "Venez nous rencontrer et échanger avec notre équipe autour "
-     "d'un café."),
+    (
+        "Journée portes ouvertes",
+        ("Venez nous rencontrer et échanger avec notre équipe autour d'un café."),
+    ),
     ("Rencontre conviviale", "Un moment d'échange ouvert à tous, dans la bonne humeur."),
-    ("Après-midi découverte", "Nous vous accueillons pour un après-midi de découvertes et de "
-     "partage."),
+    (
+        "Après-midi découverte",
+        ("Nous vous accueillons pour un après-midi de découvertes et de partage."),
+    ),
     ("Matinée d'information", "Une matinée pour faire connaissance et répondre à vos questions."),
 ]
 NOT_INDUSTRY_EVENTS = [
-    ("Visite du musée des Beaux-Arts", "Parcours commenté des collections de peinture du "
-     "XIXe siècle."),
+    (
+        "Visite du musée des Beaux-Arts",
+        ("Parcours commenté des collections de peinture du XIXe siècle."),
+    ),
     ("Atelier d'écriture de contes", "Écrivez un conte en groupe avec une autrice jeunesse."),
     ("Concert de la chorale municipale", "Chants de Noël par la chorale de la ville."),
     ("Tournoi de jeux de société", "Jeux de plateau pour petits et grands à la médiathèque."),
 ]
 ACCESSIBILITY = [
-    None, "Accès de plain-pied, toilettes adaptées", "Boucle magnétique, interprète LSF sur "
-    "demande", "Parking PMR, ascenseur",
+    None,
+    "Accès de plain-pied, toilettes adaptées",
+    ("Boucle magnétique, interprète LSF sur demande"),
+    "Parking PMR, ascenseur",
 ]
 
 
@@ -276,8 +344,11 @@ def _dates(rng: random.Random, out_of_period: bool) -> tuple[datetime, datetime]
     if out_of_period:
         # well clear of the bounds: October 2024, mid-December 2024, or 2025
         day = rng.choice(
-            [datetime(2024, 10, rng.randint(1, 25)), datetime(2024, 12, rng.randint(15, 20)),
-             datetime(2025, 3, rng.randint(1, 28))]
+            [
+                datetime(2024, 10, rng.randint(1, 25)),
+                datetime(2024, 12, rng.randint(15, 20)),
+                datetime(2025, 3, rng.randint(1, 28)),
+            ]
         )
     else:
         # mostly during the week (18–24 Nov), some in the tolerance
@@ -294,8 +365,9 @@ def _iso(d: datetime) -> str:
 
 
 class Generator:
-    def __init__(self, seed: int = 0, mix: Mix = Mix(), addresses: list[Address] | None = None,
-                 tag: str = ""):
+    def __init__(
+        self, seed: int = 0, mix: Mix = Mix(), addresses: list[Address] | None = None, tag: str = ""
+    ):
         self.rng = random.Random(seed)
         self.mix = mix
         self.addresses = addresses if addresses is not None else load_addresses()
@@ -328,8 +400,11 @@ class Generator:
             kind = "webinar" if online else rng.choice(["exhibition", "workshop", "other"])
             title, description = rng.choice(NOT_INDUSTRY_EVENTS)
         else:
-            kind = "webinar" if online else rng.choice(
-                [k for k in INDUSTRIAL_EVENTS if k != "webinar"])
+            kind = (
+                "webinar"
+                if online
+                else rng.choice([k for k in INDUSTRIAL_EVENTS if k != "webinar"])
+            )
             title, description = rng.choice(INDUSTRIAL_EVENTS[kind])
         fmt = {"company": company, "sector": sector, "product": product, "school": school}
         title, description = title.format(**fmt), description.format(**fmt)
@@ -356,8 +431,10 @@ class Generator:
             "email": f"contact.{slug}@organisateur-{rng.randrange(1000)}.fr",
         }
         if rng.random() < 0.8:
-            organizer["phone"] = f"+33 6 {rng.randrange(100):02d} {n % 100:02d} " \
-                                 f"{(n // 100) % 100:02d} {(n // 10000) % 100:02d}"
+            organizer["phone"] = (
+                f"+33 6 {rng.randrange(100):02d} {n % 100:02d} "
+                f"{(n // 100) % 100:02d} {(n // 10000) % 100:02d}"
+            )
         if org_type == "company" and rng.random() < 0.5:
             organizer["siret"] = siret(rng)
 
@@ -379,8 +456,9 @@ class Generator:
             body["is_free"] = True
         address = None
         if online:
-            body["online_url"] = f"https://visio.{rng.choice(['webikeo', 'livestorm', 'zoom'])}" \
-                                 f".example/{slug}"
+            body["online_url"] = (
+                f"https://visio.{rng.choice(['webikeo', 'livestorm', 'zoom'])}.example/{slug}"
+            )
         else:
             address = rng.choice(self.addresses)
             location = {"postcode": address.postcode, "city": address.city}
@@ -418,12 +496,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.summary:
         from collections import Counter
 
-        print(json.dumps({
-            "judgement": Counter(s.judgement for s in samples),
-            "reason": Counter(s.reason for s in samples if s.reason),
-            "online": sum(s.online for s in samples),
-            "addresses": len(load_addresses()),
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "judgement": Counter(s.judgement for s in samples),
+                    "reason": Counter(s.reason for s in samples if s.reason),
+                    "online": sum(s.online for s in samples),
+                    "addresses": len(load_addresses()),
+                },
+                indent=2,
+            )
+        )
         return 0
     for s in samples:
         sys.stdout.write(json.dumps(s.as_json(), ensure_ascii=False) + "\n")
