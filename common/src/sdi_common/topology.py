@@ -48,6 +48,7 @@ def stream_configs(replicas: int = 1) -> list[StreamConfig]:
             num_replicas=replicas,
             max_age=90 * DAY,
             max_msg_size=1024 * 1024,
+            duplicate_window=120.0,
         ),
     ]
 

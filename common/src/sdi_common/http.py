@@ -1,0 +1,175 @@
+"""HTTP plumbing shared by every service: health, metrics, correlation ids, problem+json.
+
+``create_app`` gives a FastAPI app with ``/healthz`` (the process answers), ``/readyz``
+(the ``ready`` callable says the service can do its job: NATS connected, consumer bound,
+initial sync done) and ``/metrics``; every error is answered as RFC 9457 problem+json.
+``serve`` runs it under uvicorn with a graceful shutdown on SIGTERM.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .logging import configure_logging
+from .metrics import HTTP_LATENCY, HTTP_REQUESTS
+from .natsconn import CORRELATION_HEADER
+from .settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+ReadyCheck = Callable[[], bool | Awaitable[bool]]
+
+
+def problem(
+    status: int,
+    title: str | None = None,
+    detail: str | None = None,
+    *,
+    type: str = "about:blank",
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    """An RFC 9457 problem details response."""
+    body: dict[str, Any] = {
+        "type": type,
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+class ObservabilityMiddleware:
+    """Binds a correlation id to the log context, echoes it, and records HTTP metrics.
+
+    A pure ASGI middleware (not BaseHTTPMiddleware) so that streaming responses such as
+    Server-Sent Events pass through untouched.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        header = CORRELATION_HEADER.lower().encode()
+        correlation_id = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k == header), None
+        ) or uuid.uuid4().hex
+        correlation_id = correlation_id[:128]
+        scope.setdefault("state", {})["correlation_id"] = correlation_id
+        status = 500
+        start = time.perf_counter()
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [
+                    *message["headers"],
+                    (CORRELATION_HEADER.encode(), correlation_id.encode("latin-1")),
+                ]
+            await send(message)
+
+        with structlog.contextvars.bound_contextvars(correlation_id=correlation_id):
+            try:
+                await self.app(scope, receive, send_wrapper)
+            finally:
+                route = scope.get("route")
+                path = getattr(route, "path", None) or "unmatched"
+                HTTP_REQUESTS.labels(scope["method"], path, str(status)).inc()
+                HTTP_LATENCY.labels(scope["method"], path).observe(time.perf_counter() - start)
+
+
+def correlation_id(request: Request) -> str:
+    return request.scope.get("state", {}).get("correlation_id") or uuid.uuid4().hex
+
+
+def _install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        return problem(exc.status_code, detail=str(exc.detail), headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ()) if p != "body"),
+                "code": e.get("type", "invalid"),
+                "message": e.get("msg", ""),
+            }
+            for e in exc.errors()
+        ]
+        return problem(422, "Requête invalide", errors=errors)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("http.unhandled_error", path=request.url.path)
+        return problem(500, detail="Erreur interne ; réessayez plus tard.")
+
+
+def create_app(
+    *,
+    title: str,
+    settings: ServiceSettings,
+    lifespan: Any = None,
+    ready: ReadyCheck | None = None,
+    **fastapi_kwargs: Any,
+) -> FastAPI:
+    configure_logging(settings.service_name, settings.log_level, settings.log_format)
+    app = FastAPI(title=title, lifespan=lifespan, **fastapi_kwargs)
+    app.add_middleware(ObservabilityMiddleware)
+    _install_problem_handlers(app)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict:
+        return {"status": "ok", "service": settings.service_name}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> Response:
+        ok = True
+        if ready is not None:
+            result = ready()
+            ok = await result if isinstance(result, Awaitable) else result
+        if not ok:
+            return problem(503, "Not ready", headers={"Retry-After": "1"})
+        return JSONResponse({"status": "ready", "service": settings.service_name})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
+
+
+def serve(app: ASGIApp, settings: ServiceSettings, **uvicorn_kwargs: Any) -> None:
+    """Run under uvicorn; on SIGTERM stop accepting, finish in-flight requests, then exit."""
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,  # our structlog setup stays in charge
+        access_log=False,
+        timeout_graceful_shutdown=int(settings.drain_timeout),
+        lifespan="on",
+        **uvicorn_kwargs,
+    )
+    uvicorn.Server(config).run()

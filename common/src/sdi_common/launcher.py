@@ -1,0 +1,92 @@
+"""``sdi-run`` (``make run``): the whole system on this machine, in the foreground.
+
+Starts an embedded nats-server with JetStream (data under ``$DATA_DIR/nats``, on a free
+port) unless ``NATS_URL`` names a running server, declares the topology, starts the four
+services, restarts any that crashes, and on Ctrl-C or SIGTERM stops them all cleanly.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from .settings import REPO_ROOT
+from .stack import SERVICES, Stack, port_is_free
+
+BANNER = """
+Semaine de l'industrie: running (Ctrl-C to stop)
+  NATS                {nats}
+  submission API      {submission}/docs        reference form: {submission}/
+  validation          {validation}/metrics
+  geocoding           {geocoding}/metrics
+  map feed            {map_feed}/v1/feed       widget: {map_feed}/widget
+  logs                {logs}
+"""
+
+
+def _ports() -> dict[str, int]:
+    ports = {}
+    for name, default in SERVICES.items():
+        var = f"{name.upper().replace('-', '_')}_PORT"
+        port = int(os.environ.get(var, default))
+        if not port_is_free(port):
+            sys.exit(f"sdi-run: port {port} for {name} is taken; set {var} to another port")
+        ports[name] = port
+    return ports
+
+
+def main() -> int:
+    data_dir = Path(os.environ.get("DATA_DIR", REPO_ROOT / "var")).resolve()
+    stack = Stack(data_dir=data_dir, nats_url=os.environ.get("NATS_URL") or None, ports=_ports())
+    stopping = False
+
+    def on_signal(signum, frame):  # noqa: ARG001
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    try:
+        stack.start_all()
+    except BaseException as exc:
+        stack.stop_all()
+        print(f"sdi-run: could not start: {exc}", file=sys.stderr)
+        return 1
+    print(
+        BANNER.format(
+            nats=stack.nats_url,
+            submission=stack.url("submission"),
+            validation=stack.url("validation"),
+            geocoding=stack.url("geocoding"),
+            map_feed=stack.url("map-feed"),
+            logs=data_dir / "logs",
+        ),
+        flush=True,
+    )
+    # Supervise: a crashed service comes back, with a growing pause if it keeps crashing.
+    next_try: dict[str, float] = {}
+    while not stopping:
+        time.sleep(0.5)
+        for (name, replica), p in list(stack.processes.items()):
+            if stopping or p.alive():
+                continue
+            now = time.monotonic()
+            if now < next_try.get(name, 0):
+                continue
+            print(f"sdi-run: {name} exited ({p.proc.returncode}); restarting", file=sys.stderr)
+            next_try[name] = now + min(30, 2 ** min(p.restarts, 5))
+            stack.start(name, replica, wait=False)
+        if stack.nats and stack.nats.proc and stack.nats.proc.poll() is not None and not stopping:
+            print("sdi-run: nats-server exited; restarting", file=sys.stderr)
+            stack.nats.start()
+    print("sdi-run: stopping", file=sys.stderr, flush=True)
+    stack.stop_all()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

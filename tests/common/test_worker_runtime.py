@@ -1,0 +1,142 @@
+"""The shared worker runtime against a real nats-server: ack, dedupe, retry, dead letters."""
+
+import asyncio
+import json
+from datetime import UTC, datetime
+
+import nats
+import pytest
+
+from sdi_common import subjects, topology
+from sdi_common.bootstrap import bootstrap
+from sdi_common.contracts import Judged, Organizer, Received, Submission, parse_event
+from sdi_common.deadletters import list_dead_letters, replay
+from sdi_common.natsconn import publish_event
+from sdi_common.settings import ServiceSettings
+from sdi_common.testing import nats_server
+from sdi_common.worker import Poison, Worker
+
+SUBMISSION = Submission(
+    title="Visite de l'usine",
+    description="Découverte des lignes de production",
+    kind="company_visit",
+    starts_at=datetime(2024, 11, 20, 9, tzinfo=UTC),
+    ends_at=datetime(2024, 11, 20, 12, tzinfo=UTC),
+    audiences=["pupils"],
+    is_free=True,
+    informs_about_industry=True,
+    online=True,
+    online_url="https://example.org/live",
+    organizer=Organizer(name="ACME", type="company"),
+)
+
+
+def received(sid: str, version: int = 1) -> Received:
+    return Received(
+        submission_id=sid, version=version, by="organizer",
+        submission=SUBMISSION, received_at=datetime(2024, 11, 1, tzinfo=UTC),
+    )
+
+
+@pytest.fixture
+async def nats_url(tmp_path):
+    with nats_server(tmp_path) as url:
+        await bootstrap(url)
+        yield url
+
+
+async def _collect(js, subject: str, n: int, timeout: float = 10) -> list:
+    sub = await js.subscribe(subject, ordered_consumer=True)
+    out = []
+    try:
+        while len(out) < n:
+            msg = await sub.next_msg(timeout=timeout)
+            out.append(msg)
+    finally:
+        await sub.unsubscribe()
+    return out
+
+
+async def test_worker_judges_once_and_dead_letters_poison(nats_url):
+    settings = ServiceSettings(service_name="test-worker", nats_url=nats_url)
+    worker = Worker(settings, topology.VALIDATION, publishes={"labelled": Judged})
+    seen = []
+
+    @worker.handler
+    async def handle(event, ctx):
+        seen.append((event.submission_id, ctx.num_delivered))
+        if event.submission_id == "boom":
+            raise Poison("cannot judge")
+        await worker.publish(
+            Judged(type="labelled", submission_id=event.submission_id, version=event.version,
+                   by="validation", submission=event.submission, edition="test"),
+            ctx,
+        )
+
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    await worker.broker.start()
+    try:
+        await publish_event(js, received("a1"))
+        await publish_event(js, received("a1"))  # same Nats-Msg-Id: deduplicated
+        await js.publish(subjects.RECEIVED, b"{not json", headers={"Nats-Msg-Id": "p1"})
+        await publish_event(js, received("boom"))
+        await publish_event(js, received("a2"))
+        msgs = await _collect(js, subjects.LABELLED, 2)
+        judged = sorted(parse_event(m.data).submission_id for m in msgs)
+        assert judged == ["a1", "a2"]
+        for _ in range(100):
+            records = await list_dead_letters(js, "validation")
+            if len(records) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert {r["error"].split(":")[0] for r in records} == {"not a lifecycle event", "cannot judge"}
+        info = await js.consumer_info(subjects.STREAM, "validation")
+        assert info.num_ack_pending == 0 and info.num_pending == 0
+        # an operator replays the poison one: it is delivered again (and dead-lettered again)
+        boom = next(r for r in records if "cannot judge" in r["error"])
+        await replay(js, boom["seq"])
+        for _ in range(100):
+            if sum(1 for s, _ in seen if s == "boom") == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert sum(1 for s, _ in seen if s == "boom") == 2
+    finally:
+        await worker.broker.stop()
+        await nc.close()
+
+
+async def test_transient_errors_are_retried_then_dead_lettered(nats_url):
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    consumer = topology.Consumer(
+        durable="flaky", filter_subjects=[subjects.WITHDRAWN], description="test", max_deliver=3
+    )
+    await js.add_consumer(subjects.STREAM, consumer.config())
+    settings = ServiceSettings(service_name="flaky", nats_url=nats_url)
+    worker = Worker(settings, consumer)
+    attempts: dict[str, int] = {}
+
+    @worker.handler
+    async def handle(event, ctx):
+        attempts[event.submission_id] = ctx.num_delivered
+        if event.submission_id == "always" or ctx.num_delivered < 2:
+            raise RuntimeError("database unavailable")
+
+    from sdi_common.contracts import Withdrawn
+
+    await worker.broker.start()
+    try:
+        await publish_event(js, Withdrawn(submission_id="once", version=1, by="organizer"))
+        await publish_event(js, Withdrawn(submission_id="always", version=1, by="organizer"))
+        for _ in range(200):
+            records = await list_dead_letters(js, "flaky")
+            if records and attempts.get("once") == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert attempts == {"once": 2, "always": 3}
+        assert len(records) == 1 and "failed 3 times" in records[0]["error"]
+        assert json.loads(__import__("base64").b64decode(records[0]["data_b64"]))["submission_id"] == "always"
+    finally:
+        await worker.broker.stop()
+        await nc.close()
