@@ -1,0 +1,197 @@
+"""Normalisation of French postcodes, commune names and addresses.
+
+Shared by the offline gazetteer (matching) and the geocoding cache (keys): two inputs that
+name the same place the way people write it ("ST-ETIENNE CEDEX 2", "Saint Étienne") get
+the same key.
+
+- ``fold``: accents, case and punctuation away, one space between words;
+- ``city_tokens``: ``fold`` plus the usual abbreviations (St → saint, Ste → sainte,
+  s/ → sur), a trailing CEDEX (with its number) dropped and the ordinal of a Paris/Lyon/
+  Marseille arrondissement reduced to its number ("11e", "11ème arrdt" → "11");
+- ``normalize_city``: those tokens without a leading article (Le/La/Les/L'), as one string;
+- ``address_key``: street, postcode and city as one cache key.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+__all__ = [
+    "CityQuery",
+    "address_key",
+    "city_tokens",
+    "fold",
+    "normalize_city",
+    "normalize_postcode",
+    "normalize_street",
+    "parse_city",
+]
+
+
+def _build_fold_table() -> dict[int, str]:
+    """Latin-1/Latin Extended-A letters → ASCII, everything that is not a letter or a
+    digit → space. str.translate with this table is much faster than NFKD per call."""
+    table: dict[int, str] = {}
+    for cp in range(0x250):
+        ch = chr(cp)
+        if ch.isascii():
+            if not ch.isalnum():
+                table[cp] = " "
+            continue
+        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if c.isascii())
+        table[cp] = base if base.isalnum() else " "
+    table.update({ord("ß"): "ss", ord("æ"): "ae", ord("Æ"): "AE", ord("œ"): "oe"})
+    table.update({ord("Œ"): "OE", ord("ø"): "o", ord("Ø"): "O", ord("đ"): "d", ord("ł"): "l"})
+    # typographic apostrophes, dashes and spaces
+    for ch in "\u2018\u2019\u201b\u02bc\u2010\u2011\u2012\u2013\u2014\u00a0\u202f":
+        table[ord(ch)] = " "
+    return table
+
+
+_FOLD = _build_fold_table()
+_SPACES = re.compile(r"\s+")
+
+
+def fold(s: str) -> str:
+    """'L’Haÿ-les-Roses' → 'l hay les roses'."""
+    out = s.translate(_FOLD)
+    if not out.isascii():  # rare: characters beyond the table (Greek, CJK...)
+        out = "".join(c for c in unicodedata.normalize("NFKD", out) if c.isascii() or c.isalnum())
+    return " ".join(out.lower().split())
+
+
+ARTICLES = frozenset({"le", "la", "les", "l", "aux", "las", "los"})
+#: words dropped for the loose match ("Saint Martin de la Mer" ≈ "St Martin la Mer")
+STOPWORDS = ARTICLES | frozenset({"de", "du", "des", "d", "en", "sur", "sous", "et", "a", "au"})
+_ABBREVIATIONS = {
+    "st": "saint",
+    "ste": "sainte",
+    "sts": "saints",
+    "stes": "saintes",
+    "mt": "mont",
+}
+_ARRONDISSEMENT_WORDS = frozenset({"arrondissement", "arrondissements", "arrdt", "arrt", "arr"})
+_ORDINAL = re.compile(r"^(\d{1,2})(?:e|eme|er|ere|em|ieme|me)$")
+_SLASH_ABBR = re.compile(r"\b(ss|s)\s*/\s*", re.IGNORECASE)
+_PARENS = re.compile(r"\([^)]*\)")
+_CEDEX_TAIL = re.compile(r"\bcedex(?:\s+\d{1,3})?\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class CityQuery:
+    """A city as written, parsed for matching."""
+
+    tokens: tuple[str, ...]  # folded, abbreviations expanded, CEDEX removed
+    cedex: bool  # the input ended with CEDEX (and maybe its number)
+
+    @property
+    def full(self) -> str:
+        """Key with the article: 'le mans'."""
+        return " ".join(self.tokens)
+
+    @property
+    def bare(self) -> str:
+        """Key without a leading article: 'mans'."""
+        t = self.tokens
+        return " ".join(t[1:] if len(t) > 1 and t[0] in ARTICLES else t)
+
+    @property
+    def loose(self) -> str:
+        """Key without any article or linking word nor spaces: 'saintmartinmer'."""
+        kept = [w for w in self.tokens if w not in STOPWORDS]
+        return "".join(kept or self.tokens)
+
+
+def parse_city(city: str) -> CityQuery:
+    s = _SLASH_ABBR.sub(lambda m: " sous " if m.group(1).lower() == "ss" else " sur ", city)
+    s = fold(_PARENS.sub(" ", s))
+    cedex = False
+    m = _CEDEX_TAIL.search(s)
+    if m:
+        cedex = True
+        s = s[: m.start()]
+    tokens = []
+    for w in s.split():
+        w = _ABBREVIATIONS.get(w, w)
+        if w in _ARRONDISSEMENT_WORDS:
+            continue
+        m = _ORDINAL.match(w)
+        if m:
+            w = str(int(m.group(1)))
+        tokens.append(w)
+    # "Paris 11e" may also come as "Paris 11 e" → the lone "e"/"er"/"eme" after a number
+    if len(tokens) >= 2 and tokens[-1] in ("e", "er", "eme") and tokens[-2].isdigit():
+        tokens.pop()
+    return CityQuery(tuple(tokens), cedex)
+
+
+def city_tokens(city: str) -> tuple[str, ...]:
+    return parse_city(city).tokens
+
+
+def normalize_city(city: str) -> str:
+    """Commune name as a comparison/cache key: 'L'Haÿ-les-Roses CEDEX' → 'hay les roses',
+    'ST-ETIENNE' → 'saint etienne', 'Paris 11ème' → 'paris 11'."""
+    return parse_city(city).bare
+
+
+def normalize_postcode(postcode: str | None) -> str:
+    """'75 011' → '75011', '1400' → '01400' (a postcode that lost its leading zero in a
+    spreadsheet); anything else is returned folded so that it never matches a real one."""
+    if not postcode:
+        return ""
+    digits = "".join(postcode.split())
+    if digits.isdigit() and len(digits) == 4:
+        return "0" + digits
+    return digits.upper()
+
+
+_STREET_ABBREVIATIONS = {
+    "av": "avenue",
+    "ave": "avenue",
+    "bd": "boulevard",
+    "bld": "boulevard",
+    "bvd": "boulevard",
+    "boul": "boulevard",
+    "pl": "place",
+    "r": "rue",
+    "rte": "route",
+    "che": "chemin",
+    "ch": "chemin",
+    "chem": "chemin",
+    "imp": "impasse",
+    "all": "allee",
+    "sq": "square",
+    "fg": "faubourg",
+    "fbg": "faubourg",
+    "qu": "quai",
+    "crs": "cours",
+    "pte": "porte",
+    "prom": "promenade",
+    "res": "residence",
+    "lot": "lotissement",
+    "za": "zone artisanale",
+    "zi": "zone industrielle",
+    "zac": "zone d amenagement concerte",
+    "st": "saint",
+    "ste": "sainte",
+    "gal": "general",
+    "mal": "marechal",
+    "pdt": "president",
+}
+
+
+def normalize_street(street: str | None) -> str:
+    """'12, Bd St-Michel' → '12 boulevard saint michel'."""
+    if not street:
+        return ""
+    return " ".join(_STREET_ABBREVIATIONS.get(w, w) for w in fold(street).split())
+
+
+def address_key(street: str | None, postcode: str | None, city: str | None) -> str:
+    """One key per address as people write it, for the geocoding cache."""
+    return "|".join(
+        (normalize_street(street), normalize_postcode(postcode), normalize_city(city or ""))
+    )
