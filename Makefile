@@ -1,0 +1,43 @@
+# Semaine de l'industrie: the two commands are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(PYTHON) -m uv
+export UV_LINK_MODE ?= copy
+
+.PHONY: run test install test-deps demo docs lint bench clean
+
+## Start the whole system on this machine, in the foreground (Ctrl-C stops it).
+run: install
+	$(UV) run --no-sync sdi-run
+
+## Run the whole test suite (installs what it needs first).
+test: install test-deps
+	$(UV) run --no-sync pytest $(PYTEST_ARGS)
+
+## Install uv (if missing) and the locked Python environment.
+install:
+	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
+	$(UV) sync --locked --quiet
+
+## System packages some tests drive: Debian's Chromium (browser tests) and nginx (benchmark).
+test-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian's chromium for the browser tests"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "chromium could not be installed: browser tests will be skipped"; \
+	  else echo "chromium missing and not root: browser tests will be skipped"; fi; }
+
+## Load a few hundred realistic events into a running stack (after `make run`).
+demo: install
+	$(UV) run --no-sync python scripts/demo.py
+
+## Regenerate the AsyncAPI document of the bus.
+docs: install
+	$(UV) run --no-sync sdi-asyncapi > docs/asyncapi.yaml
+
+lint: install
+	$(UV) run --no-sync ruff check .
+
+clean:
+	rm -rf var .pytest_cache

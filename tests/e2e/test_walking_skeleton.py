@@ -1,0 +1,111 @@
+"""End to end: the real processes (nats-server + four services) over real HTTP.
+
+A valid submission posted to the submission service travels through validation and
+geocoding and shows up in the map feed; the organiser then sees it as published.
+"""
+
+import time
+
+import httpx
+import pytest
+
+from sdi_common.stack import SERVICES, Stack
+
+EVENT = {
+    "title": "Visite de l'usine de moteurs électriques",
+    "description": "Découvrez nos lignes de production et d'assemblage, l'atelier d'usinage "
+    "et les métiers de l'industrie : opérateurs, techniciens de maintenance, ingénieurs.",
+    "kind": "company_visit",
+    "starts_at": "2024-11-20T09:00:00+01:00",
+    "ends_at": "2024-11-20T12:00:00+01:00",
+    "audiences": ["pupils", "job_seekers"],
+    "is_free": True,
+    "informs_about_industry": True,
+    "online": False,
+    "location": {"venue": "Usine Nord", "street": "2 rue de la Mairie", "postcode": "69003", "city": "Lyon"},
+    "organizer": {"name": "Moteurs de France", "type": "company", "email": "contact@example.fr"},
+}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    with Stack(data_dir=tmp_path_factory.mktemp("stack")) as s:
+        yield s
+
+
+def _wait(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_every_service_answers_health_readiness_and_metrics(stack):
+    for name in SERVICES:
+        for path in ("/healthz", "/readyz", "/metrics"):
+            r = httpx.get(stack.url(name) + path, timeout=5)
+            assert r.status_code == 200, (name, path, r.text)
+        assert "sdi_http_requests_total" in httpx.get(stack.url(name) + "/metrics").text
+
+
+def test_submission_reaches_the_feed_and_is_published(stack):
+    t0 = time.monotonic()
+    r = httpx.post(stack.url("submission") + "/v1/submissions", json=EVENT, timeout=10)
+    assert r.status_code == 202, r.text
+    body = r.json()
+    sid, token = body["id"], body["organizer_token"]
+    assert body["status"] == "received"
+
+    def in_feed():
+        feed = httpx.get(stack.url("map-feed") + "/v1/feed", timeout=5).json()
+        return next((f for f in feed["features"] if f["id"] == sid), None)
+
+    feature = _wait(in_feed, 10, "the event in the feed")
+    elapsed = time.monotonic() - t0
+    assert elapsed < 5, f"took {elapsed:.1f}s to reach the feed"
+    assert feature["properties"]["title"] == EVENT["title"]
+    lon, lat = feature["geometry"]["coordinates"]
+    assert 4.7 < lon < 5.0 and 45.6 < lat < 45.9  # Lyon, not a random point
+    assert "contact@example.fr" not in httpx.get(stack.url("map-feed") + "/v1/feed").text
+
+    def published():
+        got = httpx.get(
+            f"{stack.url('submission')}/v1/submissions/{sid}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        ).json()
+        return got if got["status"] == "published" else None
+
+    doc = _wait(published, 10, "status published")
+    assert [h["status"] for h in doc["history"]][:2] == ["received", "labelled"]
+
+
+def test_rejected_submission_never_reaches_the_feed(stack):
+    bad = {**EVENT, "title": "Visite payante de l'usine", "is_free": False, "price_eur": 12}
+    r = httpx.post(stack.url("submission") + "/v1/submissions", json=bad, timeout=10)
+    assert r.status_code == 202, r.text
+    sid, token = r.json()["id"], r.json()["organizer_token"]
+
+    def decided():
+        got = httpx.get(
+            f"{stack.url('submission')}/v1/submissions/{sid}",
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+        return got if got["status"] == "rejected" else None
+
+    doc = _wait(decided, 10, "status rejected")
+    assert "not_free" in {r["code"] for r in doc["reasons"]}
+    feed = httpx.get(stack.url("map-feed") + "/v1/feed").json()
+    assert sid not in {f["id"] for f in feed["features"]}
+
+
+def test_sigterm_stops_every_service_cleanly(stack):
+    # Last test of the module: stop each service gracefully, expect exit code 0.
+    for name in reversed(list(SERVICES)):
+        t0 = time.monotonic()
+        code = stack.stop(name)
+        assert code == 0, f"{name} exited with {code}"
+        assert time.monotonic() - t0 < 15
