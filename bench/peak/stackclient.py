@@ -1,0 +1,272 @@
+"""A black-box client of the running stack, shared by the load benchmark, the demo and the
+proof tests: submit with retries, read statuses, watch the feed's SSE stream, read the
+JetStream consumers' lag.
+
+It speaks only the public contracts (HTTP of submission and map-feed, JetStream info).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+#: the statuses a submission rests in without a person acting (needs_review waits for one)
+SETTLED = frozenset({"published", "rejected", "location_unresolved", "withdrawn", "needs_review"})
+DURABLES = ("validation", "geocoding", "map-feed-indexer", "submission-projector")
+
+
+@dataclass
+class Submitted:
+    """What happened to one POST, retries included."""
+
+    sample: Any  # sample_events.Sample
+    id: str | None = None
+    token: str | None = None
+    http_status: int | None = None
+    attempts: int = 0
+    retried: Counter = field(default_factory=Counter)  # why: 429, 503, timeout, ...
+    started: float = 0.0  # monotonic, first attempt
+    accepted_at: float | None = None  # monotonic, 202 received
+    body: Any = None  # the last answer body (problem+json on errors)
+
+    @property
+    def accepted(self) -> bool:
+        return self.http_status == 202 and self.id is not None
+
+
+def _retry_after(resp: httpx.Response, default: float) -> float:
+    try:
+        return max(0.05, min(float(resp.headers.get("retry-after", default)), 5.0))
+    except ValueError:
+        return default
+
+
+async def submit(
+    client: httpx.AsyncClient,
+    sample: Any,
+    *,
+    max_attempts: int = 30,
+    give_up_after: float = 120.0,
+) -> Submitted:
+    """POST one sample, retrying with the same Idempotency-Key on 429, 503, 5xx and network
+    errors, as a well-behaved web client would. 202 and 4xx other than 429 are final."""
+    out = Submitted(sample=sample, started=time.monotonic())
+    headers = {"Idempotency-Key": sample.idempotency_key}
+    backoff = 0.1
+    while out.attempts < max_attempts and time.monotonic() - out.started < give_up_after:
+        out.attempts += 1
+        try:
+            resp = await client.post("/v1/submissions", json=sample.body, headers=headers)
+        except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            out.retried[type(exc).__name__] += 1
+            await asyncio.sleep(backoff * (0.5 + random.random()))
+            backoff = min(backoff * 2, 2.0)
+            continue
+        out.http_status = resp.status_code
+        try:
+            out.body = resp.json()
+        except ValueError:
+            out.body = resp.text
+        if resp.status_code == 202:
+            out.accepted_at = time.monotonic()
+            out.id = out.body["id"]
+            out.token = out.body.get("organizer_token")
+            return out
+        if resp.status_code in (429, 503) or resp.status_code >= 500:
+            out.retried[str(resp.status_code)] += 1
+            await asyncio.sleep(_retry_after(resp, backoff) * (0.5 + random.random()))
+            backoff = min(backoff * 2, 2.0)
+            continue
+        return out  # 4xx: the answer is final
+    return out
+
+
+async def get_submission(
+    client: httpx.AsyncClient, sid: str, token: str
+) -> tuple[int, dict | None]:
+    resp = await client.get(f"/v1/submissions/{sid}", headers={"Authorization": f"Bearer {token}"})
+    try:
+        return resp.status_code, resp.json()
+    except ValueError:
+        return resp.status_code, None
+
+
+async def wait_settled(
+    client: httpx.AsyncClient,
+    accepted: list[Submitted],
+    *,
+    timeout: float = 60.0,
+    concurrency: int = 32,
+) -> dict[str, dict]:
+    """Poll every accepted submission until it has a settled status (or the timeout).
+    Returns {id: last body}; ids still unsettled keep their last status."""
+    last: dict[str, dict] = {}
+    pending = {s.id: s for s in accepted if s.accepted}
+    deadline = time.monotonic() + timeout
+    sem = asyncio.Semaphore(concurrency)
+
+    async def one(s: Submitted) -> None:
+        async with sem:
+            try:
+                code, body = await get_submission(client, s.id, s.token)
+            except httpx.HTTPError:
+                return
+        if code == 200 and body:
+            last[s.id] = body
+            if body.get("status") in SETTLED:
+                pending.pop(s.id, None)
+
+    while pending and time.monotonic() < deadline:
+        await asyncio.gather(*(one(s) for s in list(pending.values())))
+        if pending:
+            await asyncio.sleep(0.5)
+    return last
+
+
+def history_statuses(body: dict) -> list[str]:
+    return [h.get("status") for h in body.get("history", [])]
+
+
+# --------------------------------------------------------------------------- feed
+
+
+async def feed_ids(client: httpx.AsyncClient) -> list[str]:
+    """Every feature id of the public feed, in order (duplicates kept, to be counted)."""
+    resp = await client.get("/v1/feed")
+    resp.raise_for_status()
+    return [f["id"] for f in resp.json()["features"]]
+
+
+class FeedWatcher:
+    """Follows ``/v1/feed/stream`` and records when each id was first upserted.
+
+    Reconnects with ``Last-Event-ID`` when the stream drops (a map-feed replica killed).
+    """
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.first_seen: dict[str, float] = {}
+        self.upserts: Counter = Counter()
+        self.deletes: Counter = Counter()
+        self.resets = 0
+        self.reconnects = 0
+        self.last_id: str | None = None
+        self.connected = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    def _on(self, event: str, data: str) -> None:
+        now = time.monotonic()
+        if event == "upsert":
+            fid = json.loads(data)["id"]
+            self.upserts[fid] += 1
+            self.first_seen.setdefault(fid, now)
+        elif event == "delete":
+            self.deletes[json.loads(data)["id"]] += 1
+        elif event == "reset":
+            self.resets += 1
+            for f in json.loads(data).get("features", []):
+                self.first_seen.setdefault(f["id"], now)
+
+    async def _run(self) -> None:
+        async with httpx.AsyncClient(base_url=self.base_url, timeout=None) as client:
+            while True:
+                headers = {"Accept": "text/event-stream"}
+                if self.last_id:
+                    headers["Last-Event-ID"] = self.last_id
+                try:
+                    async with client.stream("GET", "/v1/feed/stream", headers=headers) as r:
+                        if r.status_code != 200:
+                            raise httpx.HTTPError(f"stream answered {r.status_code}")
+                        self.connected.set()
+                        event, data = "message", []
+                        async for line in r.aiter_lines():
+                            if line == "":
+                                if data:
+                                    self._on(event, "\n".join(data))
+                                event, data = "message", []
+                            elif line.startswith(":"):
+                                continue
+                            elif line.startswith("event:"):
+                                event = line[6:].strip()
+                            elif line.startswith("data:"):
+                                data.append(line[5:].lstrip())
+                            elif line.startswith("id:"):
+                                self.last_id = line[3:].strip()
+                except (httpx.HTTPError, ValueError):
+                    pass
+                self.reconnects += 1
+                await asyncio.sleep(0.2)
+
+    def start(self) -> FeedWatcher:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+
+# --------------------------------------------------------------------------- JetStream
+
+
+class Bus:
+    """Read-only views of the JetStream state: consumer lag and per-subject counts."""
+
+    def __init__(self, nats_url: str):
+        self.nats_url = nats_url
+        self.nc = None
+        self.js = None
+
+    async def __aenter__(self) -> Bus:
+        import nats
+
+        self.nc = await nats.connect(
+            self.nats_url,
+            name="sdi-proof-observer",
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.2,
+        )
+        self.js = self.nc.jetstream(timeout=2)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self.nc:
+            await self.nc.close()
+
+    async def lag(self) -> dict[str, dict[str, int]]:
+        """{durable: {pending, ack_pending, redelivered}} for the four durables."""
+        out = {}
+        for durable in DURABLES:
+            try:
+                info = await self.js.consumer_info("SUBMISSIONS", durable, timeout=2)
+            except Exception:  # noqa: BLE001 - a missing consumer or a restarting server
+                continue
+            out[durable] = {
+                "pending": info.num_pending or 0,
+                "ack_pending": info.num_ack_pending or 0,
+                "redelivered": info.num_redelivered or 0,
+            }
+        return out
+
+    async def subject_counts(self) -> dict[str, int]:
+        """Messages per lifecycle subject in the SUBMISSIONS stream."""
+        info = await self.js.stream_info("SUBMISSIONS", subjects_filter="submissions.>")
+        return dict(info.state.subjects or {})
+
+    async def deadletter_count(self) -> int:
+        try:
+            info = await self.js.stream_info("DEADLETTER")
+        except Exception:  # noqa: BLE001
+            return 0
+        return info.state.messages
