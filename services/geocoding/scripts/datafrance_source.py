@@ -180,3 +180,25 @@ def load_communes() -> list[Commune]:
             )
         )
     return communes
+
+
+@dataclass
+class Department:
+    code: str  # "01", "2A", "971"
+    name: str  # "Ain", "Val-de-Marne", "La Réunion"
+    region: str
+    chef_lieu_code: str  # INSEE code of the préfecture
+
+
+def load_departments() -> list[Department]:
+    regions = {r["id"]: r["code"] for r in _rows("regions.csv.lzma")}
+    codes = {r["id"]: r["code"] for r in _rows("communes.csv.lzma") if r["type"] == "COM"}
+    return [
+        Department(
+            code=r["code"],
+            name=r["nom"],
+            region=regions[r["region_id"]],
+            chef_lieu_code=codes[r["chef_lieu_id"]],
+        )
+        for r in _rows("departements.csv.lzma")
+    ]
