@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -78,7 +78,9 @@ class Edition(BaseModel):
 
     def is_late(self, received_at: datetime) -> bool:
         """True when a submission received at ``received_at`` missed the deadline."""
-        return received_at >= self.submissions_close_at
+        # compare in UTC: same-zone comparison of aware datetimes ignores ``fold``, which
+        # would misjudge the repeated hour when the clocks go back
+        return received_at.astimezone(UTC) >= self.submissions_close_at.astimezone(UTC)
 
 
 # --------------------------------------------------------------------------- loading
