@@ -1,0 +1,90 @@
+"""The public feed feature: what a labelled, placed event looks like on the map.
+
+Built from a ``Geocoded`` or ``Relocated`` event, by an explicit allow-list of public
+fields: the organiser's e-mail and phone never reach it (they are not in these events
+either; the submission service keeps them sealed).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sdi_common.contracts import Geocoded, GeoResult, Relocated, Submission
+
+#: the properties of every feature, in this order (documented in FIELDS.md)
+PROPERTIES: tuple[str, ...] = (
+    "id",
+    "version",
+    "title",
+    "description",
+    "kind",
+    "starts_at",
+    "ends_at",
+    "audiences",
+    "organizer_name",
+    "venue",
+    "street",
+    "city",
+    "postcode",
+    "department",
+    "region",
+    "online",
+    "online_url",
+    "registration_url",
+    "accessibility",
+    "precision",
+)
+
+
+def department_of_postcode(postcode: str | None) -> str | None:
+    """The département code of a French postcode ("2A"/"2B" for Corsica, "971" overseas)."""
+    if not postcode or len(postcode) != 5 or not postcode.isdigit():
+        return None
+    if postcode.startswith("97") or postcode.startswith("98"):
+        return postcode[:3]
+    if postcode.startswith("20"):
+        return "2A" if int(postcode) < 20200 else "2B"
+    return postcode[:2]
+
+
+def build_feature(event: Geocoded | Relocated) -> dict[str, Any]:
+    sub: Submission = event.submission
+    geo: GeoResult | None = event.location
+    loc = sub.location
+    postcode = (geo.postcode if geo else None) or (loc.postcode if loc else None)
+    properties = {
+        "id": event.submission_id,
+        "version": event.version,
+        "title": sub.title,
+        "description": sub.description,
+        "kind": sub.kind,
+        "starts_at": sub.starts_at.isoformat(),
+        "ends_at": sub.ends_at.isoformat(),
+        "audiences": list(sub.audiences),
+        "organizer_name": sub.organizer.name,
+        "venue": loc.venue if loc else None,
+        "street": loc.street if loc else None,
+        "city": (geo.city if geo else None) or (loc.city if loc else None),
+        "postcode": postcode,
+        "department": (geo.department if geo else None) or department_of_postcode(postcode),
+        "region": geo.region if geo else None,
+        "online": sub.online,
+        "online_url": sub.online_url,
+        "registration_url": sub.registration_url,
+        "accessibility": sub.accessibility,
+        "precision": geo.precision if geo else None,
+    }
+    geometry = (
+        {"type": "Point", "coordinates": [geo.point.lon, geo.point.lat]} if geo else None
+    )
+    return {
+        "type": "Feature",
+        "id": event.submission_id,
+        "geometry": geometry,
+        "properties": properties,
+    }
+
+
+def dumps(feature: dict[str, Any]) -> bytes:
+    return orjson.dumps(feature)

@@ -1,0 +1,70 @@
+"""Fixtures of the map-feed tests: event factories and a real nats-server with the topology."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import nats
+import pytest
+from sdi_common import topology
+
+sys.path.insert(0, str(Path(__file__).parent))  # for ``import mapfeed_events``
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _nats_binary() -> str:
+    candidate = Path(sys.executable).parent / "nats-server"
+    return str(candidate) if candidate.exists() else shutil.which("nats-server")
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory):
+    """A real nats-server with JetStream on a free port, and the project's topology."""
+    port = free_port()
+    store = tmp_path_factory.mktemp("nats")
+    proc = subprocess.Popen(
+        [_nats_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"nats://127.0.0.1:{port}"
+
+    async def wait_and_bootstrap():
+        for _ in range(100):
+            try:
+                nc = await nats.connect(url, max_reconnect_attempts=0)
+                break
+            except Exception:
+                await asyncio.sleep(0.1)
+        else:
+            raise RuntimeError("nats-server did not start")
+        from sdi_common.bootstrap import bootstrap
+
+        await bootstrap(url, nc=nc)
+        await nc.close()
+
+    asyncio.run(wait_and_bootstrap())
+    yield url
+    proc.terminate()
+    proc.wait(10)
+
+
+@pytest.fixture
+async def nc(nats_url):
+    conn = await nats.connect(nats_url)
+    yield conn
+    await conn.close()
+
+
+@pytest.fixture
+async def kv(nc):
+    return await nc.jetstream().key_value(topology.FEED_BUCKET.name)
