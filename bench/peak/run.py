@@ -525,9 +525,8 @@ async def drain(args: argparse.Namespace) -> dict:
                         for rep in (1, 2):
                             if (name, rep) in stack.processes:
                                 stack.stop(name, rep)
-                    sem = asyncio.Semaphore(args.connections)
 
-                    async def post(s):
+                    async def post(s, sem=asyncio.Semaphore(args.connections)):
                         async with sem:
                             return await stackclient.submit(client, s)
 
@@ -613,37 +612,55 @@ def table(result: dict) -> str:
             r2 = result["runs"]["2_replica"][name].get("rate_per_s")
             lines.append(f"| {name} | {r1} | {r2} | {result.get(f'{name}_speedup_2_vs_1')} |")
         return "\n".join(lines)
-    c = result["checks"]
+    c, sch, il = result["checks"], result["schedule"], result["intake_latency_s"]
     lat, hold = result["accepted_to_feed_s"], result["accepted_to_feed_during_hold_s"]
-    lines = [
-        f"| measure | value |",
-        "|---|---|",
-        f"| offered | {result['schedule']['offered']} in {result['schedule']['offered_for_s']} s "
-        f"(ramp to {result['config']['rate']}/s) |",
-        f"| accepted (202) | {c['accepted']} ({result['accepted_per_s_during_hold']}/s during the hold) |",
-        f"| baseline GET /healthz, same concurrency | {result['baseline_healthz_per_s']}/s |",
-        f"| HTTP final statuses / retries | {result['http_final_status']} / {result['retries']} |",
-        f"| intake latency p50/p99 | {result['intake_latency_s']['p50']} / {result['intake_latency_s']['p99']} s |",
+    rows = [
+        (
+            "offered",
+            f"{sch['offered']} in {sch['offered_for_s']} s (ramp to {result['config']['rate']}/s)",
+        ),
+        ("accepted (202)", f"{c['accepted']} ({result['accepted_per_s_during_hold']}/s in hold)"),
+        ("baseline GET /healthz, same concurrency", f"{result['baseline_healthz_per_s']}/s"),
+        ("HTTP final statuses / retries", f"{result['http_final_status']} / {result['retries']}"),
+        ("intake latency p50/p99", f"{il['p50']} / {il['p99']} s"),
     ]
-    for stage, s in result["stages"].items():
-        lines.append(
-            f"| {stage}: total, mean/s, best 5 s/s | {s['total']}, {s['mean_per_s']}, "
-            f"{s['best_5s_per_s']} |"
+    for stage, st in result["stages"].items():
+        rows.append(
+            (
+                f"{stage}: total, mean/s, best 5 s/s",
+                f"{st['total']}, {st['mean_per_s']}, {st['best_5s_per_s']}",
+            )
         )
-    lines += [
-        f"| accepted → feed p50/p95/p99 (all, n={lat['n']}) | {lat['p50']} / {lat['p95']} / {lat['p99']} s |",
-        f"| accepted → feed p50/p95/p99 (hold, n={hold['n']}) | {hold['p50']} / {hold['p95']} / {hold['p99']} s |",
-        f"| max consumer lag | {result['max_lag']} |",
-        f"| drained after load end | {result['drained_after_load_s']} s |",
-        f"| final statuses | {c['statuses']} |",
-        f"| loss: unsettled / >1 final status | {c['unsettled']} / {c['more_than_one_final_status']} |",
-        f"| duplicates: stream received, judged vs accepted | {c['stream_received']}, {c['stream_judged']} vs {c['accepted']} |",
-        f"| feed: duplicates / published missing / extra | {c['feed_duplicates']} / {c['published_not_in_feed']} / {c['in_feed_not_published']} |",
-        f"| expected vs got mismatches | {c['expected_vs_got_mismatches'] or 'none'} |",
-        f"| generator CPU (s) | {result['generator_cpu_s']} |",
-        f"| checks | {'OK' if c['ok'] else 'FAILED'} |",
+    rows += [
+        (
+            f"accepted → feed p50/p95/p99 (all, n={lat['n']})",
+            f"{lat['p50']} / {lat['p95']} / {lat['p99']} s",
+        ),
+        (
+            f"accepted → feed p50/p95/p99 (hold, n={hold['n']})",
+            f"{hold['p50']} / {hold['p95']} / {hold['p99']} s",
+        ),
+        ("max consumer lag", result["max_lag"]),
+        ("drained after load end", f"{result['drained_after_load_s']} s"),
+        ("final statuses", c["statuses"]),
+        (
+            "loss: unsettled / >1 final status",
+            f"{c['unsettled']} / {c['more_than_one_final_status']}",
+        ),
+        (
+            "stream: received, judged vs accepted",
+            f"{c['stream_received']}, {c['stream_judged']} vs {c['accepted']}",
+        ),
+        (
+            "feed: duplicates / published missing / not published",
+            f"{c['feed_duplicates']} / {c['published_not_in_feed']} / {c['in_feed_not_published']}",
+        ),
+        ("expected vs got mismatches", c["expected_vs_got_mismatches"] or "none"),
+        ("dead letters", result["deadletters"]),
+        ("generator CPU (s)", result["generator_cpu_s"]),
+        ("checks", "OK" if c["ok"] else "FAILED"),
     ]
-    return "\n".join(lines)
+    return "\n".join(["| measure | value |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows])
 
 
 def write(result: dict) -> Path:
