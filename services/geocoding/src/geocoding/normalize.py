@@ -85,23 +85,15 @@ class CityQuery:
 
     tokens: tuple[str, ...]  # folded, abbreviations expanded, CEDEX removed
     cedex: bool  # the input ended with CEDEX (and maybe its number)
+    full: str  # key with the article: "le mans"
+    bare: str  # key without a leading article: "mans"
+    loose: str  # without any article or linking word, nor spaces: "saintmartinmer"
 
-    @property
-    def full(self) -> str:
-        """Key with the article: 'le mans'."""
-        return " ".join(self.tokens)
-
-    @property
-    def bare(self) -> str:
-        """Key without a leading article: 'mans'."""
-        t = self.tokens
-        return " ".join(t[1:] if len(t) > 1 and t[0] in ARTICLES else t)
-
-    @property
-    def loose(self) -> str:
-        """Key without any article or linking word nor spaces: 'saintmartinmer'."""
-        kept = [w for w in self.tokens if w not in STOPWORDS]
-        return "".join(kept or self.tokens)
+    @classmethod
+    def of(cls, tokens: tuple[str, ...], cedex: bool) -> CityQuery:
+        bare = tokens[1:] if len(tokens) > 1 and tokens[0] in ARTICLES else tokens
+        kept = [w for w in tokens if w not in STOPWORDS]
+        return cls(tokens, cedex, " ".join(tokens), " ".join(bare), "".join(kept or tokens))
 
 
 def parse_city(city: str) -> CityQuery:
@@ -124,7 +116,7 @@ def parse_city(city: str) -> CityQuery:
     # "Paris 11e" may also come as "Paris 11 e" → the lone "e"/"er"/"eme" after a number
     if len(tokens) >= 2 and tokens[-1] in ("e", "er", "eme") and tokens[-2].isdigit():
         tokens.pop()
-    return CityQuery(tuple(tokens), cedex)
+    return CityQuery.of(tuple(tokens), cedex)
 
 
 def city_tokens(city: str) -> tuple[str, ...]:

@@ -1,0 +1,342 @@
+"""The offline commune gazetteer: postcode + city → the commune's reference point.
+
+Every French commune (overseas 971–976 included), the municipal arrondissements of Paris,
+Lyon and Marseille, the former communes of communes nouvelles (communes déléguées and
+associées) and the départements, from the file that ``scripts/build_gazetteer.py`` builds
+(``data/communes.tsv.gz``; sources and licences in the service's NOTICE).
+
+Matching, from the most to the least certain, always among the communes that the postcode
+serves (La Poste), so that a city name can only resolve inside its postcode:
+
+1. the name with its article ("le mans"), accents/case/punctuation folded, St/Ste
+   expanded, a trailing CEDEX dropped;
+2. the name without its leading article ("mans");
+3. the name without any article or linking word, spaces removed ("saintmartinmer");
+4. one typo (a letter replaced, added, dropped, or two swapped) on that loose name, unless
+   what was written is itself the name of a commune somewhere (then it is no typo).
+
+Two different communes matching at the same level is ambiguous: no answer (a wrong point is
+worse than none). A city the postcode does not serve gives no answer either.
+
+A postcode La Poste does not know (a CEDEX or BP postcode: "13233 Marseille Cedex 20") is
+matched within its département (20xxx: 2A and 2B); when the name is not a commune there
+and the input says CEDEX, the answer is the département (its préfecture's point, precision
+"department", citycode None). Without a postcode, only a name unique in France resolves.
+A postcode alone resolves when it serves one commune only.
+
+Paris/Lyon/Marseille: "75011 Paris", "Paris 11e", "PARIS 11EME ARRONDISSEMENT" resolve to
+the arrondissement (citycode 75111, city "Paris", the point of the arrondissement's mairie),
+as BAN does; a CEDEX postcode ("75700 Paris Cedex 07") or no postcode resolves to the
+whole city (75056).
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.resources
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sdi_common.contracts import GeoResult, Point
+
+from .normalize import CityQuery, normalize_postcode, parse_city
+
+__all__ = ["Gazetteer", "default_gazetteer"]
+
+SOURCE = "gazetteer"
+# scores by match level; an alias (former commune) match costs a little, an unknown
+# (CEDEX) postcode costs more since the postcode confirmed nothing
+SCORE = {"full": 1.0, "bare": 0.95, "loose": 0.9, "typo": 0.8}
+ALIAS_PENALTY = 0.05
+UNKNOWN_POSTCODE_FACTOR = 0.9
+NO_POSTCODE_SCORE = 0.7
+POSTCODE_ONLY_SCORE = 0.6
+DEPARTMENT_SCORE = 0.3
+MIN_TYPO_LENGTH = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    code: str  # INSEE code of this row (commune, arrondissement or former commune)
+    name: str  # its official name, with article
+    target: str  # the citycode it resolves to (itself, or the commune nouvelle)
+    city: str  # the commune's name as results carry it ("Paris" for 75111)
+    department: str
+    region: str
+    lon: float
+    lat: float
+    postcodes: tuple[str, ...]  # La Poste postcodes of the target
+    alias: bool  # a former commune (commune déléguée/associée)
+
+
+@dataclass(slots=True)
+class _Index:
+    """Name keys → entries, per match level, for one postcode/département/France."""
+
+    full: dict[str, list[Entry]] = field(default_factory=dict)
+    bare: dict[str, list[Entry]] = field(default_factory=dict)
+    loose: dict[str, list[Entry]] = field(default_factory=dict)
+    typo_pool: list[tuple[str, Entry]] = field(default_factory=list)
+
+    def add(self, q: CityQuery, entry: Entry, *, typo: bool = True) -> None:
+        for level, key in ((self.full, q.full), (self.bare, q.bare), (self.loose, q.loose)):
+            level.setdefault(key, []).append(entry)
+        if typo:
+            self.typo_pool.append((q.loose, entry))
+
+
+@dataclass(frozen=True, slots=True)
+class _Department:
+    code: str
+    name: str
+    region: str
+    lon: float
+    lat: float
+
+
+def one_edit_apart(a: str, b: str) -> bool:
+    """True when b is a with one letter replaced, inserted, deleted, or two adjacent
+    letters swapped (a != b)."""
+    la, lb = len(a), len(b)
+    if la > lb:
+        a, b, la, lb = b, a, lb, la
+    if lb - la > 1:
+        return False
+    i = 0
+    while i < la and a[i] == b[i]:
+        i += 1
+    if la == lb:
+        if i == la:
+            return False
+        return a[i + 1 :] == b[i + 1 :] or (
+            i + 1 < la and a[i] == b[i + 1] and a[i + 1] == b[i] and a[i + 2 :] == b[i + 2 :]
+        )
+    return a[i:] == b[i + 1 :]
+
+
+def _digits(s: str) -> str:
+    return "".join(c for c in s if c.isdigit())
+
+
+class Gazetteer:
+    """Load once (``Gazetteer.load()`` or ``default_gazetteer()``), then ``lookup``."""
+
+    def __init__(self) -> None:
+        self._by_postcode: dict[str, _Index] = {}
+        self._by_department: dict[str, _Index] = {}
+        self._national = _Index()
+        self._departments: dict[str, _Department] = {}
+        self._all_loose: set[str] = set()
+        self.entries: list[Entry] = []
+
+    # ------------------------------------------------------------------ loading
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> Gazetteer:
+        if path is None:
+            res = importlib.resources.files("geocoding").joinpath("data", "communes.tsv.gz")
+            data = res.read_bytes()
+        else:
+            data = Path(path).read_bytes()
+        g = cls()
+        g._parse(gzip.decompress(data).decode("utf-8"))
+        return g
+
+    def _parse(self, text: str) -> None:
+        communes: dict[str, list[str]] = {}
+        aliases: list[list[str]] = []
+        for line in text.splitlines():
+            if not line or line.startswith("#"):
+                continue
+            f = line.split("\t")
+            if f[0] == "D":
+                code, name, region, lon, lat = f[1:6]
+                self._departments[code] = _Department(code, name, region, float(lon), float(lat))
+            elif f[0] == "C":
+                communes[f[1]] = f
+            elif f[0] == "A":
+                aliases.append(f)
+            else:
+                raise ValueError(f"gazetteer: unknown row type {f[0]!r}")
+
+        def entry_of(f: list[str]) -> Entry:
+            _, code, name, dep, region, postcodes, lon, lat, parent = f
+            # an arrondissement carries its city's name, as BAN does ("Paris", 75111)
+            city = communes[parent][2] if parent else name
+            return Entry(
+                code, name, code, city, dep, region, float(lon), float(lat),
+                tuple(postcodes.split()), alias=False,
+            )  # fmt: skip
+
+        for f in communes.values():
+            e = entry_of(f)
+            q = parse_city(e.name)
+            self.entries.append(e)
+            self._index_everywhere(q, e)
+            if e.city != e.name:
+                # "75011 Paris": the arrondissement answers to its city's name too, but
+                # only inside its own postcodes
+                for pc in e.postcodes:
+                    self._postcode_index(pc).add(parse_city(e.city), e)
+        for _, code, name, target, lon, lat in aliases:
+            t = entry_of(communes[target])
+            e = Entry(
+                code, name, t.code, t.city, t.department, t.region, float(lon), float(lat),
+                t.postcodes, alias=True,
+            )  # fmt: skip
+            self.entries.append(e)
+            self._index_everywhere(parse_city(name), e)
+
+    def _postcode_index(self, pc: str) -> _Index:
+        return self._by_postcode.setdefault(pc, _Index())
+
+    def _index_everywhere(self, q: CityQuery, e: Entry) -> None:
+        for pc in e.postcodes:
+            self._postcode_index(pc).add(q, e)
+        self._by_department.setdefault(e.department, _Index()).add(q, e)
+        self._national.add(q, e, typo=False)
+        self._all_loose.add(q.loose)
+
+    # ------------------------------------------------------------------ lookup
+
+    def lookup(self, postcode: str | None, city: str | None) -> GeoResult | None:
+        """The commune that postcode + city name, or None when unsure."""
+        pc = normalize_postcode(postcode)
+        q = parse_city(city or "")
+        if pc and not (len(pc) == 5 and pc.isdigit()):
+            return None
+        index = self._by_postcode.get(pc) if pc else None
+
+        if not q.tokens:
+            # a postcode alone: fine when it serves one commune only
+            if index is None:
+                return None
+            targets = {e.target: e for es in index.full.values() for e in es if not e.alias}
+            if len(targets) != 1:
+                return None
+            (e,) = targets.values()
+            return self._result(e, pc, POSTCODE_ONLY_SCORE)
+
+        if index is not None:
+            found = self._match(index, q)
+            if found is not None:
+                e, score = found
+                return self._result(e, pc, score)
+            return self._department_fallback(pc, q)
+
+        if not pc:
+            found = self._match(self._national, q, typo=False)
+            if found is None:
+                return None
+            e, score = found
+            return self._result(e, "", min(score, NO_POSTCODE_SCORE))
+
+        # a postcode La Poste does not know (CEDEX, BP...): the name within the département
+        deps = self._departments_of(pc)
+        matches = []
+        for dep in deps:
+            index = self._by_department.get(dep)
+            found = self._match(index, q) if index is not None else None
+            if found is not None:
+                matches.append(found)
+        if len(matches) == 1:
+            e, score = matches[0]
+            return self._result(e, pc, score * UNKNOWN_POSTCODE_FACTOR)
+        if matches:
+            return None  # the same name in 2A and 2B
+        return self._department_fallback(pc, q)
+
+    def _match(
+        self, index: _Index, q: CityQuery, *, typo: bool = True
+    ) -> tuple[Entry, float] | None:
+        for level, table, key in (
+            ("full", index.full, q.full),
+            ("bare", index.bare, q.bare),
+            ("loose", index.loose, q.loose),
+        ):
+            found = table.get(key)
+            if found:
+                return self._pick(found, SCORE[level])
+        if not typo or len(q.loose) < MIN_TYPO_LENGTH or q.loose in self._all_loose:
+            return None
+        digits = _digits(q.loose)
+        found = [
+            e
+            for key, e in index.typo_pool
+            if one_edit_apart(key, q.loose) and _digits(key) == digits
+        ]
+        return self._pick(found, SCORE["typo"]) if found else None
+
+    @staticmethod
+    def _pick(found: list[Entry], score: float) -> tuple[Entry, float] | None:
+        """One commune among the matches, or None when they name different communes."""
+        primary = [e for e in found if not e.alias]
+        pool = primary or found
+        if len({e.target for e in pool}) != 1:
+            return None
+        e = pool[0]
+        return e, score - (ALIAS_PENALTY if e.alias else 0.0)
+
+    def _departments_of(self, pc: str) -> list[str]:
+        if pc.startswith("97"):
+            deps = [pc[:3]]
+        elif pc.startswith("20"):
+            deps = ["2A", "2B"]
+        else:
+            deps = [pc[:2]]
+        return [d for d in deps if d in self._departments]
+
+    def _department_fallback(self, pc: str, q: CityQuery) -> GeoResult | None:
+        """A CEDEX address whose city is not a commune of the département: the département,
+        unless the name is a commune elsewhere (then the input contradicts itself)."""
+        if not q.cedex or q.loose in self._all_loose:
+            return None
+        deps = self._departments_of(pc)
+        if len(deps) == 2:  # Corsica: 200xx–201xx is Corse-du-Sud, the rest Haute-Corse
+            deps = ["2A"] if pc[2] in "01" else ["2B"]
+        if not deps:
+            return None
+        d = self._departments[deps[0]]
+        return GeoResult(
+            point=Point(lon=d.lon, lat=d.lat),
+            precision="department",
+            score=DEPARTMENT_SCORE,
+            citycode=None,
+            city=None,
+            postcode=pc,
+            department=d.code,
+            region=d.region,
+            label=f"{d.name} ({d.code})",
+            source=SOURCE,
+        )
+
+    @staticmethod
+    def _result(e: Entry, pc: str, score: float) -> GeoResult:
+        postcode = pc if pc in e.postcodes else (e.postcodes[0] if e.postcodes else None)
+        name = e.name if not e.alias else f"{e.name}, {e.city}"
+        return GeoResult(
+            point=Point(lon=e.lon, lat=e.lat),
+            precision="municipality",
+            score=round(score, 3),
+            citycode=e.target,
+            city=e.city,
+            postcode=postcode,
+            department=e.department,
+            region=e.region,
+            label=f"{postcode} {name}" if postcode else name,
+            source=SOURCE,
+        )
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+_default: Gazetteer | None = None
+
+
+def default_gazetteer() -> Gazetteer:
+    """The shipped gazetteer, loaded once per process."""
+    global _default
+    if _default is None:
+        _default = Gazetteer.load()
+    return _default
