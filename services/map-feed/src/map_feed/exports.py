@@ -1,0 +1,207 @@
+"""Open-data exports of the feed: CSV, iCalendar (RFC 5545) and schema.org/Event JSON-LD.
+
+Each takes the feed's serialized features and returns bytes (UTF-8). Fields are
+documented in FIELDS.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+import orjson
+
+CSV_COLUMNS = (
+    "id",
+    "version",
+    "title",
+    "description",
+    "kind",
+    "starts_at",
+    "ends_at",
+    "audiences",
+    "organizer_name",
+    "venue",
+    "street",
+    "postcode",
+    "city",
+    "department",
+    "region",
+    "online",
+    "online_url",
+    "registration_url",
+    "accessibility",
+    "longitude",
+    "latitude",
+    "precision",
+)
+PRODID = "-//Semaine de l'industrie//Carte des evenements//FR"
+
+
+def _features(bodies: Iterable[bytes]) -> Iterable[dict]:
+    return (orjson.loads(b) for b in bodies)
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def to_csv(bodies: Iterable[bytes]) -> bytes:
+    """RFC 4180 CSV, comma-separated, UTF-8, one header row; audiences joined by ``;``."""
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    for f in _features(bodies):
+        p = f["properties"]
+        coords = (f.get("geometry") or {}).get("coordinates") or (None, None)
+        row = {**p, "audiences": ";".join(p.get("audiences") or ()),
+               "online": "true" if p.get("online") else "false",
+               "longitude": coords[0], "latitude": coords[1]}
+        writer.writerow(["" if row.get(c) is None else row[c] for c in CSV_COLUMNS])
+    return out.getvalue().encode("utf-8")
+
+
+# --------------------------------------------------------------------------- iCalendar
+
+
+def ics_escape(text: str) -> str:
+    """TEXT value escaping (RFC 5545 §3.3.11)."""
+    return (
+        text.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
+    )
+
+
+def ics_fold(line: str) -> str:
+    """Fold a content line at 75 octets without splitting a UTF-8 character (§3.1)."""
+    data = line.encode("utf-8")
+    if len(data) <= 75:
+        return line
+    parts, start, limit = [], 0, 75
+    while start < len(data):
+        end = min(start + limit, len(data))
+        while end < len(data) and (data[end] & 0xC0) == 0x80:  # continuation byte
+            end -= 1
+        parts.append(data[start:end].decode("utf-8"))
+        start, limit = end, 74  # continuation lines start with one space
+    return "\r\n ".join(parts)
+
+
+def _ics_time(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def to_ics(bodies: Iterable[bytes], *, stamp: datetime | None = None) -> bytes:
+    stamp_text = (stamp or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "CALSCALE:GREGORIAN",
+        "X-WR-CALNAME:Semaine de l'industrie",
+        "X-WR-TIMEZONE:Europe/Paris",
+    ]
+    for f in _features(bodies):
+        p = f["properties"]
+        coords = (f.get("geometry") or {}).get("coordinates")
+        place = ", ".join(
+            v for v in (p.get("venue"), p.get("street"),
+                        " ".join(x for x in (p.get("postcode"), p.get("city")) if x)) if v
+        )
+        description = p.get("description") or ""
+        if p.get("organizer_name"):
+            description = f"{description}\n\nOrganisateur : {p['organizer_name']}".strip()
+        url = p.get("registration_url") or p.get("online_url")
+        event = [
+            "BEGIN:VEVENT",
+            f"UID:{p['id']}",
+            f"DTSTAMP:{stamp_text}",
+            f"DTSTART:{_ics_time(p['starts_at'])}",
+            f"DTEND:{_ics_time(p['ends_at'])}",
+            f"SEQUENCE:{int(p.get('version') or 1) - 1}",
+            f"SUMMARY:{ics_escape(p['title'])}",
+        ]
+        if description:
+            event.append(f"DESCRIPTION:{ics_escape(description)}")
+        if place:
+            event.append(f"LOCATION:{ics_escape(place)}")
+        elif p.get("online"):
+            event.append("LOCATION:En ligne")
+        if coords:
+            event.append(f"GEO:{coords[1]:.6f};{coords[0]:.6f}")
+        if url and "\n" not in url and "\r" not in url:
+            event.append(f"URL:{url}")
+        event.append(f"CATEGORIES:{ics_escape(p['kind'])}")
+        event.append("END:VEVENT")
+        lines.extend(event)
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(ics_fold(line) for line in lines) + "\r\n").encode("utf-8")
+
+
+# --------------------------------------------------------------------------- JSON-LD
+
+
+
+def _attendance(online: bool, placed: bool) -> str:
+    mode = "Mixed" if online and placed else "Online" if online else "Offline"
+    return f"https://schema.org/{mode}EventAttendanceMode"
+
+
+def jsonld_event(f: dict) -> dict:
+    p = f["properties"]
+    coords = (f.get("geometry") or {}).get("coordinates")
+    event: dict = {
+        "@type": "Event",
+        "identifier": p["id"],
+        "name": p["title"],
+        "description": p.get("description") or "",
+        "startDate": p["starts_at"],
+        "endDate": p["ends_at"],
+        "eventStatus": "https://schema.org/EventScheduled",
+        "eventAttendanceMode": _attendance(bool(p.get("online")), bool(coords)),
+        "isAccessibleForFree": True,
+        "organizer": {"@type": "Organization", "name": p.get("organizer_name")},
+        "audience": [{"@type": "Audience", "audienceType": a} for a in p.get("audiences") or ()],
+        "keywords": p["kind"],
+        "offers": {"@type": "Offer", "price": 0, "priceCurrency": "EUR", "availability": "https://schema.org/InStock"},
+    }
+    if p.get("registration_url"):
+        event["url"] = p["registration_url"]
+        event["offers"]["url"] = p["registration_url"]
+    locations = []
+    if coords or p.get("city"):
+        place: dict = {
+            "@type": "Place",
+            "name": p.get("venue") or p.get("city"),
+            "address": {
+                "@type": "PostalAddress",
+                "streetAddress": p.get("street"),
+                "postalCode": p.get("postcode"),
+                "addressLocality": p.get("city"),
+                "addressRegion": p.get("region"),
+                "addressCountry": "FR",
+            },
+        }
+        if coords:
+            place["geo"] = {"@type": "GeoCoordinates", "longitude": coords[0], "latitude": coords[1]}
+        if p.get("accessibility"):
+            place["amenityFeature"] = {
+                "@type": "LocationFeatureSpecification", "name": "accessibilité", "value": p["accessibility"],
+            }
+        locations.append(place)
+    if p.get("online") and p.get("online_url"):
+        locations.append({"@type": "VirtualLocation", "url": p["online_url"]})
+    if locations:
+        event["location"] = locations[0] if len(locations) == 1 else locations
+    return event
+
+
+def to_jsonld(bodies: Iterable[bytes]) -> bytes:
+    return orjson.dumps(
+        {"@context": "https://schema.org", "@graph": [jsonld_event(f) for f in _features(bodies)]}
+    )

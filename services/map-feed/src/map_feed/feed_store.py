@@ -1,0 +1,303 @@
+"""The whole feed in memory, kept in step with the ``FEED`` bucket by a per-replica watcher.
+
+Each replica watches every key of the bucket (an ordered, ephemeral consumer: fan-out,
+never the indexer's shared durable). The store keeps one ``FeedEntry`` per event — the
+feature's serialized bytes plus the few fields filters need — and builds the full
+collection lazily, once per revision. Recent changes are kept for SSE resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import zlib
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from operator import attrgetter
+
+import numpy as np
+import orjson
+import structlog
+
+from .clusters import GridIndex
+from .filters import FeedQuery, fold
+
+log = structlog.get_logger(__name__)
+
+COLLECTION_HEAD = b'{"type":"FeatureCollection","features":['
+KV_DELETE_OPS = frozenset({"DEL", "PURGE"})
+
+
+@dataclass(slots=True)
+class FeedEntry:
+    id: str
+    revision: int
+    body: bytes  # the Feature, serialized
+    lon: float | None
+    lat: float | None
+    kind: str
+    audiences: frozenset[str]
+    department: str | None
+    region: str | None
+    starts: float
+    ends: float
+    online: bool
+    text: str  # folded title, description, organiser, place: for ``q``
+    sort_key: tuple = ()
+
+    @classmethod
+    def from_bytes(cls, key: str, revision: int, body: bytes) -> FeedEntry:
+        feature = orjson.loads(body)
+        p = feature["properties"]
+        coords = (feature.get("geometry") or {}).get("coordinates")
+        starts = datetime.fromisoformat(p["starts_at"]).timestamp()
+        text = " ".join(
+            v for v in (p.get("title"), p.get("description"), p.get("organizer_name"),
+                        p.get("venue"), p.get("city")) if v
+        )
+        return cls(
+            id=key,
+            revision=revision,
+            body=body,
+            lon=coords[0] if coords else None,
+            lat=coords[1] if coords else None,
+            kind=p.get("kind"),
+            audiences=frozenset(p.get("audiences") or ()),
+            department=p.get("department"),
+            region=p.get("region"),
+            starts=starts,
+            ends=datetime.fromisoformat(p["ends_at"]).timestamp(),
+            online=bool(p.get("online")),
+            text=fold(text),
+            sort_key=(starts, key),
+        )
+
+
+@dataclass(slots=True)
+class Change:
+    revision: int
+    op: str  # "upsert" | "delete"
+    id: str
+    frame: bytes  # the Server-Sent Event, ready to write
+
+
+def sse_frame(event: str, revision: int, data: bytes) -> bytes:
+    return b"id: %d\nevent: %s\ndata: %s\n\n" % (revision, event.encode(), data)
+
+
+def collection(bodies, revision: int) -> bytes:
+    """A FeatureCollection from serialized features (``revision``: a foreign member)."""
+    return b"".join(
+        (COLLECTION_HEAD, b",".join(bodies), b'],"revision":%d}' % revision)
+    )
+
+
+class Representation:
+    """A response body at one revision, with its ETag and a gzip variant made once."""
+
+    def __init__(self, body: bytes, etag: str, revision: int, gzip_level: int = 6) -> None:
+        self.body = body
+        self.etag = etag  # quoted, e.g. '"r42"'
+        self.revision = revision
+        self.gzip_level = gzip_level
+        self._gz: bytes | None = None
+        self._gz_task: asyncio.Future[bytes] | None = None
+        self.built_at = time.monotonic()
+
+    @property
+    def gzip_etag(self) -> str:
+        return self.etag[:-1] + '-gz"'
+
+    def _compress(self) -> bytes:
+        z = zlib.compressobj(self.gzip_level, zlib.DEFLATED, 31)
+        return z.compress(self.body) + z.flush()
+
+    async def gzipped(self) -> bytes:
+        """Compressed once, off the event loop when large; concurrent callers share it."""
+        if self._gz is not None:
+            return self._gz
+        if len(self.body) < 256 * 1024:
+            self._gz = self._compress()
+            return self._gz
+        if self._gz_task is None:
+            self._gz_task = asyncio.ensure_future(asyncio.to_thread(self._compress))
+        self._gz = await asyncio.shield(self._gz_task)
+        return self._gz
+
+
+class FeedStore:
+    def __init__(
+        self,
+        *,
+        change_log_size: int = 10_000,
+        gzip_level: int = 6,
+        snapshot_min_interval: float = 0.0,
+        max_zoom: int = 16,
+    ) -> None:
+        self.entries: dict[str, FeedEntry] = {}
+        self.revision = 0
+        self.synced = False
+        self.change_log_size = change_log_size
+        self.gzip_level = gzip_level
+        #: the full collection is rebuilt at most this often (seconds) under a burst of changes
+        self.snapshot_min_interval = snapshot_min_interval
+        self.log: deque[Change] = deque()
+        #: the log holds every change with a revision above this one
+        self.log_floor = 0
+        self.listeners: list[Callable[[Change], None]] = []
+        self.grid = GridIndex(max_zoom=max_zoom)
+        self._ordered: list[FeedEntry] | None = None
+        self._snapshot: Representation | None = None
+        self._cache: dict[tuple, Representation] = {}
+        self.sync_event = asyncio.Event()
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    # ------------------------------------------------------------------ applying the bucket
+
+    def apply(self, key: str, revision: int, value: bytes | None, operation: str | None) -> None:
+        """Apply one bucket entry; entries arrive in revision order (a restarted watch
+        replays the current state first: what we have seen already is skipped)."""
+        if revision <= self.revision:
+            return
+        self.revision = revision
+        if operation in KV_DELETE_OPS:
+            if self.entries.pop(key, None) is None:
+                return  # a tombstone of an event we never showed
+            self.grid.remove(key)
+            change = Change(revision, "delete", key, sse_frame("delete", revision, orjson.dumps({"id": key})))
+        else:
+            try:
+                entry = FeedEntry.from_bytes(key, revision, value or b"")
+            except (ValueError, KeyError, TypeError) as exc:
+                log.error("feed.bad_entry", key=key, revision=revision, error=repr(exc))
+                return
+            self.entries[key] = entry
+            if entry.lon is None:
+                self.grid.remove(key)
+            else:
+                self.grid.put(key, entry.lon, entry.lat)
+            change = Change(revision, "upsert", key, sse_frame("upsert", revision, entry.body))
+        self._ordered = None
+        self._cache.clear()
+        if not self.synced:
+            return
+        self.log.append(change)
+        while len(self.log) > self.change_log_size:
+            self.log_floor = self.log.popleft().revision
+        for listener in self.listeners:
+            listener(change)
+
+    def mark_synced(self) -> None:
+        """The watcher delivered the bucket's initial content: from now on, log changes."""
+        if not self.synced:
+            self.synced = True
+            self.log_floor = self.revision
+            self.sync_event.set()
+            log.info("feed.synced", events=len(self.entries), revision=self.revision)
+
+    def changes_since(self, revision: int) -> list[Change] | None:
+        """Changes after ``revision``, or None when the gap is older than the log (reset)."""
+        if revision < self.log_floor:
+            return None
+        if not self.log or revision >= self.log[-1].revision:
+            return []
+        return [c for c in self.log if c.revision > revision]
+
+    # ------------------------------------------------------------------ reading
+
+    def ordered(self) -> list[FeedEntry]:
+        """Entries by start time then id: the same bytes on every replica at one revision."""
+        if self._ordered is None:
+            self._ordered = sorted(self.entries.values(), key=attrgetter("sort_key"))
+        return self._ordered
+
+    def select(self, query: FeedQuery) -> list[FeedEntry]:
+        entries = self.ordered()
+        if query.is_empty:
+            return entries
+        return [e for e in entries if query.matches(e)]
+
+    def snapshot(self) -> Representation:
+        """The unfiltered collection at the current revision (rebuilt lazily, throttled)."""
+        snap = self._snapshot
+        if snap is not None and (
+            snap.revision == self.revision
+            or time.monotonic() - snap.built_at < self.snapshot_min_interval
+        ):
+            return snap
+        body = collection([e.body for e in self.ordered()], self.revision)
+        self._snapshot = Representation(body, f'"r{self.revision}"', self.revision, self.gzip_level)
+        return self._snapshot
+
+    def cached(self, kind: str, query: FeedQuery, build: Callable[[list[FeedEntry]], bytes]) -> Representation:
+        """A derived representation (filtered feed, export) cached until the next change."""
+        cache_key = (kind, query.key())
+        rep = self._cache.get(cache_key)
+        if rep is None:
+            if len(self._cache) >= 128:
+                self._cache.pop(next(iter(self._cache)))
+            digest = zlib.crc32(repr(cache_key).encode()) & 0xFFFFFFFF
+            rep = Representation(
+                build(self.select(query)), f'"r{self.revision}-{kind}-{digest:08x}"',
+                self.revision, self.gzip_level,
+            )
+            self._cache[cache_key] = rep
+        return rep
+
+    def slot_mask(self, query: FeedQuery) -> np.ndarray | None:
+        """For filtered clusters: which grid slots pass the query."""
+        if query.is_empty:
+            return None
+        mask = np.zeros(self.grid.size, dtype=bool)
+        for e in self.entries.values():
+            if e.lon is not None and query.matches(e):
+                slot = self.grid.slot_of(e.id)
+                if slot is not None:
+                    mask[slot] = True
+        return mask
+
+
+class FeedWatcher:
+    """Feeds a ``FeedStore`` from a KV watcher; restarts the watch if it ever ends."""
+
+    def __init__(self, store: FeedStore, kv) -> None:
+        self.store = store
+        self.kv = kv
+        self._task: asyncio.Task | None = None
+        self._watcher = None
+
+    async def start(self) -> None:
+        self._watcher = await self.kv.watchall()
+        self._task = asyncio.create_task(self._run(), name="feed-watcher")
+
+    async def _run(self) -> None:
+        store = self.store
+        while True:
+            async for entry in self._watcher:
+                if entry is None:
+                    store.mark_synced()
+                    continue
+                store.apply(entry.key, entry.revision, entry.value, entry.operation)
+            if self._task is None:
+                return
+            log.warning("feed.watch_ended_restarting")
+            await asyncio.sleep(1)
+            self._watcher = await self.kv.watchall()
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if self._watcher is not None:
+            try:
+                await self._watcher.stop()
+            except Exception:  # connection already closed
+                pass
+        if task is not None:
+            task.cancel()
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass

@@ -1,0 +1,216 @@
+"""Query parameters of the feed (and of its exports and clusters): parsing and matching.
+
+Every filter is optional; several values of one filter (repeated, or comma-separated)
+mean "any of them", different filters all apply. Parsing errors are collected, so that
+one problem+json answer lists them all.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sdi_common.contracts import AUDIENCES, KINDS
+
+#: a date without a time is a day in metropolitan France
+PARIS = ZoneInfo("Europe/Paris")
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "’": "'"})
+_TRUE = {"true", "1", "yes", "oui"}
+_FALSE = {"false", "0", "no", "non"}
+FILTER_NAMES = ("bbox", "kind", "audience", "department", "region", "from", "to", "online", "q")
+
+
+def fold(text: str) -> str:
+    """Lower-case, accent-free text for accent-insensitive search ("Écoles" -> "ecoles")."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+class InvalidQuery(ValueError):
+    def __init__(self, errors: list[dict[str, str]]) -> None:
+        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        self.errors = errors
+
+
+BBox = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class FeedQuery:
+    bbox: BBox | None = None
+    kinds: frozenset[str] = frozenset()
+    audiences: frozenset[str] = frozenset()
+    departments: frozenset[str] = frozenset()
+    regions: frozenset[str] = frozenset()
+    start: float | None = None  # events ending at or after this instant (epoch seconds)
+    end: float | None = None  # events starting at or before this instant
+    online: bool | None = None
+    terms: tuple[str, ...] = field(default=())
+
+    @property
+    def is_empty(self) -> bool:
+        return self == EMPTY
+
+    def key(self) -> str:
+        """A canonical form, for caches and ETags."""
+        return repr(
+            (
+                self.bbox,
+                sorted(self.kinds),
+                sorted(self.audiences),
+                sorted(self.departments),
+                sorted(self.regions),
+                self.start,
+                self.end,
+                self.online,
+                self.terms,
+            )
+        )
+
+    def matches(self, e) -> bool:  # e: feed_store.FeedEntry (duck-typed to avoid a cycle)
+        if self.bbox is not None:
+            if e.lon is None:
+                return False
+            w, s, east, n = self.bbox
+            if not s <= e.lat <= n:
+                return False
+            if w <= east:
+                if not w <= e.lon <= east:
+                    return False
+            elif not (e.lon >= w or e.lon <= east):  # crosses the antimeridian
+                return False
+        if self.kinds and e.kind not in self.kinds:
+            return False
+        if self.audiences and self.audiences.isdisjoint(e.audiences):
+            return False
+        if self.departments and e.department not in self.departments:
+            return False
+        if self.regions and e.region not in self.regions:
+            return False
+        if self.start is not None and e.ends < self.start:
+            return False
+        if self.end is not None and e.starts > self.end:
+            return False
+        if self.online is not None and e.online is not self.online:
+            return False
+        return all(t in e.text for t in self.terms)
+
+
+EMPTY = FeedQuery()
+
+
+def _values(params: Mapping[str, str] | object, name: str) -> list[str]:
+    getlist = getattr(params, "getlist", None)
+    raw: Iterable[str] = getlist(name) if getlist else ([params[name]] if name in params else [])  # type: ignore[index,operator]
+    return [v.strip() for value in raw for v in value.split(",") if v.strip()]
+
+
+def parse_bbox(text: str) -> BBox:
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise ValueError("attendu : ouest,sud,est,nord (4 nombres en degrés WGS 84)")
+    try:
+        w, s, e, n = (float(p) for p in parts)
+    except ValueError:
+        raise ValueError("attendu : ouest,sud,est,nord (4 nombres en degrés WGS 84)") from None
+    if not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s <= 90 and -90 <= n <= 90):
+        raise ValueError("coordonnées hors limites (longitude ±180, latitude ±90)")
+    if s > n:
+        raise ValueError("le sud doit être inférieur ou égal au nord")
+    return (w, s, e, n)
+
+
+def parse_instant(text: str, *, end_of_day: bool) -> float:
+    """An ISO 8601 date-time (with offset; naive means Paris time) or a date (a whole day)."""
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            moment = datetime.combine(day, time.min, PARIS)
+            if end_of_day:
+                moment += timedelta(days=1) - timedelta(microseconds=1)
+            return moment.timestamp()
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError("date attendue au format ISO 8601 (2024-11-18 ou 2024-11-18T09:00:00+01:00)") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=PARIS)
+    return moment.astimezone(UTC).timestamp()
+
+
+def _choices(params, name: str, allowed: Sequence[str], errors: list) -> frozenset[str]:
+    values = _values(params, name)
+    unknown = [v for v in values if v not in allowed]
+    if unknown:
+        errors.append(
+            {
+                "field": name,
+                "code": "unknown_value",
+                "message": f"valeur(s) inconnue(s) {', '.join(unknown)} ; valeurs admises : {', '.join(allowed)}",
+            }
+        )
+    return frozenset(values)
+
+
+def _codes(params, name: str, errors: list, max_len: int = 3) -> frozenset[str]:
+    values = _values(params, name)
+    bad = [v for v in values if len(v) > max_len or not v.isalnum()]
+    if bad:
+        errors.append(
+            {"field": name, "code": "invalid_code", "message": f"code(s) invalide(s) : {', '.join(bad)}"}
+        )
+    return frozenset(v.upper() for v in values)
+
+
+def parse_query(params) -> FeedQuery:
+    """Parse query parameters (a Starlette ``QueryParams`` or a plain mapping)."""
+    errors: list[dict[str, str]] = []
+    bbox = None
+    if raw := _values(params, "bbox"):
+        try:
+            bbox = parse_bbox(",".join(raw))
+        except ValueError as exc:
+            errors.append({"field": "bbox", "code": "invalid_bbox", "message": str(exc)})
+    kinds = _choices(params, "kind", KINDS, errors)
+    audiences = _choices(params, "audience", AUDIENCES, errors)
+    departments = _codes(params, "department", errors)
+    regions = _codes(params, "region", errors, max_len=2)
+    bounds: dict[str, float | None] = {"from": None, "to": None}
+    for name in bounds:
+        values = _values(params, name)
+        if len(values) > 1:
+            errors.append({"field": name, "code": "repeated", "message": "une seule valeur admise"})
+        elif values:
+            try:
+                bounds[name] = parse_instant(values[0], end_of_day=name == "to")
+            except ValueError as exc:
+                errors.append({"field": name, "code": "invalid_date", "message": str(exc)})
+    if bounds["from"] is not None and bounds["to"] is not None and bounds["from"] > bounds["to"]:
+        errors.append({"field": "to", "code": "invalid_range", "message": "« to » précède « from »"})
+    online = None
+    if values := _values(params, "online"):
+        flag = values[0].lower()
+        if flag in _TRUE:
+            online = True
+        elif flag in _FALSE:
+            online = False
+        else:
+            errors.append({"field": "online", "code": "invalid_boolean", "message": "attendu : true ou false"})
+    q = getattr(params, "get", lambda *_: None)("q") or ""
+    if len(q) > 200:
+        errors.append({"field": "q", "code": "too_long", "message": "200 caractères au plus"})
+    if errors:
+        raise InvalidQuery(errors)
+    return FeedQuery(
+        bbox=bbox,
+        kinds=kinds,
+        audiences=audiences,
+        departments=departments,
+        regions=regions,
+        start=bounds["from"],
+        end=bounds["to"],
+        online=online,
+        terms=tuple(fold(q).split()),
+    )

@@ -1,0 +1,180 @@
+"""The pure parts of map-feed: filters, the in-memory store, clustering, exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import random
+
+import icalendar
+import orjson
+import pytest
+from map_feed.clusters import GridIndex
+from map_feed.exports import CSV_COLUMNS, ics_escape, ics_fold, to_csv, to_ics, to_jsonld
+from map_feed.features import build_feature, department_of_postcode, dumps
+from map_feed.feed_store import FeedStore
+from map_feed.filters import EMPTY, InvalidQuery, fold, parse_query
+from mapfeed_events import geocoded, new_sid
+
+
+def body(sid, version=1, **kw) -> bytes:
+    return dumps(build_feature(geocoded(sid, version, **kw)))
+
+
+def filled_store() -> tuple[FeedStore, dict[str, str]]:
+    store = FeedStore()
+    ids = {}
+    samples = [
+        ("lille", dict(title="Visite de l'usine Métaux", lon=3.06, lat=50.63)),
+        ("paris", dict(title="Atelier robotique à l'École", lon=2.35, lat=48.85, kind="workshop",
+                        audiences=["general_public"])),
+        ("marseille", dict(title="Escape game industriel", lon=5.37, lat=43.30, kind="escape_game")),
+    ]
+    for rev, (name, kw) in enumerate(samples, start=1):
+        sid = new_sid()
+        ids[name] = sid
+        store.apply(sid, rev, body(sid, **kw), None)
+    store.mark_synced()
+    return store, ids
+
+
+def test_fold_is_accent_and_case_insensitive():
+    assert fold("Écoles ŒUVRE Métiers") == "ecoles oeuvre metiers"
+
+
+def test_department_of_postcode():
+    assert department_of_postcode("59000") == "59"
+    assert department_of_postcode("20090") == "2A" and department_of_postcode("20200") == "2B"
+    assert department_of_postcode("97100") == "971"
+
+
+def test_parse_query_collects_every_error():
+    with pytest.raises(InvalidQuery) as info:
+        parse_query({"bbox": "1,2,3", "kind": "picnic", "from": "demain", "online": "maybe"})
+    fields = {e["field"] for e in info.value.errors}
+    assert fields == {"bbox", "kind", "from", "online"}
+
+
+def test_filters_select_the_right_events():
+    store, ids = filled_store()
+
+    def select(**params):
+        return {e.id for e in store.select(parse_query(params))}
+
+    assert select() == set(ids.values())
+    assert select(q="ecole") == {ids["paris"]}  # accent-insensitive
+    assert select(q="METAUX visite") == {ids["lille"]}
+    assert select(kind="workshop,escape_game") == {ids["paris"], ids["marseille"]}
+    assert select(audience="general_public") == {ids["paris"]}
+    assert select(bbox="2,48,4,51") == {ids["lille"], ids["paris"]}
+    assert select(department="59") == {ids["lille"], ids["paris"], ids["marseille"]}
+    assert select(**{"from": "2024-11-20"}) == set()
+    assert select(**{"from": "2024-11-19", "to": "2024-11-19"}) == set(ids.values())
+    assert select(to="2024-11-18") == set()
+    assert select(online="true") == set()
+
+
+def test_store_snapshot_etag_changes_with_revision_and_log_resume():
+    store, ids = filled_store()
+    snap = store.snapshot()
+    collection = orjson.loads(snap.body)
+    assert collection["type"] == "FeatureCollection" and len(collection["features"]) == 3
+    assert snap.etag == '"r3"' and store.snapshot() is snap
+    seen = []
+    store.listeners.append(seen.append)
+    store.apply(ids["lille"], 4, None, "DEL")
+    assert [c.op for c in seen] == ["delete"] and seen[0].frame.startswith(b"id: 4\nevent: delete\n")
+    assert store.snapshot().etag == '"r4"'
+    assert [c.revision for c in store.changes_since(3)] == [4]
+    assert store.changes_since(4) == []
+    assert store.changes_since(2) is None  # before the log: reset
+
+
+def test_change_log_is_bounded():
+    store = FeedStore(change_log_size=5)
+    store.mark_synced()
+    sid = new_sid()
+    for rev in range(1, 21):
+        store.apply(sid, rev, body(sid, rev), None)
+    assert len(store.log) == 5 and store.log_floor == 15
+    assert store.changes_since(14) is None
+    assert [c.revision for c in store.changes_since(15)] == [16, 17, 18, 19, 20]
+
+
+def test_stale_revision_is_skipped():
+    store, ids = filled_store()
+    store.apply(ids["lille"], 2, None, "DEL")  # replayed by a restarted watch
+    assert ids["lille"] in store.entries
+
+
+def test_grid_clusters_count_every_point_once():
+    rng = random.Random(7)
+    grid = GridIndex(max_zoom=16)
+    for i in range(5000):
+        grid.put(f"p{i}", rng.uniform(-5, 9), rng.uniform(42, 51))
+    grid.remove("p0")
+    world = (-180, -85, 180, 85)
+    for zoom in (0, 3, 6, 10, 17):
+        clusters, points = grid.query(world, zoom)
+        assert sum(c[3] for c in clusters) + len(points) == 4999
+        assert all(c[4] > zoom for c in clusters)
+    clusters, _ = grid.query(world, 0)
+    assert len(clusters) <= 2
+
+
+def test_colocated_points_expand_beyond_max_zoom():
+    grid = GridIndex(max_zoom=16)
+    grid.put("a", 2.35, 48.85)
+    grid.put("b", 2.35, 48.85)
+    clusters, points = grid.query((2, 48, 3, 49), 16)
+    assert points == [] and clusters[0][3] == 2 and clusters[0][4] == 17
+    _, points = grid.query((2, 48, 3, 49), 17)
+    assert sorted(points) == ["a", "b"]
+
+
+def test_csv_export_parses_back():
+    store, ids = filled_store()
+    data = to_csv(e.body for e in store.ordered()).decode("utf-8")
+    rows = list(csv.DictReader(io.StringIO(data)))
+    assert tuple(rows[0]) == CSV_COLUMNS and len(rows) == 3
+    lille = next(r for r in rows if r["id"] == ids["lille"])
+    assert lille["title"] == "Visite de l'usine Métaux" and lille["audiences"] == "pupils;students"
+    assert float(lille["longitude"]) == 3.06 and lille["online"] == "false"
+
+
+def test_ics_escaping_and_folding():
+    assert ics_escape("a;b,c\\d\ne") == "a\\;b\\,c\\\\d\\ne"
+    line = "DESCRIPTION:" + "é" * 100
+    folded = ics_fold(line)
+    assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))
+    assert folded.replace("\r\n ", "") == line
+
+
+def test_ics_export_parses_with_icalendar():
+    sid = new_sid()
+    tricky = "Atelier ; virgules, barres \\ et\nretours — « métiers » " + "x" * 120
+    cal_bytes = to_ics([body(sid, 2, title="Soudure, usinage; et plus", description=tricky)])
+    assert b"\r\n" in cal_bytes and all(len(l) <= 75 for l in cal_bytes.split(b"\r\n"))
+    cal = icalendar.Calendar.from_ical(cal_bytes)
+    events = list(cal.walk("VEVENT"))
+    assert len(events) == 1
+    ev = events[0]
+    assert str(ev["UID"]) == sid
+    assert str(ev["SUMMARY"]) == "Soudure, usinage; et plus"
+    assert str(ev["DESCRIPTION"]).startswith(tricky)
+    assert ev.decoded("DTSTART").isoformat() == "2024-11-19T08:00:00+00:00"
+    assert ev["GEO"].latitude == pytest.approx(50.63)
+
+
+def test_jsonld_export_is_schema_org_events():
+    sid = new_sid()
+    doc = orjson.loads(to_jsonld([body(sid)]))
+    assert doc["@context"] == "https://schema.org"
+    event = doc["@graph"][0]
+    assert event["@type"] == "Event" and event["identifier"] == sid
+    assert event["location"]["geo"]["latitude"] == 50.63
+    assert event["isAccessibleForFree"] is True
+
+
+def test_empty_query_is_empty():
+    assert parse_query({}) == EMPTY and EMPTY.is_empty
