@@ -1,0 +1,133 @@
+// Builds the front-end assets that the Python services serve (no node at run time):
+//   - the map widget of map-feed -> services/map-feed/src/map_feed/static/
+//       widget/index.html, widget/assets/widget-<hash>.{js,css} (+ hashed fonts), embed.js
+//   - the DSFR files of submission's reference form -> services/submission/src/submission/static/vendor/dsfr/
+// Run: `npm ci && npm run build` in web/ (or `make assets` at the top).
+import { createHash } from "node:crypto";
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as esbuild from "esbuild";
+import { franceOutline, departements } from "./scripts/geodata.mjs";
+
+const require = createRequire(import.meta.url);
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = join(here, "..");
+const mapStatic = join(repo, "services/map-feed/src/map_feed/static");
+const formVendor = join(repo, "services/submission/src/submission/static/vendor/dsfr");
+const dsfrDist = join(dirname(require.resolve("@gouvfr/dsfr/package.json")), "dist");
+const dsfrVersion = require("@gouvfr/dsfr/package.json").version;
+
+// DSFR's @font-face rules list woff2 then woff; every browser we support takes woff2, and the
+// widget uses no italic and no Spectral: drop those so that only four fonts ship.
+const trimFonts = (dropItalic) => ({
+  name: "trim-dsfr-fonts",
+  setup(build) {
+    build.onLoad({ filter: /core(\.main)?\.min\.css$/ }, (args) => {
+      let css = readFileSync(args.path, "utf8");
+      css = css.replace(/@font-face\{[^}]*\}/g, (rule) =>
+        dropItalic && /font-style:italic|Spectral/.test(rule)
+          ? ""
+          : rule.replace(/,url\([^)]*\.woff\) format\("woff"\)/g, ""),
+      );
+      return { contents: css, loader: "css" };
+    });
+  },
+});
+
+// Geographic data computed from registry packages at build time, bundled as JS modules.
+const geodata = {
+  name: "geodata",
+  setup(build) {
+    build.onResolve({ filter: /^virtual:/ }, (args) => ({ path: args.path, namespace: "virtual" }));
+    build.onLoad({ filter: /.*/, namespace: "virtual" }, (args) => {
+      const data = { "virtual:france-outline": franceOutline, "virtual:departements": departements };
+      return { contents: `export default ${JSON.stringify(data[args.path]())};`, loader: "js" };
+    });
+  },
+};
+
+const common = {
+  bundle: true,
+  minify: true,
+  legalComments: "linked",
+  target: ["es2020"],
+  logLevel: "warning",
+  metafile: true,
+  loader: { ".woff2": "file", ".woff": "file", ".svg": "file", ".png": "file" },
+};
+
+function sizeReport(result, root) {
+  return Object.entries(result.metafile.outputs)
+    .filter(([file]) => !file.endsWith(".map"))
+    .map(([file, info]) => `${relative(root, file).padEnd(60)} ${(info.bytes / 1024).toFixed(1)} KiB`);
+}
+
+async function buildWidget() {
+  const assets = join(mapStatic, "widget/assets");
+  rmSync(join(mapStatic, "widget"), { recursive: true, force: true });
+  mkdirSync(assets, { recursive: true });
+  const result = await esbuild.build({
+    ...common,
+    entryPoints: { widget: "src/widget/main.js", "widget-style": "src/widget/widget.css" },
+    outdir: assets,
+    entryNames: "[name]-[hash]",
+    assetNames: "[name]-[hash]",
+    plugins: [trimFonts(true), geodata],
+    write: true,
+  });
+  const names = Object.keys(result.metafile.outputs).map((f) => relative(assets, f));
+  const js = names.find((n) => /^widget-[A-Z0-9]+\.js$/.test(n));
+  const css = names.find((n) => /^widget-style-[A-Z0-9]+\.css$/.test(n));
+  const html = readFileSync("src/widget/index.html", "utf8")
+    .replaceAll("{{JS}}", `/static/widget/assets/${js}`)
+    .replaceAll("{{CSS}}", `/static/widget/assets/${css}`);
+  writeFileSync(join(mapStatic, "widget/index.html"), html);
+
+  const embed = await esbuild.build({
+    ...common,
+    entryPoints: ["src/embed.js"],
+    outfile: join(mapStatic, "embed.js"),
+    legalComments: "none",
+  });
+  return [...sizeReport(result, mapStatic), ...sizeReport(embed, mapStatic)];
+}
+
+async function buildFormVendor() {
+  // The reference form uses DSFR core plus the components a form page needs; one CSS bundle,
+  // the DSFR JS (module build) as is, the favicon set.
+  rmSync(formVendor, { recursive: true, force: true });
+  mkdirSync(formVendor, { recursive: true });
+  const components = [
+    "skiplink", "logo", "header", "footer", "link", "button", "form", "input", "select",
+    "checkbox", "radio", "toggle", "alert", "notice", "callout", "badge", "tag", "stepper",
+    "summary", "table", "card", "accordion", "breadcrumb", "modal",
+  ];
+  const entry = [
+    `@import "${join(dsfrDist, "core/core.min.css")}";`,
+    ...components.map((c) => `@import "${join(dsfrDist, `component/${c}/${c}.min.css`)}";`),
+    `@import "${join(dsfrDist, "utility/icons/icons-system/icons-system.min.css")}";`,
+  ].join("\n");
+  const result = await esbuild.build({
+    ...common,
+    stdin: { contents: entry, loader: "css", resolveDir: dsfrDist, sourcefile: "dsfr-form.css" },
+    outfile: join(formVendor, "dsfr.min.css"),
+    assetNames: "assets/[name]-[hash]",
+    plugins: [trimFonts(false)],
+    legalComments: "none",
+  });
+  cpSync(join(dsfrDist, "dsfr.module.min.js"), join(formVendor, "dsfr.module.min.js"));
+  cpSync(join(dsfrDist, "favicon"), join(formVendor, "favicon"), { recursive: true });
+  writeFileSync(
+    join(formVendor, "VERSION"),
+    `@gouvfr/dsfr ${dsfrVersion} (Licence Ouverte 2.0, see its terms of use)\n` +
+      `components: core, ${components.join(", ")}, utility/icons-system\n`,
+  );
+  return sizeReport(result, formVendor).map((l) => `vendor/dsfr/${l}`);
+}
+
+const lines = [...(await buildWidget()), ...(await buildFormVendor())];
+console.log(lines.join("\n"));
+const digest = createHash("sha256").update(lines.join("\n")).digest("hex").slice(0, 12);
+console.log(`build ${digest}`);

@@ -1,0 +1,58 @@
+// Which features match the user's filters. Pure functions: the map and the list share them.
+
+/** Lower case without diacritics, so that "evenement" finds "Événement". */
+export function fold(text) {
+  return String(text ?? "")
+    .normalize("NFD")
+    .replace(/[\u0300-\u036f]/g, "")
+    .toLowerCase();
+}
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/** Filters from URL parameters (or a form), keeping only well-formed values. */
+export function readFilters(params) {
+  const get = (name) => (params.get(name) ?? "").trim();
+  return {
+    kind: get("kind"),
+    audience: get("audience"),
+    department: get("department").toUpperCase(),
+    q: get("q").slice(0, 200),
+    from: DATE.test(get("from")) ? get("from") : "",
+    to: DATE.test(get("to")) ? get("to") : "",
+  };
+}
+
+export function isEmpty(filters) {
+  return Object.values(filters).every((v) => !v);
+}
+
+/** The searchable text of a feature, folded once and cached on the feature object. */
+function haystack(feature) {
+  if (feature._text === undefined) {
+    const p = feature.properties;
+    feature._text = fold(
+      [p.title, p.description, p.city, p.venue, p.organizer_name, p.postcode].join(" "),
+    );
+  }
+  return feature._text;
+}
+
+/** A predicate for one set of filters; the date range keeps events overlapping it. */
+export function matcher(filters) {
+  const words = fold(filters.q).split(/\s+/).filter(Boolean);
+  return (feature) => {
+    const p = feature.properties;
+    if (filters.kind && p.kind !== filters.kind) return false;
+    if (filters.audience && !(p.audiences ?? []).includes(filters.audience)) return false;
+    if (filters.department && p.department !== filters.department) return false;
+    // starts_at / ends_at carry the local offset: their first 10 characters are the local date.
+    if (filters.from && String(p.ends_at ?? p.starts_at).slice(0, 10) < filters.from) return false;
+    if (filters.to && String(p.starts_at).slice(0, 10) > filters.to) return false;
+    if (words.length) {
+      const text = haystack(feature);
+      if (!words.every((w) => text.includes(w))) return false;
+    }
+    return true;
+  };
+}

@@ -1,0 +1,130 @@
+// The accessible list of events: the same filtered set as the map (optionally limited to the
+// area the map shows), by start date, a page at a time. Every value is set as text.
+import { AUDIENCES, KINDS, label } from "./labels.js";
+import { formatWhen, safeUrl } from "./format.js";
+
+export const PAGE = 20;
+
+function el(tag, attrs = {}, text) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else node.setAttribute(k, v);
+  }
+  if (text != null) node.textContent = text;
+  return node;
+}
+
+export const itemId = (id) => `evt-${String(id).replace(/[^A-Za-z0-9_-]/g, "_")}`;
+
+function place(p) {
+  if (p.online && !p.city) return "En ligne";
+  const city = [p.postcode, p.city].filter(Boolean).join(" ");
+  return [p.venue, p.street, city].filter(Boolean).join(", ");
+}
+
+/** One event as an article; `actions` adds its buttons/links. */
+export function renderEvent(feature, { headingLevel = 3, onShowOnMap } = {}) {
+  const p = feature.properties ?? {};
+  const article = el("article", { class: "sdi-event" });
+  const heading = el(`h${headingLevel}`, { class: "sdi-event__title", tabindex: "-1" }, p.title ?? "");
+  article.append(heading);
+
+  const badges = el("p", { class: "sdi-event__badges" });
+  badges.append(el("span", { class: "fr-badge fr-badge--sm fr-badge--blue-ecume" }, label(KINDS, p.kind)));
+  if (p.online) badges.append(el("span", { class: "fr-badge fr-badge--sm fr-badge--info fr-badge--no-icon" }, "En ligne"));
+  article.append(badges);
+
+  const facts = el("dl", { class: "sdi-event__facts" });
+  const fact = (term, value) => {
+    if (!value) return;
+    facts.append(el("dt", {}, term), el("dd", {}, value));
+  };
+  fact("Quand", formatWhen(p.starts_at, p.ends_at));
+  fact("Où", place(p) + (p.department ? ` (${p.department})` : ""));
+  fact("Organisateur", p.organizer_name);
+  fact("Publics", (p.audiences ?? []).map((a) => label(AUDIENCES, a)).join(", "));
+  fact("Accessibilité", p.accessibility);
+  article.append(facts);
+
+  if (p.description) {
+    const text = String(p.description);
+    article.append(el("p", { class: "sdi-event__desc" }, text.length > 400 ? `${text.slice(0, 400)}…` : text));
+  }
+
+  const actions = el("ul", { class: "fr-btns-group fr-btns-group--inline-sm fr-btns-group--sm sdi-event__actions" });
+  const title = p.title ?? "l’événement";
+  if (feature.geometry && onShowOnMap) {
+    const button = el("button", { type: "button", class: "fr-btn fr-btn--secondary fr-btn--sm" }, "Voir sur la carte");
+    button.append(el("span", { class: "fr-sr-only" }, ` : ${title}`));
+    button.addEventListener("click", () => onShowOnMap(feature));
+    actions.append(el("li").appendChild(button).parentNode);
+  }
+  for (const [url, text] of [[p.registration_url, "S’inscrire"], [p.online_url, "Rejoindre en ligne"]]) {
+    const href = safeUrl(url);
+    if (!href) continue;
+    const link = el("a", { class: "fr-btn fr-btn--tertiary fr-btn--sm", href, target: "_blank", rel: "noopener noreferrer" }, text);
+    link.append(el("span", { class: "fr-sr-only" }, ` : ${title} (nouvelle fenêtre)`));
+    actions.append(el("li").appendChild(link).parentNode);
+  }
+  if (actions.childElementCount) article.append(actions);
+  return article;
+}
+
+export function byDate(a, b) {
+  const x = String(a.properties?.starts_at ?? "");
+  const y = String(b.properties?.starts_at ?? "");
+  return x < y ? -1 : x > y ? 1 : String(a.properties?.title ?? "").localeCompare(String(b.properties?.title ?? ""), "fr");
+}
+
+export function createList(root, { onShowOnMap, onMore }) {
+  const ol = root.querySelector("#sdi-results");
+  const more = root.querySelector("#sdi-more");
+  const empty = root.querySelector("#sdi-empty");
+  let limit = PAGE;
+  let items = [];
+
+  more.addEventListener("click", () => {
+    const firstNew = limit;
+    limit += PAGE;
+    render(items);
+    // Move focus to the first item just shown, so keyboard users continue from there.
+    ol.children[firstNew]?.querySelector(".sdi-event__title")?.focus();
+    onMore?.();
+  });
+
+  function render(features) {
+    items = features;
+    const shown = features.slice(0, limit);
+    const active = document.activeElement;
+    const keepFocusId = active && ol.contains(active) ? active.closest("li")?.id : null;
+    const fragment = document.createDocumentFragment();
+    for (const f of shown) {
+      const li = el("li", { id: itemId(f.id), class: "sdi-item", "data-id": String(f.id) });
+      li.append(renderEvent(f, { onShowOnMap }));
+      fragment.append(li);
+    }
+    ol.replaceChildren(fragment);
+    if (keepFocusId) document.getElementById(keepFocusId)?.querySelector(".sdi-event__title")?.focus();
+    empty.hidden = features.length > 0;
+    more.hidden = features.length <= shown.length;
+    more.textContent = `Afficher ${Math.min(PAGE, features.length - shown.length)} événements de plus`;
+  }
+
+  /** Bring one event into the list (growing the page if needed) and focus its title. */
+  function focusEvent(id) {
+    const index = items.findIndex((f) => String(f.id) === String(id));
+    if (index < 0) return false;
+    if (index >= limit) {
+      limit = Math.ceil((index + 1) / PAGE) * PAGE;
+      render(items);
+    }
+    const li = document.getElementById(itemId(id));
+    for (const x of ol.querySelectorAll(".sdi-item--selected")) x.classList.remove("sdi-item--selected");
+    li?.classList.add("sdi-item--selected");
+    li?.querySelector(".sdi-event__title")?.focus();
+    return Boolean(li);
+  }
+
+  return { render, focusEvent, resetPage: () => (limit = PAGE) };
+}

@@ -1,0 +1,87 @@
+// Live updates through Server-Sent Events, with resume.
+//
+// The stream is opened BEFORE the snapshot is fetched and its events are buffered until the
+// snapshot is in: each event carries a whole state (a feature, or a deletion), so replaying
+// the buffered ones over the snapshot, in order, converges whatever the snapshot's moment.
+// EventSource resends Last-Event-ID by itself on its own reconnections; when the browser gives
+// up (the server answered an error), we reopen with ?since=<last id> after a backoff.
+
+export function followFeed({ streamUrl, feedUrl, store, onState }) {
+  let lastId = null;
+  let buffer = [];
+  let ready = false;
+  let source = null;
+  let retry = 1000;
+  let stopped = false;
+
+  const apply = (type, data) => {
+    if (type === "upsert") store.upsert(data);
+    else if (type === "delete") store.delete(data.id);
+    else if (type === "reset") store.reset(data);
+  };
+
+  const handler = (type) => (event) => {
+    let data;
+    try {
+      data = JSON.parse(event.data);
+    } catch {
+      return; // a malformed message must not stop the widget
+    }
+    if (event.lastEventId) lastId = event.lastEventId;
+    if (ready) apply(type, data);
+    else buffer.push([type, data]);
+  };
+
+  function open() {
+    if (stopped) return;
+    const url = new URL(streamUrl, location.href);
+    if (lastId) url.searchParams.set("since", lastId);
+    source = new EventSource(url);
+    for (const type of ["upsert", "delete", "reset"]) source.addEventListener(type, handler(type));
+    source.onopen = () => {
+      retry = 1000;
+      onState?.("live");
+    };
+    source.onerror = () => {
+      if (source.readyState === EventSource.CLOSED) {
+        onState?.("offline");
+        setTimeout(open, retry);
+        retry = Math.min(retry * 2, 60000);
+      } else {
+        onState?.("reconnecting");
+      }
+    };
+  }
+
+  async function loadSnapshot() {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const response = await fetch(feedUrl, { headers: { Accept: "application/geo+json, application/json" } });
+        if (!response.ok) throw new Error(`HTTP ${response.status}`);
+        return await response.json();
+      } catch (error) {
+        onState?.("offline");
+        await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** attempt, 30000)));
+      }
+    }
+  }
+
+  open();
+  const done = loadSnapshot().then((collection) => {
+    store.reset(collection);
+    for (const [type, data] of buffer) apply(type, data);
+    buffer = [];
+    ready = true;
+  });
+
+  return {
+    done,
+    stop() {
+      stopped = true;
+      source?.close();
+    },
+    get lastEventId() {
+      return lastId;
+    },
+  };
+}
