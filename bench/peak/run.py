@@ -112,7 +112,14 @@ def own_stack(data_dir: Path, env: dict[str, str] | None = None):
 
     return Stack(
         data_dir=data_dir,
-        env={"EDITION_FILE": str(EDITION), "LOG_LEVEL": "WARNING", **(env or {})},
+        env={
+            "EDITION_FILE": str(EDITION),
+            "LOG_LEVEL": "WARNING",
+            # each simulated organiser has its own address (X-Forwarded-For), as behind the
+            # production proxy, so the per-client rate limit applies per organiser
+            "TRUST_FORWARDED_FOR": "true",
+            **(env or {}),
+        },
     )
 
 
