@@ -18,6 +18,7 @@ import csv
 import importlib.resources
 import itertools
 import lzma
+import math
 import struct
 import sys
 from collections.abc import Iterator
@@ -52,7 +53,7 @@ class Commune:
     parent_code: str | None  # COMD/COMA/ARM: the commune they belong to
     lon: float | None
     lat: float | None
-    point_source: str  # "mairie" | "centroid"
+    point_source: str  # "mairie" | "centroid" | "centroid (mairie point rejected)" | "parent"
     mairie_address: str  # raw, "street\nPOSTCODE City"
     population: int
     postcodes: list[str] = field(default_factory=list)
@@ -134,6 +135,49 @@ def wkb_centroid(hexwkb: str) -> tuple[float, float] | None:
     return (best[1], best[2]) if best else None
 
 
+def _inside(x: float, y: float, ring: list[tuple[float, float]]) -> bool:
+    """Ray casting: is (x, y) inside this closed ring?"""
+    inside = False
+    for (x0, y0), (x1, y1) in itertools.pairwise(ring):
+        if (y0 > y) != (y1 > y) and x < (x1 - x0) * (y - y0) / (y1 - y0) + x0:
+            inside = not inside
+    return inside
+
+
+def _km_to_ring(x: float, y: float, ring: list[tuple[float, float]]) -> float:
+    """Approximate distance in km from (x, y) to a ring's edges (local flat projection)."""
+    kx = 111.32 * math.cos(math.radians(y))
+    ky = 110.57
+    px, py = x * kx, y * ky
+    best = math.inf
+    for (x0, y0), (x1, y1) in itertools.pairwise(ring):
+        ax, ay, bx, by = x0 * kx, y0 * ky, x1 * kx, y1 * ky
+        dx, dy = bx - ax, by - ay
+        t = 0.0
+        if dx or dy:
+            t = max(0.0, min(1.0, ((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy)))
+        best = min(best, math.hypot(px - ax - t * dx, py - ay - t * dy))
+    return best
+
+
+#: a mairie point this far outside its commune's polygon is an error in the source
+#: (swapped or sign-flipped coordinates are common); the polygon's centroid replaces it
+MAX_KM_OUTSIDE = 1.0
+
+
+def plausible_mairie(point: tuple[float, float] | None, hexgeom: str) -> bool:
+    """A mairie point is kept when it lies in (or within 1 km of) the commune polygon."""
+    if point is None or any(math.isnan(v) for v in point):
+        return False
+    if not hexgeom or hexgeom == NULL:
+        return True  # nothing to check against
+    rings, _ = _wkb_rings(bytes.fromhex(hexgeom), 0)
+    x, y = point
+    if any(_inside(x, y, ring) for ring in rings):
+        return True
+    return min(_km_to_ring(x, y, ring) for ring in rings) <= MAX_KM_OUTSIDE
+
+
 def load_communes() -> list[Commune]:
     """Every commune-like entity (COM, COMD, COMA, ARM), with postcodes and a point."""
     regions = {r["id"]: r["code"] for r in _rows("regions.csv.lzma")}
@@ -156,10 +200,14 @@ def load_communes() -> list[Commune]:
         department, region = departments[dep_row["departement_id"]]
         point = wkb_point(r["mairie_localisation"])
         source = "mairie"
-        if point is None:
+        if not plausible_mairie(point, r["geometry"]):
             point, source = wkb_centroid(r["geometry"]), "centroid"
+            if r["mairie_localisation"] != NULL:
+                source = "centroid (mairie point rejected)"
         if point is None and parent is not None:
-            point = wkb_point(parent["mairie_localisation"]) or wkb_centroid(parent["geometry"])
+            point = wkb_point(parent["mairie_localisation"])
+            if not plausible_mairie(point, parent["geometry"]):
+                point = wkb_centroid(parent["geometry"])
             source = "parent"
         pop = r["population_municipale"]
         communes.append(

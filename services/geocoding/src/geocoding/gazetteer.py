@@ -39,7 +39,7 @@ from pathlib import Path
 
 from sdi_common.contracts import GeoResult, Point
 
-from .normalize import CityQuery, normalize_postcode, parse_city
+from .normalize import CityQuery, normalize_postcode, parse_city, strip_parenthesized
 
 __all__ = ["Gazetteer", "default_gazetteer"]
 
@@ -202,7 +202,13 @@ class Gazetteer:
     def lookup(self, postcode: str | None, city: str | None) -> GeoResult | None:
         """The commune that postcode + city name, or None when unsure."""
         pc = normalize_postcode(postcode)
-        q = parse_city(city or "")
+        found = self._lookup(pc, parse_city(city or ""))
+        if found is None and city and "(" in city:
+            # "Saint-Denis (La Réunion)": the words in parentheses are a hint, not the name
+            found = self._lookup(pc, parse_city(strip_parenthesized(city)))
+        return found
+
+    def _lookup(self, pc: str, q: CityQuery) -> GeoResult | None:
         if pc and not (len(pc) == 5 and pc.isdigit()):
             return None
         index = self._by_postcode.get(pc) if pc else None

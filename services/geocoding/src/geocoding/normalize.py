@@ -27,6 +27,7 @@ __all__ = [
     "normalize_postcode",
     "normalize_street",
     "parse_city",
+    "strip_parenthesized",
 ]
 
 
@@ -76,6 +77,14 @@ _ARRONDISSEMENT_WORDS = frozenset({"arrondissement", "arrondissements", "arrdt",
 _ORDINAL = re.compile(r"^(\d{1,2})(?:e|eme|er|ere|em|ieme|me)$")
 _SLASH_ABBR = re.compile(r"\b(ss|s)\s*/\s*", re.IGNORECASE)
 _PARENS = re.compile(r"\([^)]*\)")
+
+
+def strip_parenthesized(s: str) -> str:
+    """'Saint-Denis (La Réunion)' → 'Saint-Denis ' (a name may need its parentheses:
+    'Château-Chinon (Ville)', so callers try with them first)."""
+    return _PARENS.sub(" ", s)
+
+
 _CEDEX_TAIL = re.compile(r"\bcedex(?:\s+\d{1,3})?\s*$")
 
 
@@ -98,7 +107,7 @@ class CityQuery:
 
 def parse_city(city: str) -> CityQuery:
     s = _SLASH_ABBR.sub(lambda m: " sous " if m.group(1).lower() == "ss" else " sur ", city)
-    s = fold(_PARENS.sub(" ", s))
+    s = fold(s)
     cedex = False
     m = _CEDEX_TAIL.search(s)
     if m:
