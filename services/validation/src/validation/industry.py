@@ -45,6 +45,7 @@ _DE = r"(?:de |d |du |des |de la |de l |a la |au )"
 
 NEUTRAL: dict[str, str] = {
     "event_name": r"semaines? de l industrie|sdi|semaine nationale de l industrie",
+    "institution": r"chambres? (?:de commerce et )?d industrie\w*|chambres? de commerce|cci\w*",
     "other_industries": r"industries? (?:du spectacle|culturelles?|creatives?|musicales?|"
     r"cinematographiques?|du cinema|du divertissement|du jeu video|du tourisme|touristiques?"
     r"|du sexe|financieres?|bancaires?|de la musique|du livre|des medias|du loisir|des loisirs)",
@@ -64,7 +65,7 @@ NEUTRAL: dict[str, str] = {
 STRONG: dict[str, str] = {
     "industrie": r"industri(?:e|es|el|elle|els|elles|alisation|aliser|alise|alisee|alises)",
     "usine": r"usines?|manufacturiers?|manufacturieres?",
-    "production_site": r"(?:sites?|lignes?|chaines?|unites?|outils?|ateliers?|process(?:us)?"
+    "production_site": r"(?:sites?|lignes?|chaines?|unites?|outils?|process(?:us)?"
     r"|responsables?|directeurs?|directrices?|operateurs?|operatrices?|conducteurs?"
     r"|conductrices?|agents?|techniciens?|techniciennes?|pilotes?) " + _DE + r"?"
     r"(?:production|fabrication|montage|assemblage|conditionnement|usinage|maintenance"
@@ -102,7 +103,6 @@ STRONG: dict[str, str] = {
 WEAK: dict[str, str] = {
     "fabrication": r"fabrication|fabriqu\w*|fabricat\w*|manufactur\w*",
     "production": r"production|productions|produire|produit|produits|productif\w*",
-    "workshop": r"ateliers?",
     "trades_generic": r"metiers?|savoir faire|apprenti\w*|alternance|alternant\w*",
     "technique": r"techniques?|technologi\w*|techniciens?|techniciennes?|operateurs?|"
     r"operatrices?",
@@ -117,11 +117,16 @@ WEAK: dict[str, str] = {
     "energy": r"energie|energies|energetiques?|hydrogene|batteries?|photovoltaique\w*|"
     r"eolien\w*",
     "sectors_generic": r"automobiles?|ferroviaires?|aviation|avions?|spatial|navals?|naval|trains?|"
-    r"cosmetiques?|logistique|emballages?|recyclage|numerique|impression 3d|"
-    r"imprimantes? 3d|fablab|prototyp\w*",
+    r"tramways?|pneumatiques|pneus|cosmetiques?|logistique|emballages?|recyclage|impression 3d|"
+    r"imprimantes? 3d|fablab",
     "quality": r"qualite|maintenance|lean|process|innovation|innovations|r d|"
     r"recherche et developpement",
-    "plant": r"entrepots?|chaines?|lignes? automatisees?|sites? de \w+ industriel\w*",
+    "design": r"conception|concevoir|concu|concus|concue|prototyp\w*|bureau d etudes",
+    "process_steps": r"assemblage|cablage|conditionnement|embouteillage|palettisation|"
+    r"usiner|souder|decoupe|moulage|injection|extrusion|emboutissage",
+    "plant": r"entrepots?|chaines?|lignes? automatisees?|sucreries?|laiteries?|conserveries?|"
+    r"biscuiteries?|distilleries?|fromageries?|chocolateries?|brasseries?|huileries?|"
+    r"minoteries?|imprimeries?|cartonneries?|tuileries?|briqueteries?|cidreries?",
 }
 
 #: Words that place the text in another world; weak words then count for nothing.
@@ -134,6 +139,7 @@ OTHER_WORLD: dict[str, str] = {
     r"degustations?|gastronomi\w*|chefs? cuisiniers?|biscuits? maison|macarons?|crepes?",
     "crafts_arts": r"bijoux|poterie|peinture sur|aquarelle|dessin|scrapbooking|"
     r"tricot|broderie|origami|calligraphie|couture creative|bougies?|savons? maison|"
+    r"fait maison|faits maison|a faire soi meme|faire soi meme|diy|"
     r"loisirs creatifs|creations? artistiques?|arts? plastiques?",
     "performing_arts": r"theatre|spectacles?|concerts?|cinema|danse|chorale|chant|"
     r"musique|conte|contes|lectures?|ecriture|poesie|slam|improvisation",
