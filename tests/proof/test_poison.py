@@ -1,0 +1,257 @@
+"""Malformed and poison messages on every subject of the bus.
+
+On the real stack, we publish on each lifecycle subject a message that is not JSON and one
+that is JSON but no lifecycle event. Then:
+
+- every consumer whose filter covers that subject writes a dead-letter record holding the
+  original bytes (DEADLETTER stream, ``deadletter.<durable>``), and no durable keeps
+  anything pending or unacknowledged: no message is retried forever;
+- the services keep working: a valid submission posted afterwards is published;
+- ``sdi-deadletters list`` shows the records, and ``sdi-deadletters replay`` republishes a
+  record's original message: a valid event held in a dead letter (as after an outage) is
+  then processed to the end, and a replayed poison lands in the dead letters again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import nats
+import pytest
+import sample_events
+import stackclient
+from proof_support import proof_env
+from sdi_common import subjects, topology
+from sdi_common.contracts import Received, Submission, encode, new_id, utcnow
+from sdi_common.deadletters import list_dead_letters, write_dead_letter
+from sdi_common.stack import Stack
+
+pytestmark = pytest.mark.timeout(240)
+CLI = str(Path(sys.executable).parent / "sdi-deadletters")
+
+LIFECYCLE_SUBJECTS = [
+    subjects.RECEIVED,
+    subjects.LABELLED,
+    subjects.REJECTED,
+    subjects.NEEDS_REVIEW,
+    subjects.GEOCODED,
+    subjects.LOCATION_UNRESOLVED,
+    subjects.PUBLISHED,
+    subjects.WITHDRAWN,
+    subjects.DECIDED,
+    subjects.RELOCATED,
+    subjects.CONTACT_ERASED,
+]
+
+
+def poisons(subject: str) -> list[bytes]:
+    tag = uuid.uuid4().hex
+    return [
+        # not JSON at all
+        b"\x00\xff proof-poison " + tag.encode() + b" {{{",
+        # JSON, but no lifecycle event: unknown type, missing fields, wrong types
+        json.dumps(
+            {
+                "type": subject.rsplit(".", 1)[1],
+                "submission_id": 42,
+                "version": 0,
+                "proof_poison": tag,
+            }
+        ).encode(),
+    ]
+
+
+def consumers_of(subject: str) -> list[str]:
+    def covers(pattern: str) -> bool:
+        return pattern == subject or (pattern.endswith(".>") and subject.startswith(pattern[:-1]))
+
+    return [c.durable for c in topology.CONSUMERS if any(covers(f) for f in c.filter_subjects)]
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory, operator_tokens):
+    env = proof_env(OPERATOR_TOKENS=operator_tokens.env())
+    with Stack(data_dir=tmp_path_factory.mktemp("poison"), env=env) as s:
+        yield s
+
+
+def cli(stack: Stack, *args: str) -> str:
+    out = subprocess.run(
+        [CLI, "--nats-url", stack.nats_url, *args], capture_output=True, text=True, timeout=30
+    )
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+async def wait_records(js, predicate, timeout: float = 30.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while True:
+        records = await list_dead_letters(js)
+        if predicate(records) or time.monotonic() > deadline:
+            return records
+        await asyncio.sleep(0.3)
+
+
+async def test_poison_messages_end_in_dead_letters_and_the_services_go_on(stack):
+    nc = await nats.connect(stack.nats_url)
+    js = nc.jetstream()
+    try:
+        expected: set[tuple[str, str, bytes]] = set()
+        for subject in LIFECYCLE_SUBJECTS:
+            for i, data in enumerate(poisons(subject)):
+                await js.publish(
+                    subject,
+                    data,
+                    stream=subjects.STREAM,
+                    headers={"Nats-Msg-Id": f"poison-{uuid.uuid4().hex}-{i}"},
+                )
+                for durable in consumers_of(subject):
+                    expected.add((durable, subject, data))
+        assert len(expected) >= 2 * len(LIFECYCLE_SUBJECTS) * 2  # the projector sees all
+
+        def found(records):
+            got = {
+                (r.get("consumer"), r.get("subject"), base64.b64decode(r["data_b64"]))
+                for r in records
+                if "data_b64" in r
+            }
+            return expected <= got
+
+        records = await wait_records(js, found)
+        got = {
+            (r.get("consumer"), r.get("subject"), base64.b64decode(r["data_b64"]))
+            for r in records
+            if "data_b64" in r
+        }
+        missing = sorted((d, s) for d, s, _ in expected - got)
+        assert not missing, f"no dead-letter record for (consumer, subject): {missing}"
+        for r in records:
+            if "data_b64" in r:
+                assert r["error"], r  # a record says why
+                assert r["deliveries"] <= topology.CONSUMERS[0].max_deliver
+
+        # nothing stays pending or unacknowledged: the poison was terminated, not retried
+        async with stackclient.Bus(stack.nats_url) as bus:
+            deadline = time.monotonic() + 20
+            while True:
+                lag = await bus.lag()
+                if all(v["pending"] + v["ack_pending"] == 0 for v in lag.values()):
+                    break
+                assert time.monotonic() < deadline, f"consumers stuck on poison: {lag}"
+                await asyncio.sleep(0.3)
+
+        # the services go on: a valid submission is published
+        sample = sample_events.Generator(seed=7, tag="poison").sample()
+        while sample.expected_status != "published" or sample.online:
+            sample = sample_events.Generator(seed=sample.n + 7, tag="poison").sample()
+        async with httpx.AsyncClient(base_url=stack.url("submission"), timeout=10) as client:
+            sub = await stackclient.submit(client, sample)
+            assert sub.accepted, sub.body
+            final = await stackclient.wait_settled(client, [sub], timeout=30)
+        assert final[sub.id]["status"] == "published", final.get(sub.id)
+        for name in ("submission", "validation", "geocoding", "map-feed"):
+            assert stack.processes[(name, 1)].alive(), name
+    finally:
+        await nc.close()
+
+
+async def test_operator_lists_and_replays_dead_letters(stack, operator_tokens):
+    nc = await nats.connect(stack.nats_url)
+    js = nc.jetstream()
+    try:
+        # A valid event that validation could not handle at the time (say, during an outage)
+        # and that was dead-lettered after max_deliver: exactly what write_dead_letter keeps.
+        sample = sample_events.Generator(seed=99, tag="replay").sample()
+        while sample.expected_status != "published" or sample.online:
+            sample = sample_events.Generator(seed=sample.n + 99, tag="replay").sample()
+        body = dict(sample.body)
+        body["organizer"] = {
+            k: v for k, v in body["organizer"].items() if k not in ("email", "phone")
+        }
+        event = Received(
+            submission_id=new_id(),
+            version=1,
+            by="organizer",
+            submission=Submission.model_validate(body),
+            received_at=utcnow(),
+        )
+        await write_dead_letter(
+            js,
+            consumer="validation",
+            subject=subjects.RECEIVED,
+            data=encode(event),
+            headers={
+                "Nats-Msg-Id": f"{event.submission_id}:1:received",
+                "X-Submission-Id": event.submission_id,
+            },
+            error="simulated: failed 8 times: ConnectionError",
+            deliveries=8,
+        )
+
+        # and a poison of our own, dead-lettered by validation
+        data = poisons(subjects.RECEIVED)[0]
+        await js.publish(
+            subjects.RECEIVED,
+            data,
+            stream=subjects.STREAM,
+            headers={"Nats-Msg-Id": f"poison-{uuid.uuid4().hex}"},
+        )
+
+        def poison_record(rs):
+            return next(
+                (
+                    r
+                    for r in rs
+                    if r.get("consumer") == "validation"
+                    and r.get("data_b64")
+                    and base64.b64decode(r["data_b64"]) == data
+                ),
+                None,
+            )
+
+        poison = poison_record(await wait_records(js, poison_record))
+        assert poison, "the poison was not dead-lettered by validation"
+
+        listed = [
+            json.loads(line)
+            for line in cli(stack, "list", "--consumer", "validation").splitlines()
+            if line.strip()
+        ]
+        ours = [
+            r for r in listed if r.get("headers", {}).get("X-Submission-Id") == event.submission_id
+        ]
+        assert len(ours) == 1, listed
+        seq = ours[0]["seq"]
+        assert poison["seq"] in {r["seq"] for r in listed}
+
+        out = cli(stack, "replay", str(seq), str(poison["seq"]))
+        assert f"replayed {seq} on {subjects.RECEIVED}" in out, out
+        remaining = {r["seq"] for r in await list_dead_letters(js)}
+        assert seq not in remaining and poison["seq"] not in remaining
+
+        # the replayed event goes through the whole pipeline
+        headers = {"Authorization": f"Bearer {operator_tokens.valid}"}
+        async with httpx.AsyncClient(base_url=stack.url("submission"), timeout=10) as client:
+            deadline = time.monotonic() + 30
+            status = None
+            while time.monotonic() < deadline:
+                r = await client.get(f"/v1/submissions/{event.submission_id}", headers=headers)
+                status = r.json().get("status") if r.status_code == 200 else r.status_code
+                if status == "published":
+                    break
+                await asyncio.sleep(0.3)
+        assert status == "published", status
+
+        # the replayed poison is poison still: it is dead-lettered again, not lost
+        again = poison_record(await wait_records(js, poison_record))
+        assert again and again["seq"] != poison["seq"], "a replayed poison vanished"
+    finally:
+        await nc.close()
