@@ -1,0 +1,103 @@
+"""MongoDB adapter, through PyMongo's native async API (``AsyncMongoClient``).
+
+One collection ``submissions``; ``_id`` is the submission id (which is derived from the
+Idempotency-Key when the client sent one, so the ``_id`` index also serves retries).
+Indexes: status + department, kind, the listing order, and a French text index on title.
+A write carries the revision it read (``rev``): replicas projecting the same submission at
+once cannot overwrite each other.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
+from pymongo.errors import DuplicateKeyError
+
+from ..projection import Doc
+from .base import Filters, Page, Store, decode_cursor, encode_cursor, summary_fields
+
+_ORDER = [("created_at", DESCENDING), ("_id", DESCENDING)]
+
+
+def _query(filters: Filters, cursor: tuple[str, str] | None) -> dict[str, Any]:
+    query: dict[str, Any] = {}
+    for field in ("status", "department", "kind"):
+        value = getattr(filters, field)
+        if value:
+            query[field] = value
+    if filters.q:
+        # every word must appear in the title (same meaning as the SQLite adapter); the
+        # text index serves the $text pre-filter, the regexes keep the semantics exact
+        words = filters.q.split()
+        query["$text"] = {"$search": " ".join(f'"{w}"' for w in words)}
+        query["$and"] = [{"title": {"$regex": re.escape(w), "$options": "i"}} for w in words]
+    if cursor:
+        created_at, ident = cursor
+        query["$or"] = [
+            {"created_at": {"$lt": created_at}},
+            {"created_at": created_at, "_id": {"$lt": ident}},
+        ]
+    return query
+
+
+class MongoStore(Store):
+    def __init__(self, url: str, database: str, *, client: AsyncMongoClient | None = None):
+        self.client = client or AsyncMongoClient(url, tz_aware=True, serverSelectionTimeoutMS=5000)
+        self.col = self.client[database]["submissions"]
+
+    async def open(self) -> None:
+        await self.col.create_indexes(
+            [
+                IndexModel([("status", ASCENDING), ("department", ASCENDING)], name="status_dep"),
+                IndexModel([("kind", ASCENDING)], name="kind"),
+                IndexModel(_ORDER, name="order"),
+                IndexModel([("contact_erased", ASCENDING)], name="contact_erased"),
+                IndexModel(
+                    [("title", "text")], name="title_text", default_language="french"
+                ),
+            ]
+        )
+
+    async def close(self) -> None:
+        await self.client.close()
+
+    @staticmethod
+    def _record(doc: Doc, rev: int) -> dict[str, Any]:
+        return {"_id": doc["id"], "rev": rev, **summary_fields(doc), "doc": doc}
+
+    async def load(self, submission_id: str) -> tuple[Doc, int] | None:
+        found = await self.col.find_one({"_id": submission_id}, {"doc": 1, "rev": 1})
+        return (found["doc"], found["rev"]) if found else None
+
+    async def save(self, doc: Doc, revision: int | None) -> bool:
+        if revision is None:
+            try:
+                await self.col.insert_one(self._record(doc, 1))
+                return True
+            except DuplicateKeyError:
+                return False
+        result = await self.col.replace_one(
+            {"_id": doc["id"], "rev": revision}, self._record(doc, revision + 1)
+        )
+        return result.modified_count == 1
+
+    async def list(self, filters: Filters, *, cursor: str | None, limit: int) -> Page:
+        after = decode_cursor(cursor) if cursor else None
+        found = self.col.find(_query(filters, after), {"doc": 1}).sort(_ORDER).limit(limit + 1)
+        docs = [r["doc"] async for r in found]
+        more = len(docs) > limit
+        docs = docs[:limit]
+        return Page(docs, encode_cursor(docs[-1]) if more and docs else None)
+
+    async def scan(self, filters: Filters) -> AsyncIterator[Doc]:
+        async for record in self.col.find(_query(filters, None), {"doc": 1}).sort(_ORDER):
+            yield record["doc"]
+
+    async def clear(self) -> None:
+        await self.col.delete_many({})
+
+    async def count(self) -> int:
+        return await self.col.count_documents({})

@@ -1,0 +1,158 @@
+"""SQLite adapter: one file, WAL, the stdlib driver on one dedicated thread.
+
+One thread owns the connection, so calls are serialised without locks and the event loop
+never blocks on disk. The document is kept as JSON beside a few indexed columns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import orjson
+
+from ..projection import Doc
+from .base import Filters, Page, Store, decode_cursor, encode_cursor, summary_fields
+
+T = TypeVar("T")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS submissions (
+    id TEXT PRIMARY KEY,
+    rev INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    department TEXT,
+    kind TEXT,
+    title TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    contact_erased INTEGER NOT NULL DEFAULT 0,
+    doc BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS submissions_status_dep ON submissions (status, department);
+CREATE INDEX IF NOT EXISTS submissions_order ON submissions (created_at DESC, id DESC);
+"""
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _where(filters: Filters, cursor: tuple[str, str] | None) -> tuple[str, list[Any]]:
+    clauses, args = [], []
+    for column in ("status", "department", "kind"):
+        value = getattr(filters, column)
+        if value:
+            clauses.append(f"{column} = ?")
+            args.append(value)
+    if filters.q:
+        for word in filters.q.split():
+            clauses.append("title LIKE ? ESCAPE '\\'")
+            args.append(_like(word))
+    if cursor:
+        clauses.append("(created_at < ? OR (created_at = ? AND id < ?))")
+        args.extend([cursor[0], cursor[0], cursor[1]])
+    return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+class SqliteStore(Store):
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._db: sqlite3.Connection | None = None
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._thread, lambda: fn(self._conn()))
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # durable enough: the stream is the truth
+            db.execute("PRAGMA busy_timeout=5000")
+            db.executescript(_SCHEMA)
+            self._db = db
+        return self._db
+
+    async def open(self) -> None:
+        await self._run(lambda db: None)
+
+    async def close(self) -> None:
+        def _close(db: sqlite3.Connection) -> None:
+            db.close()
+            self._db = None
+
+        if self._db is not None:
+            await self._run(_close)
+        self._thread.shutdown(wait=True)
+
+    async def load(self, submission_id: str) -> tuple[Doc, int] | None:
+        def _load(db: sqlite3.Connection):
+            return db.execute(
+                "SELECT doc, rev FROM submissions WHERE id = ?", (submission_id,)
+            ).fetchone()
+
+        row = await self._run(_load)
+        return (orjson.loads(row[0]), row[1]) if row else None
+
+    async def save(self, doc: Doc, revision: int | None) -> bool:
+        fields = summary_fields(doc)
+        blob = orjson.dumps(doc)
+
+        def _save(db: sqlite3.Connection) -> bool:
+            values = (
+                fields["status"], fields["department"], fields["kind"], fields["title"],
+                fields["created_at"], int(fields["contact_erased"]), blob,
+            )
+            if revision is None:
+                cur = db.execute(
+                    "INSERT OR IGNORE INTO submissions (status, department, kind, title, "
+                    "created_at, contact_erased, doc, id, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                    (*values, doc["id"]),
+                )
+            else:
+                cur = db.execute(
+                    "UPDATE submissions SET status = ?, department = ?, kind = ?, title = ?, "
+                    "created_at = ?, contact_erased = ?, doc = ?, rev = rev + 1 "
+                    "WHERE id = ? AND rev = ?",
+                    (*values, doc["id"], revision),
+                )
+            return cur.rowcount == 1
+
+        return await self._run(_save)
+
+    async def list(self, filters: Filters, *, cursor: str | None, limit: int) -> Page:
+        after = decode_cursor(cursor) if cursor else None
+        where, args = _where(filters, after)
+
+        def _list(db: sqlite3.Connection):
+            return db.execute(
+                f"SELECT doc FROM submissions{where} ORDER BY created_at DESC, id DESC LIMIT ?",
+                (*args, limit + 1),
+            ).fetchall()
+
+        rows = await self._run(_list)
+        docs = [orjson.loads(r[0]) for r in rows[:limit]]
+        more = len(rows) > limit
+        return Page(docs, encode_cursor(docs[-1]) if more and docs else None)
+
+    async def scan(self, filters: Filters) -> AsyncIterator[Doc]:
+        cursor = None
+        while True:
+            page = await self.list(filters, cursor=cursor, limit=500)
+            for doc in page.items:
+                yield doc
+            if page.next_cursor is None:
+                return
+            cursor = page.next_cursor
+
+    async def clear(self) -> None:
+        await self._run(lambda db: db.execute("DELETE FROM submissions"))
+
+    async def count(self) -> int:
+        return await self._run(lambda db: db.execute("SELECT count(*) FROM submissions").fetchone()[0])
