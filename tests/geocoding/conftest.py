@@ -1,0 +1,24 @@
+"""Fixtures of the geocoding tests: a real addok over its own redis-server."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from geo_addok import read_mairies, running_addok
+
+
+@pytest.fixture(scope="session")
+def mairies() -> list[dict[str, str]]:
+    return read_mairies()
+
+
+@pytest.fixture(scope="session")
+def addok_url(tmp_path_factory, mairies) -> str:
+    """A real addok (addok-fr, addok-france) indexing the ~3,000 mairie addresses."""
+    with running_addok(tmp_path_factory.mktemp("addok"), mairies) as url:
+        yield url
