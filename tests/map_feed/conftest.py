@@ -68,3 +68,47 @@ async def nc(nats_url):
 @pytest.fixture
 async def kv(nc):
     return await nc.jetstream().key_value(topology.FEED_BUCKET.name)
+
+
+class RunningService:
+    """A map-feed replica served by uvicorn on a free port, in the test's event loop."""
+
+    def __init__(self, app, server, task, url):
+        self.app, self.server, self.task, self.url = app, server, task, url
+
+    @property
+    def feed(self):
+        return self.app.state.feed
+
+    async def stop(self):
+        self.server.should_exit = True
+        await asyncio.wait_for(self.task, 20)
+
+
+async def start_service(nats_url: str, **overrides) -> RunningService:
+    import uvicorn
+    from map_feed.app import build_app
+    from map_feed.settings import MapFeedSettings
+
+    port = free_port()
+    settings = MapFeedSettings(nats_url=nats_url, port=port, log_format="console", **overrides)
+    app = build_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
+                            lifespan="on", timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    task = asyncio.create_task(server.serve())
+    url = f"http://127.0.0.1:{port}"
+    import httpx
+
+    async with httpx.AsyncClient() as http:
+        for _ in range(200):
+            try:
+                if (await http.get(url + "/readyz")).status_code == 200:
+                    return RunningService(app, server, task, url)
+            except httpx.TransportError:
+                pass
+            if task.done():
+                task.result()
+            await asyncio.sleep(0.05)
+    raise RuntimeError("map-feed did not become ready")

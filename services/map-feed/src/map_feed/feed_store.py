@@ -221,31 +221,40 @@ class FeedStore:
             return entries
         return [e for e in entries if query.matches(e)]
 
-    def snapshot(self) -> Representation:
+    def snapshot(self, force: bool = False) -> Representation:
         """The unfiltered collection at the current revision (rebuilt lazily, throttled)."""
         snap = self._snapshot
         if snap is not None and (
             snap.revision == self.revision
-            or time.monotonic() - snap.built_at < self.snapshot_min_interval
+            or (not force and time.monotonic() - snap.built_at < self.snapshot_min_interval)
         ):
             return snap
         body = collection([e.body for e in self.ordered()], self.revision)
         self._snapshot = Representation(body, f'"r{self.revision}"', self.revision, self.gzip_level)
         return self._snapshot
 
-    def cached(self, kind: str, query: FeedQuery, build: Callable[[list[FeedEntry]], bytes]) -> Representation:
-        """A derived representation (filtered feed, export) cached until the next change."""
-        cache_key = (kind, query.key())
-        rep = self._cache.get(cache_key)
-        if rep is None:
+    def _cache_key(self, kind: str, query: FeedQuery) -> tuple:
+        return (kind, query.key())
+
+    def cached_if_present(self, kind: str, query: FeedQuery) -> Representation | None:
+        return self._cache.get(self._cache_key(kind, query))
+
+    def remember(self, kind: str, query: FeedQuery, body: bytes, revision: int) -> Representation:
+        """Keep a representation built (elsewhere) from the feed at ``revision``."""
+        cache_key = self._cache_key(kind, query)
+        digest = zlib.crc32(repr(cache_key).encode()) & 0xFFFFFFFF
+        rep = Representation(body, f'"r{revision}-{kind}-{digest:08x}"', revision, self.gzip_level)
+        if revision == self.revision:  # not if the feed changed meanwhile
             if len(self._cache) >= 128:
                 self._cache.pop(next(iter(self._cache)))
-            digest = zlib.crc32(repr(cache_key).encode()) & 0xFFFFFFFF
-            rep = Representation(
-                build(self.select(query)), f'"r{self.revision}-{kind}-{digest:08x}"',
-                self.revision, self.gzip_level,
-            )
             self._cache[cache_key] = rep
+        return rep
+
+    def cached(self, kind: str, query: FeedQuery, build: Callable[[list[FeedEntry]], bytes]) -> Representation:
+        """A derived representation (filtered feed, export) cached until the next change."""
+        rep = self.cached_if_present(kind, query)
+        if rep is None:
+            rep = self.remember(kind, query, build(self.select(query)), self.revision)
         return rep
 
     def slot_mask(self, query: FeedQuery) -> np.ndarray | None:

@@ -1,0 +1,304 @@
+"""The map-feed HTTP service: the live feed, its stream, clusters, exports and the widget.
+
+Everything is answered from memory (``FeedStore``), kept in step with the ``FEED`` bucket
+by this replica's own watcher. The indexer (the shared durable consumer that writes
+the bucket) runs in the same process unless ``RUN_INDEXER=false``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+from collections.abc import Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import orjson
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, Response
+from sdi_common import natsconn, topology
+from sdi_common.contracts import Event, Published
+from sdi_common.http import create_app, problem
+from starlette.middleware.cors import CORSMiddleware
+from starlette.staticfiles import StaticFiles
+
+from . import exports
+from .feed_store import FeedEntry, FeedStore, FeedWatcher, Representation, collection, sse_frame
+from .filters import FeedQuery, InvalidQuery, parse_query
+from .http_cache import represent
+from .indexer import FeedIndexer
+from .security import SecurityHeaders
+from .settings import MapFeedSettings
+from .sse import Broadcaster, EventStreamResponse
+
+log = structlog.get_logger(__name__)
+
+GEOJSON = "application/geo+json"
+#: exports bigger than this are built in a worker thread (the event loop keeps streaming)
+THREAD_THRESHOLD = 2_000
+MAX_ZOOM = 22
+
+
+class MapFeed:
+    """The running parts of one replica."""
+
+    def __init__(self, settings: MapFeedSettings) -> None:
+        self.settings = settings
+        self.store = FeedStore(
+            change_log_size=settings.change_log_size,
+            gzip_level=settings.gzip_level,
+            snapshot_min_interval=settings.snapshot_min_interval,
+        )
+        self.broadcaster = Broadcaster(
+            max_clients=settings.sse_max_clients,
+            queue_size=settings.sse_queue_size,
+            heartbeat=settings.sse_heartbeat,
+        )
+        self.store.listeners.append(lambda change: self.broadcaster.publish(change.frame))
+        self.nc = None
+        self.watcher: FeedWatcher | None = None
+        self.worker = None
+
+    def ready(self) -> bool:
+        if not (self.store.synced and self.nc is not None and self.nc.is_connected):
+            return False
+        return self.worker is None or self.worker.ready
+
+    async def start(self) -> None:
+        settings = self.settings
+        self.nc = await natsconn.connect(settings, name=f"{settings.service_name}-watcher")
+        js = self.nc.jetstream()
+        kv = await js.key_value(topology.FEED_BUCKET.name)
+        self.watcher = FeedWatcher(self.store, kv)
+        await self.watcher.start()
+        self.broadcaster.start()
+        if settings.run_indexer:
+            self.worker = self._indexer_worker(FeedIndexer(js, kv))
+            await self.worker.broker.start()
+        log.info("map_feed.started", indexer=settings.run_indexer)
+
+    def _indexer_worker(self, indexer: FeedIndexer):
+        from sdi_common.worker import Worker
+
+        worker = Worker(self.settings, topology.FEED_INDEXER, publishes={"published": Published})
+
+        @worker.handler
+        async def index(event: Event, ctx) -> None:
+            result = await indexer.handle(event)
+            if result.revision is not None:
+                await worker.publish(
+                    Published(
+                        submission_id=event.submission_id,
+                        version=event.version,
+                        by="map-feed",
+                        feed_revision=result.revision,
+                    ),
+                    ctx,
+                )
+
+        return worker
+
+    async def stop(self) -> None:
+        await self.broadcaster.stop()
+        if self.worker is not None:
+            await self.worker.broker.stop()
+        if self.watcher is not None:
+            await self.watcher.stop()
+        if self.nc is not None:
+            await self.nc.close()
+
+
+def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
+    settings = settings or MapFeedSettings()
+    feed = MapFeed(settings)
+    store = feed.store
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await feed.start()
+        try:
+            yield
+        finally:
+            await feed.stop()
+
+    app = create_app(
+        title="Semaine de l'industrie — map-feed",
+        settings=settings,
+        lifespan=lifespan,
+        ready=feed.ready,
+        docs_url=None,  # Swagger UI would load from a CDN; /openapi.json stays
+        redoc_url=None,
+    )
+    app.state.feed = feed
+    app.add_middleware(SecurityHeaders, tile_origin=settings.tile_origin)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "HEAD", "OPTIONS"],
+            allow_headers=["If-None-Match", "Last-Event-ID", "Accept", "Accept-Encoding"],
+            expose_headers=["ETag", "X-Feed-Revision"],
+            max_age=3600,
+        )
+    cache_headers = {"Cache-Control": settings.cache_control}
+
+    def query_of(request: Request) -> FeedQuery | Response:
+        try:
+            return parse_query(request.query_params)
+        except InvalidQuery as exc:
+            return problem(422, "Requête invalide", str(exc), errors=exc.errors)
+
+    def not_synced() -> Response | None:
+        if store.synced:
+            return None
+        return problem(503, "Flux en cours de chargement", "Réessayez dans un instant.",
+                       headers={"Retry-After": "2"})
+
+    async def derived(kind: str, query: FeedQuery, build: Callable[[list[FeedEntry]], bytes]) -> Representation:
+        """A cached representation; large ones are built in a thread."""
+        if len(store) <= THREAD_THRESHOLD:
+            return store.cached(kind, query, build)
+        revision = store.revision
+        rep = store.cached_if_present(kind, query)
+        if rep is None:
+            entries = store.select(query)
+            body = await asyncio.to_thread(build, entries)
+            rep = store.remember(kind, query, body, revision)
+        return rep
+
+    # ------------------------------------------------------------------ feed
+
+    @app.get("/v1/feed", tags=["feed"], summary="The events as a GeoJSON FeatureCollection")
+    async def get_feed(request: Request) -> Response:
+        if (busy := not_synced()) is not None:
+            return busy
+        query = query_of(request)
+        if isinstance(query, Response):
+            return query
+        if query.is_empty:
+            rep = store.snapshot()
+        else:
+            rep = await derived("feed", query, lambda es: collection([e.body for e in es], store.revision))
+        return await represent(request, rep, GEOJSON, cache_headers)
+
+    @app.get("/v1/feed.csv", tags=["exports"], summary="The events as CSV (UTF-8, header row)")
+    async def get_csv(request: Request) -> Response:
+        return await export(request, "csv", lambda es: exports.to_csv(e.body for e in es),
+                            "text/csv; charset=utf-8", "semaine-industrie.csv")
+
+    @app.get("/v1/feed.ics", tags=["exports"], summary="The events as iCalendar (RFC 5545)")
+    async def get_ics(request: Request) -> Response:
+        return await export(request, "ics", lambda es: exports.to_ics(e.body for e in es),
+                            "text/calendar; charset=utf-8", "semaine-industrie.ics")
+
+    @app.get("/v1/feed.jsonld", tags=["exports"], summary="The events as schema.org/Event JSON-LD")
+    async def get_jsonld(request: Request) -> Response:
+        return await export(request, "jsonld", lambda es: exports.to_jsonld(e.body for e in es),
+                            "application/ld+json", "semaine-industrie.jsonld")
+
+    async def export(request: Request, kind: str, build, media_type: str, filename: str) -> Response:
+        if (busy := not_synced()) is not None:
+            return busy
+        query = query_of(request)
+        if isinstance(query, Response):
+            return query
+        rep = await derived(kind, query, build)
+        headers = {**cache_headers, "Content-Disposition": f'inline; filename="{filename}"'}
+        return await represent(request, rep, media_type, headers)
+
+    # ------------------------------------------------------------------ stream
+
+    def reset_frames() -> list[bytes]:
+        """A snapshot, then whatever changed since it was made (it may be a little older)."""
+        snap = store.snapshot()
+        later = store.changes_since(snap.revision)
+        if later is None:  # too old to catch up: a fresh one
+            snap = store.snapshot(force=True)
+            later = []
+        return [sse_frame("reset", snap.revision, snap.body), *(c.frame for c in later)]
+
+    @app.get("/v1/feed/stream", tags=["feed"], summary="Live changes as Server-Sent Events")
+    async def get_stream(request: Request, since: str | None = None) -> Any:
+        raw = request.headers.get("last-event-id") or since
+        resume: int | None = None
+        if raw is not None and raw != "":
+            try:
+                resume = int(raw)
+                if resume < 0:
+                    raise ValueError
+            except ValueError:
+                return problem(422, "Requête invalide", "Last-Event-ID / since : un entier positif",
+                               errors=[{"field": "since", "code": "invalid_revision",
+                                        "message": "attendu : une révision du flux (entier ≥ 0)"}])
+        if (busy := not_synced()) is not None:
+            return busy
+        client = feed.broadcaster.connect()
+        if client is None:
+            return problem(503, "Trop de connexions", "Ce serveur est complet ; réessayez plus tard.",
+                           headers={"Retry-After": "10"})
+        # Registered before reading the log, with no await in between: nothing is missed.
+        first: list[bytes] = []
+        if resume is not None:
+            changes = store.changes_since(resume)
+            if changes is None:
+                first = reset_frames()
+            else:
+                first = [c.frame for c in changes]
+        headers = {"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no",
+                   "X-Feed-Revision": str(store.revision)}
+        return EventStreamResponse(feed.broadcaster, client, first, headers)
+
+    # ------------------------------------------------------------------ clusters
+
+    @app.get("/v1/feed/clusters", tags=["feed"], summary="Clusters of events for a map view")
+    async def get_clusters(request: Request) -> Response:
+        if (busy := not_synced()) is not None:
+            return busy
+        errors = []
+        if not request.query_params.get("bbox"):
+            errors.append({"field": "bbox", "code": "missing", "message": "bbox=ouest,sud,est,nord est requis"})
+        try:
+            zoom = int(request.query_params.get("zoom", ""))
+            if not 0 <= zoom <= MAX_ZOOM:
+                raise ValueError
+        except ValueError:
+            errors.append({"field": "zoom", "code": "invalid_zoom", "message": f"entier de 0 à {MAX_ZOOM}"})
+        query = query_of(request)
+        if isinstance(query, Response):
+            return query
+        if errors:
+            return problem(422, "Requête invalide", "; ".join(e["message"] for e in errors), errors=errors)
+        bbox = query.bbox
+        filters = FeedQuery(**{**query.__dict__, "bbox": None})
+        mask = store.slot_mask(filters)
+        clusters, point_ids = store.grid.query(bbox, zoom, mask)
+        parts = [
+            orjson.dumps({
+                "type": "Feature",
+                "id": f"cluster-{zoom}-{key}",
+                "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
+                "properties": {"cluster": True, "point_count": count, "expansion_zoom": expansion},
+            })
+            for key, lon, lat, count, expansion in clusters
+        ]
+        parts.extend(store.entries[i].body for i in point_ids if i in store.entries)
+        digest = zlib.crc32(str(request.query_params).encode()) & 0xFFFFFFFF
+        rep = Representation(collection(parts, store.revision), f'"r{store.revision}-z-{digest:08x}"',
+                             store.revision, gzip_level=1)
+        return await represent(request, rep, GEOJSON, cache_headers)
+
+    # ------------------------------------------------------------------ widget
+
+    static_dir = settings.static_dir
+    index = static_dir / "widget" / "index.html"
+
+    @app.get("/widget", include_in_schema=False)
+    async def widget() -> Response:
+        if not index.is_file():
+            return problem(404, "Widget absent", "Le widget n'a pas été construit (make widget).")
+        return FileResponse(index, media_type="text/html; charset=utf-8",
+                            headers={"Cache-Control": "no-cache"})
+
+    app.mount("/static", StaticFiles(directory=static_dir, check_dir=False), name="static")
+    return app

@@ -1,0 +1,186 @@
+"""map-feed over real HTTP, fed by a real nats-server: indexer -> bucket -> replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import gzip
+import io
+
+import httpx
+import icalendar
+import orjson
+import pytest
+from conftest import start_service  # noqa: E402  (conftest's folder is on sys.path)
+from mapfeed_events import geocoded, new_sid, withdrawn
+from sdi_common import subjects
+from sdi_common.contracts import encode
+from sdi_common.natsconn import publish_event
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+async def service(nats_url):
+    svc = await start_service(nats_url, cors_origins="https://partenaire.example", sse_heartbeat=0.5,
+                              snapshot_min_interval=0)
+    yield svc
+    await svc.stop()
+
+
+@pytest.fixture
+async def http():
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client
+
+
+async def wait_for(predicate, timeout=10.0):
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if await predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+async def feature_ids(http, url, **params) -> set[str]:
+    r = await http.get(url + "/v1/feed", params=params)
+    assert r.status_code == 200, r.text
+    return {f["id"] for f in r.json()["features"]}
+
+
+async def test_published_event_reaches_the_feed_and_published_is_emitted(service, http, nc):
+    js = nc.jetstream()
+    sid = new_sid()
+    published = await js.subscribe(subjects.PUBLISHED, ordered_consumer=True)
+    await publish_event(js, geocoded(sid, 1, title="Journée portes ouvertes"))
+
+    async def present():
+        return sid in await feature_ids(http, service.url)
+
+    await wait_for(present)
+    async for msg in published.messages:
+        data = orjson.loads(msg.data)
+        if data["submission_id"] == sid:
+            assert data["type"] == "published" and data["feed_revision"] > 0
+            break
+    await published.unsubscribe()
+    # withdrawn: gone
+    await publish_event(js, withdrawn(sid, 1))
+
+    async def absent():
+        return sid not in await feature_ids(http, service.url)
+
+    await wait_for(absent)
+
+
+async def test_etag_304_gzip_and_cache_headers(service, http, nc):
+    sid = new_sid()
+    await publish_event(nc.jetstream(), geocoded(sid, 1, description="Des métiers. " * 200))
+
+    async def present():
+        return sid in await feature_ids(http, service.url)
+
+    await wait_for(present)
+    r = await http.get(service.url + "/v1/feed", headers={"Accept-Encoding": "identity"})
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/geo+json")
+    etag = r.headers["etag"]
+    assert "max-age" in r.headers["cache-control"] and r.headers["vary"].startswith("Accept-Encoding")
+    again = await http.get(service.url + "/v1/feed", headers={"If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b""
+    raw = await http.get(service.url + "/v1/feed", headers={"Accept-Encoding": "gzip"})
+    # httpx decodes; check the wire encoding and that the bytes decompress to the same body
+    assert raw.headers["content-encoding"] == "gzip"
+    async with http.stream("GET", service.url + "/v1/feed", headers={"Accept-Encoding": "gzip"}) as s:
+        wire = b"".join([chunk async for chunk in s.aiter_raw()])
+    assert len(wire) < len(r.content) and gzip.decompress(wire) == r.content
+    # the gzip variant's tag also validates
+    assert (await http.get(service.url + "/v1/feed",
+                           headers={"If-None-Match": raw.headers["etag"]})).status_code == 304
+
+
+async def test_filters_and_validation_problem(service, http, nc):
+    js = nc.jetstream()
+    sid = new_sid()
+    await publish_event(js, geocoded(sid, 1, title="Atelier soudure à Évry", kind="workshop", lon=2.45, lat=48.63))
+
+    async def present():
+        return sid in await feature_ids(http, service.url, q="evry")
+
+    await wait_for(present)
+    assert sid in await feature_ids(http, service.url, kind="workshop", bbox="2,48,3,49")
+    assert sid not in await feature_ids(http, service.url, kind="webinar")
+    bad = await http.get(service.url + "/v1/feed", params={"bbox": "x", "kind": "nope"})
+    assert bad.status_code == 422
+    assert bad.headers["content-type"] == "application/problem+json"
+    assert {e["field"] for e in bad.json()["errors"]} == {"bbox", "kind"}
+
+
+async def test_cors_allow_list(service, http):
+    ok = await http.get(service.url + "/v1/feed", headers={"Origin": "https://partenaire.example"})
+    assert ok.headers["access-control-allow-origin"] == "https://partenaire.example"
+    assert "ETag" in ok.headers["access-control-expose-headers"]
+    other = await http.get(service.url + "/v1/feed", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+    preflight = await http.options(service.url + "/v1/feed", headers={
+        "Origin": "https://evil.example", "Access-Control-Request-Method": "GET"})
+    assert preflight.status_code == 400
+
+
+async def test_exports_parse_with_real_parsers(service, http, nc):
+    js = nc.jetstream()
+    sid = new_sid()
+    await publish_event(js, geocoded(sid, 1, title="Visite, usine; « métiers »",
+                                      description="Ligne 1\nLigne 2 ; virgule, barre \\ fin"))
+
+    async def present():
+        return sid in await feature_ids(http, service.url)
+
+    await wait_for(present)
+    r = await http.get(service.url + "/v1/feed.csv")
+    assert r.headers["content-type"] == "text/csv; charset=utf-8"
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(r.content.decode("utf-8")))}
+    assert rows[sid]["title"] == "Visite, usine; « métiers »"
+    assert rows[sid]["description"] == "Ligne 1\nLigne 2 ; virgule, barre \\ fin"
+    r = await http.get(service.url + "/v1/feed.ics")
+    assert r.headers["content-type"] == "text/calendar; charset=utf-8"
+    events = {str(e["UID"]): e for e in icalendar.Calendar.from_ical(r.content).walk("VEVENT")}
+    assert str(events[sid]["SUMMARY"]) == "Visite, usine; « métiers »"
+    assert str(events[sid]["DESCRIPTION"]).startswith("Ligne 1\nLigne 2 ; virgule, barre \\ fin")
+    r = await http.get(service.url + "/v1/feed.jsonld")
+    graph = {e["identifier"]: e for e in r.json()["@graph"]}
+    assert graph[sid]["@type"] == "Event" and graph[sid]["name"] == "Visite, usine; « métiers »"
+
+
+async def test_clusters(service, http, nc):
+    js = nc.jetstream()
+    sids = [new_sid() for _ in range(3)]
+    for i, sid in enumerate(sids):
+        await publish_event(js, geocoded(sid, 1, lon=-1.55 + i * 0.0001, lat=47.21))
+
+    async def present():
+        return set(sids) <= await feature_ids(http, service.url, bbox="-1.6,47.2,-1.5,47.3")
+
+    await wait_for(present)
+    r = await http.get(service.url + "/v1/feed/clusters", params={"bbox": "-1.6,47.2,-1.5,47.3", "zoom": 5})
+    assert r.status_code == 200
+    clusters = [f for f in r.json()["features"] if f["properties"].get("cluster")]
+    assert clusters and clusters[0]["properties"]["point_count"] >= 3
+    assert clusters[0]["properties"]["expansion_zoom"] > 5
+    r = await http.get(service.url + "/v1/feed/clusters", params={"bbox": "-1.6,47.2,-1.5,47.3", "zoom": 22})
+    assert set(sids) <= {f["id"] for f in r.json()["features"]}
+    bad = await http.get(service.url + "/v1/feed/clusters", params={"zoom": "x"})
+    assert bad.status_code == 422 and {e["field"] for e in bad.json()["errors"]} == {"bbox", "zoom"}
+
+
+async def test_security_headers_and_widget_is_embeddable(service, http):
+    r = await http.get(service.url + "/widget")
+    if r.status_code == 200:
+        csp = r.headers["content-security-policy"]
+        assert "frame-ancestors *" in csp and "https://tile.openstreetmap.org" in csp
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"]
+    else:  # the widget is not built in this checkout: a clear 404, the service still runs
+        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+    assert (await http.get(service.url + "/v1/feed")).headers["x-content-type-options"] == "nosniff"
