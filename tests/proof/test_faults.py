@@ -155,8 +155,10 @@ async def test_nothing_lost_nothing_duplicated_under_faults(stack, addok):
     assert not twice, f"submissions with more than one final status: {twice}"
 
     # 2. no duplicate events: one received and one verdict per accepted submission
-    judged = sum(counts.get(s, 0) for s in ("submissions.labelled", "submissions.rejected",
-                                             "submissions.needs_review"))
+    judged = sum(
+        counts.get(s, 0)
+        for s in ("submissions.labelled", "submissions.rejected", "submissions.needs_review")
+    )
     assert counts.get("submissions.received", 0) == len(accepted), counts
     assert judged == len(accepted), counts
 

@@ -48,9 +48,7 @@ def map_feed_schema(stack):
 
 
 submission_api = schemathesis.pytest.from_fixture("submission_schema")
-map_feed_api = schemathesis.pytest.from_fixture("map_feed_schema").exclude(
-    path_regex=r".*/stream$"
-)
+map_feed_api = schemathesis.pytest.from_fixture("map_feed_schema").exclude(path_regex=r".*/stream$")
 FUZZ_SETTINGS = settings(
     max_examples=EXAMPLES,
     deadline=None,
