@@ -53,6 +53,7 @@ NO_POSTCODE_SCORE = 0.7
 POSTCODE_ONLY_SCORE = 0.6
 DEPARTMENT_SCORE = 0.3
 MIN_TYPO_LENGTH = 3
+OVERSEAS = ("971", "972", "973", "974", "976")
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +286,9 @@ class Gazetteer:
 
     def _departments_of(self, pc: str) -> list[str]:
         if pc.startswith("97"):
-            deps = [pc[:3]]
+            # overseas CEDEX postcodes may leave the département's prefix (Saint-Denis de
+            # La Réunion: 97717): search every overseas département then
+            deps = [pc[:3]] if pc[:3] in self._departments else list(OVERSEAS)
         elif pc.startswith("20"):
             deps = ["2A", "2B"]
         else:
@@ -298,9 +301,9 @@ class Gazetteer:
         if not q.cedex or q.loose in self._all_loose:
             return None
         deps = self._departments_of(pc)
-        if len(deps) == 2:  # Corsica: 200xx–201xx is Corse-du-Sud, the rest Haute-Corse
+        if deps == ["2A", "2B"]:  # Corsica: 200xx–201xx is Corse-du-Sud, the rest Haute-Corse
             deps = ["2A"] if pc[2] in "01" else ["2B"]
-        if not deps:
+        if len(deps) != 1:
             return None
         d = self._departments[deps[0]]
         return GeoResult(
