@@ -1,8 +1,8 @@
 """SIRET check: 14 digits and the Luhn checksum.
 
 La Poste's establishments (SIREN 356 000 000) do not follow Luhn: INSEE numbers them so
-that the sum of the 14 digits is a multiple of 5. The head office, 356 000 000 00048,
-happens to pass both.
+that the sum of the 14 digits is a multiple of 5. The head office, 356 000 000 00048, is
+the exception to the exception (it follows Luhn), so for that SIREN either rule passes.
 """
 
 from __future__ import annotations
@@ -31,6 +31,6 @@ def siret_ok(value: str) -> bool:
     """True for a well-formed SIRET (already normalized)."""
     if len(value) != 14 or not value.isascii() or not value.isdigit():
         return False
-    if value.startswith(LA_POSTE_SIREN):
-        return sum(int(c) for c in value) % 5 == 0
+    if value[:9] == LA_POSTE_SIREN:
+        return sum(int(c) for c in value) % 5 == 0 or luhn_ok(value)
     return luhn_ok(value)

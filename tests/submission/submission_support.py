@@ -1,0 +1,118 @@
+"""Helpers of the submission service's tests (imported by the tests and the conftest)."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from sdi_common.stack import free_port
+from submission.app import build_app
+from submission.settings import SubmissionSettings
+from submission.tokens import token_hash
+
+OPERATOR_TOKEN = "operator-secret-token-for-tests-0123456789"
+EXPIRED_OPERATOR_TOKEN = "expired-operator-token-for-tests-0123456789"
+
+VALID: dict[str, Any] = {
+    "title": "Visite de l'usine de pièces aéronautiques",
+    "description": "Découverte des métiers de l'usinage et de la chaudronnerie.",
+    "kind": "company_visit",
+    "starts_at": "2026-11-18T09:00:00+01:00",
+    "ends_at": "2026-11-18T12:00:00+01:00",
+    "audiences": ["pupils", "students"],
+    "is_free": True,
+    "informs_about_industry": True,
+    "online": False,
+    "location": {"venue": "Atelier 3", "street": "12 rue de l'Industrie", "postcode": "69007",
+                 "city": "Lyon"},
+    "registration_url": "https://example.org/inscription",
+    "capacity": 30,
+    "accessibility": "Accès en fauteuil roulant",
+    "organizer": {"name": "Mécanique Lyonnaise", "type": "company", "siret": "73282932000074",
+                  "email": "contact.secret@mecalyon.example", "phone": "04 72 00 00 00"},
+}
+EMAIL = VALID["organizer"]["email"]
+PHONE = VALID["organizer"]["phone"]
+
+
+def make_payload(**changes: Any) -> dict[str, Any]:
+    body = copy.deepcopy(VALID)
+    for key, value in changes.items():
+        if value is ...:
+            body.pop(key, None)
+        else:
+            body[key] = value
+    return body
+
+
+class Service:
+    """The submission service, in this process, behind a real uvicorn socket."""
+
+    def __init__(self, settings: SubmissionSettings):
+        self.settings = settings
+        self.app = build_app(settings)
+        self.url = f"http://127.0.0.1:{settings.port}"
+        self.server: uvicorn.Server | None = None
+        self.task: asyncio.Task | None = None
+
+    @property
+    def runtime(self):
+        return self.app.state.runtime
+
+    async def start(self) -> Service:
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.settings.port,
+                                log_config=None, access_log=False, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.task = asyncio.create_task(self.server.serve())
+        for _ in range(400):
+            if self.server.started:
+                return self
+            if self.task.done():
+                self.task.result()
+            await asyncio.sleep(0.025)
+        raise TimeoutError("service did not start")
+
+    async def stop(self) -> None:
+        if self.server is not None and self.task is not None and not self.task.done():
+            self.server.should_exit = True
+            await self.task
+
+
+def service_settings(nats_url: str, data_dir: Path, edition_file: Path, **extra: Any):
+    os.environ["EDITION_FILE"] = str(edition_file)
+    values = {
+        "nats_url": nats_url,
+        "data_dir": data_dir,
+        "port": free_port(),
+        "operator_tokens": f"alice:{token_hash(OPERATOR_TOKEN)},"
+        f"old:{token_hash(EXPIRED_OPERATOR_TOKEN)}@2020-01-01",
+        "rate_limit_per_minute": 0,
+        "retention_interval": 0,
+        "callback_allow_private": True,
+        "callback_secret": "callback-secret",
+        "callback_backoff": 0.05,
+        "log_level": "WARNING",
+    }
+    values.update(extra)
+    return SubmissionSettings(**values)
+
+
+def operator_headers(token: str = OPERATOR_TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05):
+    """Poll an async check until it returns something truthy."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await check()
+        if result:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s (last: {result!r})")
+        await asyncio.sleep(interval)

@@ -1,0 +1,146 @@
+"""The projection's state machine: idempotent, stale versions ignored, allowed moves only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sdi_common.contracts import (
+    ContactErased,
+    Decided,
+    GeoResult,
+    Geocoded,
+    Judged,
+    LocationUnresolved,
+    Point,
+    Published,
+    Reason,
+    Received,
+    Relocated,
+    Submission,
+    Withdrawn,
+)
+from submission import sealing
+from submission.projection import apply, department_of
+from submission.tokens import token_hash
+from submission_support import make_payload
+
+SUB = Submission.model_validate(
+    {k: v for k, v in make_payload().items() if k not in ("organizer",)}
+    | {"organizer": {"name": "Mécanique Lyonnaise", "type": "company"}}
+)
+ID = "a" * 32
+KEY = bytes(32)
+SEALED = sealing.seal(KEY, {"email": "x@y.fr", "phone": None}, submission_id=ID,
+                      token_sha256=token_hash("tok"), callback_url="https://cb.example/h")
+GEO = GeoResult(point=Point(lon=4.84, lat=45.75), precision="housenumber", source="ban",
+                department="69", city="Lyon")
+
+
+def received(version=1, sealed=SEALED, by="organizer"):
+    return Received(submission_id=ID, version=version, by=by, submission=SUB,
+                    received_at=datetime(2026, 11, 1, tzinfo=UTC), contact_sealed=sealed)
+
+
+def judged(kind, version=1, reasons=()):
+    return Judged(type=kind, submission_id=ID, version=version, by="validation", submission=SUB,
+                  reasons=list(reasons), edition="2026")
+
+
+def run(*events):
+    doc, changes = None, []
+    for event in events:
+        outcome = apply(doc, event)
+        changes.append(outcome is not None and outcome.status_changed)
+        if outcome is not None:
+            doc = outcome.doc
+    return doc, changes
+
+
+def test_happy_path_to_published_with_history():
+    doc, changes = run(
+        received(), judged("labelled"),
+        Geocoded(submission_id=ID, version=1, by="geocoding", submission=SUB, location=GEO),
+        Published(submission_id=ID, version=1, by="map-feed", feed_revision=7),
+    )
+    assert doc["status"] == "published" and doc["feed_revision"] == 7
+    assert doc["location"]["point"] == {"lon": 4.84, "lat": 45.75}
+    assert [h["status"] for h in doc["history"]] == ["received", "labelled", "published"]
+    assert [h["by"] for h in doc["history"]] == ["organizer", "validation", "map-feed"]
+    assert changes == [True, True, False, True]
+    assert doc["token_sha256"] == token_hash("tok") and doc["department"] == "69"
+    assert doc["callback_url"] == "https://cb.example/h"
+
+
+def test_redelivered_events_change_nothing():
+    doc, _ = run(received(), judged("rejected", reasons=[Reason(code="c", message="m")]))
+    assert apply(doc, judged("rejected", reasons=[Reason(code="c", message="m")])) is None
+    assert apply(doc, received()) is None
+
+
+def test_stale_versions_are_ignored_and_amendments_restart_the_cycle():
+    doc, _ = run(received(), received(version=2))
+    assert doc["version"] == 2 and doc["status"] == "received"
+    assert apply(doc, judged("labelled", version=1)) is None  # verdict on the old content
+    doc = apply(doc, judged("needs_review", version=2)).doc
+    assert doc["status"] == "needs_review"
+    assert apply(doc, received(version=1)) is None
+
+
+def test_transitions_not_in_the_state_machine_are_refused():
+    doc, _ = run(received(), judged("rejected"))
+    assert apply(doc, Published(submission_id=ID, version=1, by="map-feed", feed_revision=1)) is None
+    assert apply(doc, Decided(submission_id=ID, version=1, by="operator:a", decision="label",
+                              submission=SUB)) is None
+    doc, _ = run(received())
+    assert apply(doc, LocationUnresolved(submission_id=ID, version=1, by="geocoding",
+                                         submission=SUB, reason=Reason(code="x", message="y"))) is None
+
+
+def test_operator_moves():
+    doc, changes = run(
+        received(), judged("needs_review"),
+        Decided(submission_id=ID, version=1, by="operator:alice", decision="label", submission=SUB),
+        LocationUnresolved(submission_id=ID, version=1, by="geocoding", submission=SUB,
+                           reason=Reason(code="address_not_found", message="Adresse introuvable.")),
+        Relocated(submission_id=ID, version=1, by="operator:alice", submission=SUB,
+                  location=GEO.model_copy(update={"precision": "operator", "source": "operator"})),
+        Published(submission_id=ID, version=1, by="map-feed", feed_revision=3),
+    )
+    assert doc["status"] == "published"
+    assert [(h["status"], h["by"]) for h in doc["history"]] == [
+        ("received", "organizer"), ("needs_review", "validation"), ("labelled", "operator:alice"),
+        ("location_unresolved", "geocoding"), ("location_unresolved", "operator:alice"),
+        ("published", "map-feed"),
+    ]
+    assert doc["location"]["source"] == "operator" and doc["reasons"] == []
+    rejected, _ = run(received(), judged("needs_review"),
+                      Decided(submission_id=ID, version=1, by="operator:bob", decision="reject",
+                              reason="Événement interne.", submission=SUB))
+    assert rejected["status"] == "rejected"
+    assert rejected["reasons"] == [{"code": "operator_rejected", "message": "Événement interne."}]
+
+
+def test_withdrawal_is_final_and_erasure_keeps_the_token_hash():
+    doc, _ = run(received(), judged("labelled"),
+                 Withdrawn(submission_id=ID, version=1, by="organizer"))
+    assert doc["status"] == "withdrawn"
+    assert apply(doc, received(version=2)) is None
+    assert apply(doc, Withdrawn(submission_id=ID, version=1, by="organizer")) is None
+    erased = apply(doc, ContactErased(submission_id=ID, version=1, by="operator:a")).doc
+    assert erased["contact_erased"] is True
+    envelope = sealing.read_envelope(erased["contact_sealed"])
+    assert envelope.ct is None and envelope.token_sha256 == token_hash("tok")
+
+
+def test_rejudge_after_erasure_stays_erased():
+    doc, _ = run(received(), ContactErased(submission_id=ID, version=1, by="retention"))
+    doc = apply(doc, received(version=2, sealed=doc["contact_sealed"], by="operator:a")).doc
+    assert doc["contact_erased"] is True and doc["status"] == "received"
+    assert doc["token_sha256"] == token_hash("tok")
+
+
+def test_departments():
+    assert department_of("69007") == "69"
+    assert department_of("20000") == "2A" and department_of("20200") == "2B"
+    assert department_of("97400") == "974"
+    assert department_of(None) is None

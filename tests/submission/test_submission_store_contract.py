@@ -1,0 +1,129 @@
+"""One contract, two adapters: SQLite (always) and MongoDB (where one is reachable).
+
+MongoDB runs where ``MONGODB_URL`` is set, or in a testcontainers container where a Docker
+engine answers; elsewhere those cases are skipped and the reason is reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sdi_common.contracts import Judged, Received, Submission, Withdrawn
+from sdi_common.testing import docker_available
+from submission.store.base import Filters, Store
+from submission.store.sqlite import SqliteStore
+from submission_support import make_payload
+
+
+def _mongo_url():
+    if os.environ.get("MONGODB_URL"):
+        return os.environ["MONGODB_URL"], None
+    if not docker_available():
+        pytest.skip("MongoDB contract: MONGODB_URL is not set and no Docker engine answers")
+    from testcontainers.mongodb import MongoDbContainer
+
+    container = MongoDbContainer("mongo:7")
+    container.start()
+    return container.get_connection_url(), container
+
+
+@pytest.fixture(scope="module")
+def mongo_url():
+    url, container = _mongo_url()
+    yield url
+    if container is not None:
+        container.stop()
+
+
+@pytest.fixture(params=["sqlite", "mongodb"])
+async def store(request, tmp_path) -> Store:
+    if request.param == "sqlite":
+        s = SqliteStore(tmp_path / "store.sqlite3")
+    else:
+        from submission.store.mongo import MongoStore
+
+        s = MongoStore(request.getfixturevalue("mongo_url"), f"test_{uuid.uuid4().hex[:8]}")
+    await s.open()
+    yield s
+    await s.clear()
+    await s.close()
+
+
+def submission(title="Visite de l'usine", postcode="69007", kind="company_visit"):
+    body = make_payload(title=title, kind=kind,
+                        location={"postcode": postcode, "city": "Quelque part"})
+    body["organizer"] = {"name": "ACME", "type": "company"}
+    return Submission.model_validate(body)
+
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def received(sid, n=0, **kw):
+    return Received(submission_id=sid, version=1, by="organizer", submission=submission(**kw),
+                    received_at=T0, at=T0 + timedelta(seconds=n))
+
+
+async def test_apply_is_idempotent_and_get_returns_the_document(store):
+    event = received("s1")
+    assert (await store.apply(event)).status_changed
+    assert await store.apply(event) is None
+    doc = await store.get("s1")
+    assert doc["status"] == "received" and doc["version"] == 1
+    assert await store.get("nope") is None
+    assert await store.count() == 1
+
+
+async def test_concurrent_writers_do_not_lose_updates(store):
+    await store.apply(received("s2"))
+    judged = Judged(type="labelled", submission_id="s2", version=1, by="validation",
+                    submission=submission(), edition="2026")
+    withdrawn = Withdrawn(submission_id="s2", version=1, by="organizer")
+    await asyncio.gather(store.apply(judged), store.apply(withdrawn))
+    doc = await store.get("s2")
+    assert doc["status"] == "withdrawn"
+    assert {h["event"] for h in doc["history"]} >= {"received", "withdrawn"}
+
+
+async def test_save_refuses_a_stale_revision(store):
+    await store.apply(received("s3"))
+    doc, rev = await store.load("s3")
+    assert await store.save({**doc, "status": "labelled"}, rev)
+    assert not await store.save({**doc, "status": "rejected"}, rev)
+    assert not await store.save(doc, None)  # exists already
+    assert (await store.get("s3"))["status"] == "labelled"
+
+
+async def test_list_filters_and_cursor_paging(store):
+    for i in range(7):
+        await store.apply(received(f"p{i}", n=i, postcode="69001" if i % 2 else "75011",
+                                   title=f"Atelier soudure numéro {i}" if i < 3 else f"Forum métiers {i}",
+                                   kind="workshop" if i < 3 else "forum"))
+    page = await store.list(Filters(), cursor=None, limit=3)
+    assert [d["id"] for d in page.items] == ["p6", "p5", "p4"]  # newest first
+    seen = [d["id"] for d in page.items]
+    while page.next_cursor:
+        page = await store.list(Filters(), cursor=page.next_cursor, limit=3)
+        seen += [d["id"] for d in page.items]
+    assert seen == [f"p{i}" for i in range(6, -1, -1)]
+    lyon = await store.list(Filters(department="69"), cursor=None, limit=50)
+    assert {d["id"] for d in lyon.items} == {"p1", "p3", "p5"}
+    both = await store.list(Filters(status="received", department="75", kind="forum"), cursor=None, limit=50)
+    assert {d["id"] for d in both.items} == {"p4", "p6"}
+    words = await store.list(Filters(q="soudure"), cursor=None, limit=50)
+    assert {d["id"] for d in words.items} == {"p0", "p1", "p2"}
+    assert (await store.list(Filters(status="published"), cursor=None, limit=50)).items == []
+    with pytest.raises(ValueError):
+        await store.list(Filters(), cursor="not-a-cursor", limit=5)
+
+
+async def test_scan_and_clear(store):
+    for i in range(3):
+        await store.apply(received(f"c{i}", n=i))
+    assert [d["id"] async for d in store.scan(Filters())] == ["c2", "c1", "c0"]
+    await store.clear()
+    assert await store.count() == 0
