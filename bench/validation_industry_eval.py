@@ -41,7 +41,8 @@ def evaluate(rows: list[dict]) -> dict:
             tn += 1
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
-    return dict(tp=tp, fp=fp, fn=fn, tn=tn, precision=precision, recall=recall, errors=errors)
+    return {"tp": tp, "fp": fp, "fn": fn, "tn": tn, "precision": precision, "recall": recall,
+            "errors": errors}
 
 
 def report(name: str, rows: list[dict]) -> dict:

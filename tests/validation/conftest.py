@@ -4,7 +4,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from sdi_common.contracts import Submission
 from sdi_common.editions import EDITIONS_DIR, read_edition
 
@@ -12,21 +11,21 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def _submission(**overrides) -> Submission:
-    data = dict(
-        title="Visite de l'usine Dupont Aéronautique",
-        description="Découvrez nos lignes de production et les métiers de l'usinage.",
-        kind="company_visit",
-        starts_at=datetime(2024, 11, 20, 9, 0, tzinfo=PARIS),
-        ends_at=datetime(2024, 11, 20, 12, 0, tzinfo=PARIS),
-        audiences=["pupils", "general_public"],
-        is_free=True,
-        price_eur=None,
-        informs_about_industry=True,
-        online=False,
-        location={"venue": "Usine Dupont", "street": "1 rue de l'Usine", "postcode": "31000",
-                  "city": "Toulouse"},
-        organizer={"name": "Dupont Aéronautique", "type": "company"},
-    )
+    data = {
+        "title": "Visite de l'usine Dupont Aéronautique",
+        "description": "Découvrez nos lignes de production et les métiers de l'usinage.",
+        "kind": "company_visit",
+        "starts_at": datetime(2024, 11, 20, 9, 0, tzinfo=PARIS),
+        "ends_at": datetime(2024, 11, 20, 12, 0, tzinfo=PARIS),
+        "audiences": ["pupils", "general_public"],
+        "is_free": True,
+        "price_eur": None,
+        "informs_about_industry": True,
+        "online": False,
+        "location": {"venue": "Usine Dupont", "street": "1 rue de l'Usine", "postcode": "31000",
+                     "city": "Toulouse"},
+        "organizer": {"name": "Dupont Aéronautique", "type": "company"},
+    }
     data.update(overrides)
     return Submission.model_validate(data)
 

@@ -1,10 +1,9 @@
 """The edition model and loader (sdi_common.editions), against real files in tmp dirs."""
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from sdi_common.editions import EDITIONS_DIR, EditionError, load_edition, read_edition
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -31,7 +30,7 @@ def test_shipped_2024_edition():
     assert e.window() == (date(2024, 11, 3), date(2024, 12, 9))
     assert e.timezone == "Europe/Paris"
     # "avant le 12 novembre": closes at midnight Paris = 23:00 UTC on the 11th
-    assert e.submissions_close_at == datetime(2024, 11, 11, 23, 0, tzinfo=timezone.utc)
+    assert e.submissions_close_at == datetime(2024, 11, 11, 23, 0, tzinfo=UTC)
     assert not e.is_late(datetime(2024, 11, 11, 23, 59, 59, tzinfo=PARIS))
     assert e.is_late(datetime(2024, 11, 12, 0, 0, tzinfo=PARIS))
 
@@ -50,7 +49,7 @@ def test_default_is_newest_shipped(monkeypatch):
 
 
 def test_default_picks_latest_week(tmp_path, monkeypatch):
-    import sdi_common.editions as editions
+    from sdi_common import editions
 
     write(tmp_path, BASE.replace("2030", "2031"), "a-old-name.toml")
     write(tmp_path, BASE, "z-new-name.toml")
@@ -62,11 +61,11 @@ def test_default_picks_latest_week(tmp_path, monkeypatch):
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        ("2030-11-12T00:00:00+01:00", datetime(2030, 11, 11, 23, 0, tzinfo=timezone.utc)),
-        ("2030-11-12T18:00:00", datetime(2030, 11, 12, 17, 0, tzinfo=timezone.utc)),  # local
-        ("2030-11-12", datetime(2030, 11, 11, 23, 0, tzinfo=timezone.utc)),  # date = 00:00 local
-        ('"2030-11-12T00:00:00Z"', datetime(2030, 11, 12, 0, 0, tzinfo=timezone.utc)),
-        ('"2030-11-12"', datetime(2030, 11, 11, 23, 0, tzinfo=timezone.utc)),
+        ("2030-11-12T00:00:00+01:00", datetime(2030, 11, 11, 23, 0, tzinfo=UTC)),
+        ("2030-11-12T18:00:00", datetime(2030, 11, 12, 17, 0, tzinfo=UTC)),  # local
+        ("2030-11-12", datetime(2030, 11, 11, 23, 0, tzinfo=UTC)),  # date = 00:00 local
+        ('"2030-11-12T00:00:00Z"', datetime(2030, 11, 12, 0, 0, tzinfo=UTC)),
+        ('"2030-11-12"', datetime(2030, 11, 11, 23, 0, tzinfo=UTC)),
     ],
 )
 def test_close_at_forms(tmp_path, value, expected):

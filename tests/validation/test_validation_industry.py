@@ -4,7 +4,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from validation.industry import detect, normalize
 
 DATA = Path(__file__).parent / "data"

@@ -1,10 +1,9 @@
 """Unit tests of every rule, its outcome and its French message (2024 edition)."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from validation.rules import judge
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -31,8 +30,10 @@ def test_issue_example_message(make_submission, edition_2024, on_time):
     assert [(r.code, r.message) for r in v.reasons] == [
         (
             "out_of_period",
-            "L'événement doit se dérouler entre le 3 novembre et le 9 décembre 2024 ; "
-            "il se termine le 12 décembre.",
+            (
+                "L'événement doit se dérouler entre le 3 novembre et le 9 décembre 2024 ; "
+                "il se termine le 12 décembre."
+            ),
         )
     ]
 
@@ -60,9 +61,9 @@ def test_out_of_period_messages(make_submission, edition_2024, on_time, start, e
     [
         (at(2024, 11, 3, 0, 0), at(2024, 12, 9, 23, 59)),  # both bounds, included
         # 2 Nov 23:30 UTC is already 3 Nov 00:30 in Paris
-        (datetime(2024, 11, 2, 23, 30, tzinfo=timezone.utc), at(2024, 11, 4)),
+        (datetime(2024, 11, 2, 23, 30, tzinfo=UTC), at(2024, 11, 4)),
         # 9 Dec 22:59 UTC is 23:59 in Paris: still the 9th
-        (at(2024, 12, 1), datetime(2024, 12, 9, 22, 59, tzinfo=timezone.utc)),
+        (at(2024, 12, 1), datetime(2024, 12, 9, 22, 59, tzinfo=UTC)),
         # an organiser in Guadeloupe: 9 Dec 17:00 there = 9 Dec 22:00 in Paris
         (at(2024, 12, 1), datetime(2024, 12, 9, 17, 0, tzinfo=ZoneInfo("America/Guadeloupe"))),
     ],
@@ -76,7 +77,7 @@ def test_bounds_included_in_paris_dates(make_submission, edition_2024, on_time, 
     [
         (at(2024, 11, 2, 23, 59), at(2024, 11, 4)),
         # 9 Dec 23:30 UTC = 10 Dec 00:30 in Paris
-        (at(2024, 12, 1), datetime(2024, 12, 9, 23, 30, tzinfo=timezone.utc)),
+        (at(2024, 12, 1), datetime(2024, 12, 9, 23, 30, tzinfo=UTC)),
         # 9 Dec 19:00 in Guadeloupe = 10 Dec 00:00 in Paris
         (at(2024, 12, 1), datetime(2024, 12, 9, 19, 0, tzinfo=ZoneInfo("America/Guadeloupe"))),
     ],
@@ -193,7 +194,7 @@ def test_deadline_edges(make_submission, edition_2024):
     assert judge(s, close - timedelta(microseconds=1), edition_2024).codes == []
     assert judge(s, close, edition_2024).codes == ["late_submission"]  # "avant le 12"
     # 11 Nov 23:30 UTC is already the 12th in Paris
-    assert judge(s, datetime(2024, 11, 11, 23, 30, tzinfo=timezone.utc), edition_2024).codes == [
+    assert judge(s, datetime(2024, 11, 11, 23, 30, tzinfo=UTC), edition_2024).codes == [
         "late_submission"
     ]
     # 11 Nov 18:00 in Réunion (UTC+4) is 15:00 in Paris: on time

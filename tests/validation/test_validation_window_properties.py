@@ -5,17 +5,15 @@ interval of *instants* [first day 00:00 Paris, day after the last 00:00 Paris), 
 event date is in the window iff its instant falls inside; the code compares Paris *dates*.
 """
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-
 from sdi_common.editions import Edition
 from validation.rules import judge
 
 PARIS = ZoneInfo("Europe/Paris")
-UTC = timezone.utc
 ZONES = [
     "Europe/Paris", "UTC", "America/Guadeloupe", "America/Cayenne", "Indian/Reunion",
     "Pacific/Noumea", "Pacific/Tahiti", "America/New_York", "Asia/Tokyo", "Europe/London",

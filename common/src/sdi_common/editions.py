@@ -141,7 +141,9 @@ def parse_edition(data: dict[str, Any], *, source: str = "<edition>", default_na
             raise ValueError(f"missing key(s): {', '.join(missing)}")
         tolerance = data["tolerance_days"]
         if isinstance(tolerance, bool) or not isinstance(tolerance, int):
-            raise ValueError(f"tolerance_days must be a whole number of days, got {tolerance!r}")
+            raise ValueError(  # noqa: TRY004 (turned into an EditionError below)
+                f"tolerance_days must be a whole number of days, got {tolerance!r}"
+            )
         return Edition(
             name=str(data.get("name") or default_name),
             week_start=_as_date(data["week_start"], "week_start"),
