@@ -43,6 +43,10 @@ class GeocoderUnavailable(Exception):
     """The geocoder could not answer now; a later attempt may succeed."""
 
 
+class CircuitOpen(GeocoderUnavailable):
+    """The breaker is open: the geocoder was not even asked."""
+
+
 class MalformedAnswer(ValueError):
     """The server answered 200 with something that is not a /search FeatureCollection."""
 
@@ -213,7 +217,7 @@ class HttpGeocoder:
         deadline = time.monotonic() + cfg.deadline
         for attempt in range(cfg.max_attempts):
             if not self.breaker.allow():
-                raise GeocoderUnavailable(f"{self.name}: circuit open")
+                raise CircuitOpen(f"{self.name}: circuit open")
             if not await self.bucket.acquire(max_wait=deadline - time.monotonic()):
                 self.breaker.release()
                 raise GeocoderUnavailable(f"{self.name}: rate limit queue beyond the deadline")

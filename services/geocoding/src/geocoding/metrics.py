@@ -23,8 +23,8 @@ BREAKER_STATE = Gauge(
 )
 STEP_RESULTS = Counter(
     "sdi_geocoding_step_results_total",
-    "Answers of each chain step (found, rejected = a result in another commune or below "
-    "the minimum score, not_found, unavailable, skipped = breaker open)",
+    "Answers of each chain step (found; not_found = nothing in the input's commune above "
+    "the minimum score; unavailable = retries spent; skipped = breaker open)",
     ["source", "result"],
 )
 RESULTS = Counter(
