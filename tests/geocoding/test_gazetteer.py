@@ -294,6 +294,8 @@ def test_overseas_points_are_overseas(gaz: Gazetteer) -> None:
         ("33000", "BORDAUX", "33063"),
         ("75011", "Pariss", "75111"),
         ("13233", "Marseile Cedex 20", "13055"),  # typo + CEDEX postcode
+        ("02570", "Chézy-kur-Marne", "02186"),  # in a linking word
+        ("02590", "Aubigny-axu-Kaisnes", "02032"),
     ],
 )
 def test_one_letter_typo(gaz: Gazetteer, postcode: str, city: str, expected: str) -> None:

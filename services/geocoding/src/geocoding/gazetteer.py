@@ -12,8 +12,9 @@ serves (La Poste), so that a city name can only resolve inside its postcode:
    expanded, a trailing CEDEX dropped;
 2. the name without its leading article ("mans");
 3. the name without any article or linking word, spaces removed ("saintmartinmer");
-4. one typo (a letter replaced, added, dropped, or two swapped) on that loose name, unless
-   what was written is itself the name of a commune somewhere (then it is no typo).
+4. one typo (a letter replaced, added, dropped, or two swapped) on any of those names,
+   unless what was written is itself the name of a commune somewhere (then it is no typo)
+   or the typo touches a number ("Paris 11" is not "Paris 1").
 
 Two different communes matching at the same level is ambiguous: no answer (a wrong point is
 worse than none). A city the postcode does not serve gives no answer either.
@@ -77,13 +78,13 @@ class _Index:
     full: dict[str, list[Entry]] = field(default_factory=dict)
     bare: dict[str, list[Entry]] = field(default_factory=dict)
     loose: dict[str, list[Entry]] = field(default_factory=dict)
-    typo_pool: list[tuple[str, Entry]] = field(default_factory=list)
+    typo_pool: list[tuple[CityQuery, Entry]] = field(default_factory=list)
 
     def add(self, q: CityQuery, entry: Entry, *, typo: bool = True) -> None:
         for level, key in ((self.full, q.full), (self.bare, q.bare), (self.loose, q.loose)):
             level.setdefault(key, []).append(entry)
         if typo:
-            self.typo_pool.append((q.loose, entry))
+            self.typo_pool.append((q, entry))
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +128,7 @@ class Gazetteer:
         self._by_department: dict[str, _Index] = {}
         self._national = _Index()
         self._departments: dict[str, _Department] = {}
-        self._all_loose: set[str] = set()
+        self._all_names: set[str] = set()  # every name key of every commune
         self.entries: list[Entry] = []
 
     # ------------------------------------------------------------------ loading
@@ -196,7 +197,7 @@ class Gazetteer:
             self._postcode_index(pc).add(q, e)
         self._by_department.setdefault(e.department, _Index()).add(q, e)
         self._national.add(q, e, typo=False)
-        self._all_loose.add(q.loose)
+        self._all_names.update((q.full, q.bare, q.loose))
 
     # ------------------------------------------------------------------ lookup
 
@@ -264,15 +265,25 @@ class Gazetteer:
             found = table.get(key)
             if found:
                 return self._pick(found, SCORE[level])
-        if not typo or len(q.loose) < MIN_TYPO_LENGTH or q.loose in self._all_loose:
+        if not typo or len(q.loose) < MIN_TYPO_LENGTH or self._is_a_name(q):
             return None
         digits = _digits(q.loose)
         found = [
             e
-            for key, e in index.typo_pool
-            if one_edit_apart(key, q.loose) and _digits(key) == digits
+            for k, e in index.typo_pool
+            if _digits(k.loose) == digits
+            and (
+                one_edit_apart(k.full, q.full)
+                or one_edit_apart(k.bare, q.bare)
+                or one_edit_apart(k.loose, q.loose)
+            )
         ]
         return self._pick(found, SCORE["typo"]) if found else None
+
+    def _is_a_name(self, q: CityQuery) -> bool:
+        """Is what was written the name of some commune (so, not a typo)?"""
+        names = self._all_names
+        return q.full in names or q.bare in names or q.loose in names
 
     @staticmethod
     def _pick(found: list[Entry], score: float) -> tuple[Entry, float] | None:
@@ -298,7 +309,7 @@ class Gazetteer:
     def _department_fallback(self, pc: str, q: CityQuery) -> GeoResult | None:
         """A CEDEX address whose city is not a commune of the département: the département,
         unless the name is a commune elsewhere (then the input contradicts itself)."""
-        if not q.cedex or q.loose in self._all_loose:
+        if not q.cedex or self._is_a_name(q):
             return None
         deps = self._departments_of(pc)
         if deps == ["2A", "2B"]:  # Corsica: 200xx–201xx is Corse-du-Sud, the rest Haute-Corse
