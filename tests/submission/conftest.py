@@ -51,9 +51,10 @@ async def start_service(nats_server, tmp_path, edition_file):
     """Start services (stopped at the end); several may share one data dir (restarts)."""
     started: list[Service] = []
 
-    async def _start(data_dir: Path | None = None, nats_url: str | None = None, **extra) -> Service:
+    async def _start(data_dir: Path | None = None, nats_url: str | None = None,
+                     edition: Path | None = None, **extra) -> Service:
         settings = service_settings(nats_url or nats_server.url, data_dir or tmp_path / "data",
-                                    edition_file, **extra)
+                                    edition or edition_file, **extra)
         svc = await Service(settings).start()
         started.append(svc)
         return svc
