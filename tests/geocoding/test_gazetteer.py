@@ -214,6 +214,10 @@ def test_a_cedex_address_naming_a_commune_elsewhere_is_not_placed(gaz: Gazetteer
         (None, "Marseille 8eme", "13208"),
         ("", "Paris 11e", "75111"),
         ("", "Paris", "75056"),
+        ("75011", "Paris XIe", "75111"),  # Roman numerals, as on street signs
+        ("69003", "Lyon IIIème", "69383"),
+        ("", "75011 Paris", "75111"),  # the postcode in the city field
+        ("F-75011", "Paris, France", "75111"),
     ],
 )
 def test_paris_lyon_marseille(

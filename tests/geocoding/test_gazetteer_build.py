@@ -55,6 +55,11 @@ def test_extract_reproduces_the_shipped_address_sample(tmp_path: Path) -> None:
         ("Boulogne s/ Mer", "boulogne sur mer"),
         ("Œuilly", "oeuilly"),
         ("Ste-Maxime", "sainte maxime"),
+        ("Paris XIe", "paris 11"),
+        ("Vix", "vix"),  # a Roman numeral only counts after Paris/Lyon/Marseille
+        ("75011 Paris", "paris"),
+        ("Paris, France", "paris"),
+        ("Tremblay-en-France", "tremblay en france"),
     ],
 )
 def test_normalize_city(written: str, key: str) -> None:
@@ -73,6 +78,8 @@ def test_parse_city_keys() -> None:
 def test_normalize_postcode() -> None:
     assert normalize_postcode("75 011") == "75011"
     assert normalize_postcode("1400") == "01400"
+    assert normalize_postcode("F-75011") == "75011"
+    assert normalize_postcode("France 75011") == "75011"
     assert normalize_postcode(None) == ""
     assert normalize_postcode("2a004") == "2A004"  # not a postcode: never matches one
 

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import gzip
 import importlib.resources
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +56,7 @@ POSTCODE_ONLY_SCORE = 0.6
 DEPARTMENT_SCORE = 0.3
 MIN_TYPO_LENGTH = 3
 OVERSEAS = ("971", "972", "973", "974", "976")
+_POSTCODE_IN_TEXT = re.compile(r"(?<!\d)(\d{5})(?!\d)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +206,10 @@ class Gazetteer:
     def lookup(self, postcode: str | None, city: str | None) -> GeoResult | None:
         """The commune that postcode + city name, or None when unsure."""
         pc = normalize_postcode(postcode)
+        if not pc and city:
+            # "75011 Paris" all in the city field
+            m = _POSTCODE_IN_TEXT.search(city)
+            pc = m.group(1) if m else ""
         found = self._lookup(pc, parse_city(city or ""))
         if found is None and city and "(" in city:
             # "Saint-Denis (La Réunion)": the words in parentheses are a hint, not the name

@@ -86,6 +86,13 @@ def strip_parenthesized(s: str) -> str:
 
 
 _CEDEX_TAIL = re.compile(r"\bcedex(?:\s+\d{1,3})?\s*$")
+_COUNTRY_TAIL = re.compile(r",\s*france\s*$", re.IGNORECASE)
+#: a postcode repeated in the city field: "75011 Paris", "Paris 75011"
+_POSTCODE_IN_CITY = re.compile(r"^\s*\d{5}\s+|\s+\d{5}\s*$")
+_PLM_CITIES = frozenset({"paris", "lyon", "marseille"})
+_ROMAN_NUMERALS = "i ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx"
+_ROMAN = {r: str(i) for i, r in enumerate(_ROMAN_NUMERALS.split(" "), 1)}
+_ROMAN_ORDINAL = re.compile(r"^([ivx]+)(?:e|eme|er|em|ieme|me)?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +113,9 @@ class CityQuery:
 
 
 def parse_city(city: str) -> CityQuery:
-    s = _SLASH_ABBR.sub(lambda m: " sous " if m.group(1).lower() == "ss" else " sur ", city)
+    s = _COUNTRY_TAIL.sub("", city)
+    s = _POSTCODE_IN_CITY.sub(" ", s)
+    s = _SLASH_ABBR.sub(lambda m: " sous " if m.group(1).lower() == "ss" else " sur ", s)
     s = fold(s)
     cedex = False
     m = _CEDEX_TAIL.search(s)
@@ -121,6 +130,12 @@ def parse_city(city: str) -> CityQuery:
         m = _ORDINAL.match(w)
         if m:
             w = str(int(m.group(1)))
+        elif tokens and tokens[-1] in _PLM_CITIES:
+            # "Paris XIe", "Lyon IIIème": a Roman arrondissement number (only there, so
+            # that a real word is never read as a number)
+            r = _ROMAN_ORDINAL.match(w)
+            if r and r.group(1) in _ROMAN:
+                w = _ROMAN[r.group(1)]
         tokens.append(w)
     # "Paris 11e" may also come as "Paris 11 e" → the lone "e"/"er"/"eme" after a number
     if len(tokens) >= 2 and tokens[-1] in ("e", "er", "eme") and tokens[-2].isdigit():
@@ -138,12 +153,16 @@ def normalize_city(city: str) -> str:
     return parse_city(city).bare
 
 
+_POSTCODE_PREFIX = re.compile(r"^(?:FRANCE|FR|F)\s*-?\s*", re.IGNORECASE)
+
+
 def normalize_postcode(postcode: str | None) -> str:
-    """'75 011' → '75011', '1400' → '01400' (a postcode that lost its leading zero in a
-    spreadsheet); anything else is returned folded so that it never matches a real one."""
+    """'75 011' → '75011', 'F-75011' → '75011', '1400' → '01400' (a postcode that lost its
+    leading zero in a spreadsheet); anything else is returned upper-cased, without spaces,
+    so that it never matches a real one."""
     if not postcode:
         return ""
-    digits = "".join(postcode.split())
+    digits = "".join(_POSTCODE_PREFIX.sub("", postcode.strip()).split())
     if digits.isdigit() and len(digits) == 4:
         return "0" + digits
     return digits.upper()
