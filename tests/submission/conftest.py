@@ -16,11 +16,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from sdi_common.bootstrap import bootstrap  # noqa: E402
-from sdi_common.contracts import Event  # noqa: E402
-from sdi_common.natsconn import publish_event  # noqa: E402
-from sdi_common.stack import NatsServer  # noqa: E402
-from submission_support import Service, make_payload, service_settings  # noqa: E402
+from sdi_common.bootstrap import bootstrap
+from sdi_common.contracts import Event
+from sdi_common.natsconn import publish_event
+from sdi_common.stack import NatsServer
+from submission_support import Service, make_payload, service_settings
 
 
 @pytest.fixture

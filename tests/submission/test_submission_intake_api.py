@@ -7,6 +7,7 @@ import asyncio
 import httpx
 import orjson
 import pytest
+from nats.js.errors import NotFoundError
 from sdi_common import subjects
 from sdi_common.contracts import parse_event
 from sdi_common.stack import NatsServer
@@ -21,7 +22,7 @@ async def stream_events(bus, submission_id: str | None = None) -> list:
     for seq in range(info.state.first_seq, info.state.last_seq + 1):
         try:
             msg = await js.get_msg(subjects.STREAM, seq)
-        except Exception:
+        except NotFoundError:  # a deleted message (KV history)
             continue
         event = parse_event(msg.data)
         if submission_id is None or event.submission_id == submission_id:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from sdi_common.contracts import (
     ContactErased,
     Decided,
-    GeoResult,
     Geocoded,
+    GeoResult,
     Judged,
     LocationUnresolved,
     Point,
@@ -97,7 +97,7 @@ def test_transitions_not_in_the_state_machine_are_refused():
 
 
 def test_operator_moves():
-    doc, changes = run(
+    doc, _ = run(
         received(), judged("needs_review"),
         Decided(submission_id=ID, version=1, by="operator:alice", decision="label", submission=SUB),
         LocationUnresolved(submission_id=ID, version=1, by="geocoding", submission=SUB,
