@@ -9,7 +9,11 @@ import time
 import httpx
 import pytest
 
+from sdi_common.settings import REPO_ROOT
 from sdi_common.stack import SERVICES, Stack
+
+# The real 2024 deadline has passed: the trial edition keeps the same week, open window.
+TRIAL_EDITION = str(REPO_ROOT / "config" / "trial" / "2024-open.toml")
 
 EVENT = {
     "title": "Visite de l'usine de moteurs électriques",
@@ -29,7 +33,7 @@ EVENT = {
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory):
-    with Stack(data_dir=tmp_path_factory.mktemp("stack")) as s:
+    with Stack(data_dir=tmp_path_factory.mktemp("stack"), env={"EDITION_FILE": TRIAL_EDITION}) as s:
         yield s
 
 

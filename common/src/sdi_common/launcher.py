@@ -11,8 +11,10 @@ import os
 import signal
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
+from .editions import EditionError, load_edition
 from .settings import REPO_ROOT
 from .stack import SERVICES, Stack, port_is_free
 
@@ -24,6 +26,7 @@ Semaine de l'industrie: running (Ctrl-C to stop)
   geocoding           {geocoding}/metrics
   map feed            {map_feed}/v1/feed       widget: {map_feed}/widget
   logs                {logs}
+  edition             {edition}
 """
 
 
@@ -38,7 +41,23 @@ def _ports() -> dict[str, int]:
     return ports
 
 
+def _edition_line() -> str:
+    try:
+        edition = load_edition()
+    except EditionError as exc:
+        sys.exit(f"sdi-run: {exc}")
+    first, last = edition.window()
+    line = f"{edition.name}: events from {first} to {last}, submissions until {edition.submissions_close_at}"
+    if edition.is_late(datetime.now(UTC)):
+        line += (
+            "\n  WARNING: this edition's submissions are closed: every new submission will be"
+            "\n  rejected as late. To try the system: EDITION_FILE=config/trial/2024-open.toml make run"
+        )
+    return line
+
+
 def main() -> int:
+    edition = _edition_line()
     data_dir = Path(os.environ.get("DATA_DIR", REPO_ROOT / "var")).resolve()
     stack = Stack(data_dir=data_dir, nats_url=os.environ.get("NATS_URL") or None, ports=_ports())
     stopping = False
@@ -64,6 +83,7 @@ def main() -> int:
             geocoding=stack.url("geocoding"),
             map_feed=stack.url("map-feed"),
             logs=data_dir / "logs",
+            edition=edition,
         ),
         flush=True,
     )
