@@ -502,6 +502,16 @@ def _drain_rate(points: list[tuple[float, int]]) -> dict:
     }
 
 
+async def post_all(client: httpx.AsyncClient, samples: list, concurrency: int) -> list:
+    sem = asyncio.Semaphore(concurrency)
+
+    async def post(s):
+        async with sem:
+            return await stackclient.submit(client, s)
+
+    return await asyncio.gather(*(post(s) for s in samples))
+
+
 async def drain(args: argparse.Namespace) -> dict:
     """Backlog drained by 1 and by 2 replicas of validation, then of geocoding."""
     out: dict = {
@@ -533,11 +543,7 @@ async def drain(args: argparse.Namespace) -> dict:
                             if (name, rep) in stack.processes:
                                 stack.stop(name, rep)
 
-                    async def post(s, sem=asyncio.Semaphore(args.connections)):
-                        async with sem:
-                            return await stackclient.submit(client, s)
-
-                    res = await asyncio.gather(*(post(gen.sample()) for _ in range(args.backlog)))
+                    res = await post_all(client, gen.take(args.backlog), args.connections)
                     n_ok = sum(r.accepted for r in res)
                     print(f"[{replicas} replica(s)] backlog of {n_ok} received", flush=True)
                     run: dict = {"accepted": n_ok}

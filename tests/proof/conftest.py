@@ -23,3 +23,12 @@ from proof_support import Tokens  # noqa: E402
 @pytest.fixture(scope="module")
 def operator_tokens() -> Tokens:
     return Tokens()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _quiet_http_logs():
+    # schemathesis' requests and httpx log every call at DEBUG: unreadable reports
+    import logging
+
+    for name in ("urllib3", "httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
