@@ -2,7 +2,7 @@
 
     uv run python bench/validation_rules.py [--seconds 2]
 
-Judges a mix of submissions (the 236 labelled French titles/descriptions of
+Judges a mix of submissions (the 346 labelled French titles/descriptions of
 tests/validation/data, with dates inside, on and outside the window, free and paid,
 on time and late) with ``validation.rules.judge``, beside a trivial baseline measured in
 the same run: a function that checks one boolean and compares one date. The machine is
@@ -28,7 +28,7 @@ DATA = Path(__file__).resolve().parents[1] / "tests" / "validation" / "data"
 
 def cases() -> list[tuple[Submission, datetime]]:
     rows = []
-    for name in ("industry_sample.jsonl", "industry_holdout.jsonl"):
+    for name in ("industry_sample.jsonl", "industry_holdout.jsonl", "industry_fresh.jsonl"):
         text = (DATA / name).read_text(encoding="utf-8")
         rows += [json.loads(line) for line in text.splitlines() if line.strip()]
     out = []

@@ -10,7 +10,8 @@ No model: three lists of patterns, written against accent-free lower-case text.
 3. ``WEAK`` patterns are ambiguous words ("atelier", "fabrication", "production",
    "métiers", "mécanique"…). Two different weak concepts make a sign, unless the text
    also has a context showing another world (a museum, a shop, cooking, crafts, the arts…),
-   in which case weak words count for nothing.
+   in which case weak words count for nothing, and a strong word needs corroboration (a
+   second strong concept or a weak word): "Concert à l'Usine" is a venue, not a factory.
 
 A missed sign costs an operator a minute (``needs_review``); a false sign costs the
 label's credibility, so ambiguous words never suffice alone. ``detect`` returns the
@@ -175,7 +176,7 @@ class Evidence:
 
 @dataclass(frozen=True)
 class IndustrySignal:
-    """The verdict of the detector and why: ``found`` iff strong, or two weak concepts."""
+    """The verdict of the detector and why (see the module docstring for the rule)."""
 
     found: bool
     strong: tuple[Evidence, ...] = ()
@@ -212,9 +213,18 @@ def detect(title: str, description: str = "") -> IndustrySignal:
     # blank the phrase but keep its leading space: the next word still starts a match
     text = _blank(text, [(m.start() + 1, m.end()) for m in neutral_matches])
 
-    strong = tuple(_find(_STRONG, text))
-    weak = tuple(_find(_WEAK, text))
+    strong_matches = list(_STRONG.finditer(text))
+    strong = tuple(Evidence(m.lastgroup or "?", m.group(0)[1:]) for m in strong_matches)
+    # weak words inside a strong phrase ("atelier mécanique") do not corroborate it
+    rest = _blank(text, [(m.start() + 1, m.end()) for m in strong_matches])
+    weak = tuple(_find(_WEAK, rest))
     other = tuple(_find(_OTHER_WORLD, text))
     weak_concepts = {e.concept for e in weak}
-    found = bool(strong) or (len(weak_concepts) >= 2 and not other)
+    if other:
+        # another world is in the text (a museum, a concert, a photo exhibition): a lone
+        # strong word may be a venue or a theme ("Concert à l'Usine", "usines abandonnées"),
+        # so it needs corroboration: a second strong concept or any weak word.
+        found = bool(strong) and (len({e.concept for e in strong}) >= 2 or bool(weak))
+    else:
+        found = bool(strong) or len(weak_concepts) >= 2
     return IndustrySignal(found, strong, weak, other, neutralised)
