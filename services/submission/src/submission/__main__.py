@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 
 import orjson
@@ -80,7 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         from .app import build_app
 
-        serve(build_app(settings), settings)
+        app = build_app(settings)
+        # uvicorn re-raises the SIGTERM it handled once it has drained; with the default
+        # disposition that kills the process (-15). Make it the clean exit 0 it is.
+        signal.signal(signal.SIGTERM, _exit_cleanly)
+        serve(app, settings)
         return 0
     if args.command == "operator-token":
         from .tokens import new_token, token_hash
@@ -99,6 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     erased = asyncio.run(_retention())
     sys.stdout.write(orjson.dumps({"erased": erased}).decode() + "\n")
     return 0
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 if __name__ == "__main__":
