@@ -36,8 +36,9 @@ from __future__ import annotations
 import gzip
 import importlib.resources
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from sdi_common.contracts import GeoResult, Point
 
@@ -59,8 +60,7 @@ OVERSEAS = ("971", "972", "973", "974", "976")
 _POSTCODE_IN_TEXT = re.compile(r"(?<!\d)(\d{5})(?!\d)")
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
     code: str  # INSEE code of this row (commune, arrondissement or former commune)
     name: str  # its official name, with article
     target: str  # the citycode it resolves to (itself, or the commune nouvelle)
@@ -73,20 +73,19 @@ class Entry:
     alias: bool  # a former commune (commune déléguée/associée)
 
 
-@dataclass(slots=True)
-class _Index:
-    """Name keys → entries, per match level, for one postcode/département/France."""
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    """Where a name may match: the communes a postcode serves, a département, or France."""
 
-    full: dict[str, list[Entry]] = field(default_factory=dict)
-    bare: dict[str, list[Entry]] = field(default_factory=dict)
-    loose: dict[str, list[Entry]] = field(default_factory=dict)
-    typo_pool: list[tuple[CityQuery, Entry]] = field(default_factory=list)
+    postcode: str | None = None
+    department: str | None = None
 
-    def add(self, q: CityQuery, entry: Entry, *, typo: bool = True) -> None:
-        for level, key in ((self.full, q.full), (self.bare, q.bare), (self.loose, q.loose)):
-            level.setdefault(key, []).append(entry)
-        if typo:
-            self.typo_pool.append((q, entry))
+    def keeps(self, e: Entry) -> bool:
+        if self.postcode is not None:
+            return self.postcode in e.postcodes
+        if self.department is not None:
+            return e.department == self.department
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,9 +125,16 @@ class Gazetteer:
     """Load once (``Gazetteer.load()`` or ``default_gazetteer()``), then ``lookup``."""
 
     def __init__(self) -> None:
-        self._by_postcode: dict[str, _Index] = {}
-        self._by_department: dict[str, _Index] = {}
-        self._national = _Index()
+        # name key → entries, one table per match level, for the whole of France; a scope
+        # (postcode, département) filters the few entries a key yields
+        self._full: dict[str, list[Entry]] = {}
+        self._bare: dict[str, list[Entry]] = {}
+        self._loose: dict[str, list[Entry]] = {}
+        # "Paris", "Lyon", "Marseille" as names of their arrondissements: postcode scope only
+        self._plm_city: dict[str, list[Entry]] = {}
+        # the candidates a typo is checked against
+        self._typo_by_postcode: dict[str, list[tuple[CityQuery, Entry]]] = {}
+        self._typo_by_department: dict[str, list[tuple[CityQuery, Entry]]] = {}
         self._departments: dict[str, _Department] = {}
         self._all_names: set[str] = set()  # every name key of every commune
         self.entries: list[Entry] = []
@@ -163,42 +169,41 @@ class Gazetteer:
             else:
                 raise ValueError(f"gazetteer: unknown row type {f[0]!r}")
 
-        def entry_of(f: list[str]) -> Entry:
+        by_code: dict[str, Entry] = {}
+        for f in communes.values():
             _, code, name, dep, region, postcodes, lon, lat, parent = f
             # an arrondissement carries its city's name, as BAN does ("Paris", 75111)
             city = communes[parent][2] if parent else name
-            return Entry(
+            e = Entry(
                 code, name, code, city, dep, region, float(lon), float(lat),
-                tuple(postcodes.split()), alias=False,
+                tuple(postcodes.split()), False,
             )  # fmt: skip
-
-        for f in communes.values():
-            e = entry_of(f)
+            by_code[code] = e
             q = parse_city(e.name)
             self.entries.append(e)
             self._index_everywhere(q, e)
             if e.city != e.name:
                 # "75011 Paris": the arrondissement answers to its city's name too, but
                 # only inside its own postcodes
+                qc = parse_city(e.city)
+                self._plm_city.setdefault(qc.full, []).append(e)
                 for pc in e.postcodes:
-                    self._postcode_index(pc).add(parse_city(e.city), e)
+                    self._typo_by_postcode.setdefault(pc, []).append((qc, e))
         for _, code, name, target, lon, lat in aliases:
-            t = entry_of(communes[target])
+            t = by_code[target]
             e = Entry(
                 code, name, t.code, t.city, t.department, t.region, float(lon), float(lat),
-                t.postcodes, alias=True,
+                t.postcodes, True,
             )  # fmt: skip
             self.entries.append(e)
             self._index_everywhere(parse_city(name), e)
 
-    def _postcode_index(self, pc: str) -> _Index:
-        return self._by_postcode.setdefault(pc, _Index())
-
     def _index_everywhere(self, q: CityQuery, e: Entry) -> None:
+        for table, key in ((self._full, q.full), (self._bare, q.bare), (self._loose, q.loose)):
+            table.setdefault(key, []).append(e)
         for pc in e.postcodes:
-            self._postcode_index(pc).add(q, e)
-        self._by_department.setdefault(e.department, _Index()).add(q, e)
-        self._national.add(q, e, typo=False)
+            self._typo_by_postcode.setdefault(pc, []).append((q, e))
+        self._typo_by_department.setdefault(e.department, []).append((q, e))
         self._all_names.update((q.full, q.bare, q.loose))
 
     # ------------------------------------------------------------------ lookup
@@ -219,64 +224,68 @@ class Gazetteer:
     def _lookup(self, pc: str, q: CityQuery) -> GeoResult | None:
         if pc and not (len(pc) == 5 and pc.isdigit()):
             return None
-        index = self._by_postcode.get(pc) if pc else None
+        served = self._typo_by_postcode.get(pc) if pc else None  # the postcode's communes
 
         if not q.tokens:
             # a postcode alone: fine when it serves one commune only
-            if index is None:
+            if served is None:
                 return None
-            targets = {e.target: e for es in index.full.values() for e in es if not e.alias}
+            targets = {e.target: e for _, e in served if not e.alias}
             if len(targets) != 1:
                 return None
             (e,) = targets.values()
             return self._result(e, pc, POSTCODE_ONLY_SCORE)
 
-        if index is not None:
-            found = self._match(index, q)
+        if served is not None:
+            found = self._match(_Scope(postcode=pc), q, served)
             if found is not None:
                 e, score = found
                 return self._result(e, pc, score)
             return self._department_fallback(pc, q)
 
         if not pc:
-            found = self._match(self._national, q, typo=False)
+            found = self._match(_Scope(), q, None)
             if found is None:
                 return None
             e, score = found
             return self._result(e, "", min(score, NO_POSTCODE_SCORE))
 
         # a postcode La Poste does not know (CEDEX, BP...): the name within the département
-        deps = self._departments_of(pc)
         matches = []
-        for dep in deps:
-            index = self._by_department.get(dep)
-            found = self._match(index, q) if index is not None else None
+        for dep in self._departments_of(pc):
+            found = self._match(_Scope(department=dep), q, self._typo_by_department.get(dep, []))
             if found is not None:
                 matches.append(found)
         if len(matches) == 1:
             e, score = matches[0]
             return self._result(e, pc, score * UNKNOWN_POSTCODE_FACTOR)
         if matches:
-            return None  # the same name in 2A and 2B
+            return None  # the same name in 2A and 2B, or in two overseas départements
         return self._department_fallback(pc, q)
 
     def _match(
-        self, index: _Index, q: CityQuery, *, typo: bool = True
+        self,
+        scope: _Scope,
+        q: CityQuery,
+        typo_pool: list[tuple[CityQuery, Entry]] | None,
     ) -> tuple[Entry, float] | None:
+        """The one entry of the scope that the name designates, with its score."""
         for level, table, key in (
-            ("full", index.full, q.full),
-            ("bare", index.bare, q.bare),
-            ("loose", index.loose, q.loose),
+            ("full", self._full, q.full),
+            ("bare", self._bare, q.bare),
+            ("loose", self._loose, q.loose),
         ):
-            found = table.get(key)
+            found = [e for e in table.get(key, ()) if scope.keeps(e)]
+            if scope.postcode is not None:
+                found += [e for e in self._plm_city.get(key, ()) if scope.keeps(e)]
             if found:
                 return self._pick(found, SCORE[level])
-        if not typo or len(q.loose) < MIN_TYPO_LENGTH or self._is_a_name(q):
+        if typo_pool is None or len(q.loose) < MIN_TYPO_LENGTH or self._is_a_name(q):
             return None
         digits = _digits(q.loose)
         found = [
             e
-            for k, e in index.typo_pool
+            for k, e in typo_pool
             if _digits(k.loose) == digits
             and (
                 one_edit_apart(k.full, q.full)
