@@ -112,3 +112,13 @@ def test_malformed_files_give_clear_errors(tmp_path, change, fragment):
 def test_missing_file(tmp_path):
     with pytest.raises(EditionError, match="cannot read edition file"):
         read_edition(tmp_path / "nope.toml")
+
+
+def test_model_refuses_unknown_zone():
+    from pydantic import ValidationError
+    from sdi_common.editions import Edition
+
+    with pytest.raises(ValidationError, match="unknown time zone"):
+        Edition(name="x", week_start=date(2030, 1, 1), week_end=date(2030, 1, 2),
+                tolerance_days=0, submissions_close_at=datetime(2030, 1, 1, tzinfo=UTC),
+                timezone="Mars/Olympus")
