@@ -8,6 +8,8 @@ initial sync done) and ``/metrics``; every error is answered as RFC 9457 problem
 
 from __future__ import annotations
 
+import signal
+import sys
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -161,7 +163,7 @@ def create_app(
 
 
 def serve(app: ASGIApp, settings: ServiceSettings, **uvicorn_kwargs: Any) -> None:
-    """Run under uvicorn; on SIGTERM stop accepting, finish in-flight requests, then exit."""
+    """Run under uvicorn; on SIGTERM stop accepting, finish in-flight requests, then exit 0."""
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -172,4 +174,7 @@ def serve(app: ASGIApp, settings: ServiceSettings, **uvicorn_kwargs: Any) -> Non
         lifespan="on",
         **uvicorn_kwargs,
     )
+    # uvicorn re-raises the signal it caught once it has shut down: make that a clean exit.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: sys.exit(0))
     uvicorn.Server(config).run()

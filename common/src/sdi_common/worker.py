@@ -91,11 +91,14 @@ class Worker:
         *,
         publishes: dict[str, type[Event]] | None = None,
         batch_size: int = 64,
+        max_workers: int = 64,
         broker: NatsBroker | None = None,
     ) -> None:
         self.settings = settings
         self.consumer = consumer
         self.batch_size = batch_size
+        # Handlers run concurrently (up to max_workers) while the next batch is fetched.
+        self.max_workers = max_workers
         self.broker = broker or build_broker(settings)
         self.in_flight = 0
         # Declared as FastStream publishers so that the AsyncAPI document shows them.
@@ -133,6 +136,7 @@ class Worker:
             durable=consumer.durable,
             pull_sub=PullSub(batch_size=self.batch_size, timeout=1.0),
             ack_policy=AckPolicy.MANUAL,
+            max_workers=self.max_workers,
             decoder=_raw_body,
             title=f"{consumer.durable}:consume",
             description=f"{consumer.description} (filter: {', '.join(consumer.filter_subjects)})",
