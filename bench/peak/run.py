@@ -695,7 +695,8 @@ async def main_async(args: argparse.Namespace) -> int:
         result = await peak(args, target)
     else:
         with tempfile.TemporaryDirectory(prefix="sdi-peak-") as tmp:
-            with own_stack(Path(tmp)) as stack:
+            data_dir = Path(args.data_dir) if args.data_dir else Path(tmp)
+            with own_stack(data_dir) as stack:
                 target = Target(
                     stack.url("submission"), stack.url("map-feed"), stack.nats_url, stack
                 )
@@ -719,6 +720,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-in-flight", type=int, default=1024)
     p.add_argument("--timeout", type=float, default=10.0, help="client timeout per request")
     p.add_argument("--settle", type=float, default=60.0, help="seconds to wait for the drain")
+    p.add_argument("--data-dir", help="keep the self-contained stack's data and logs here")
     p.add_argument("--drain", action="store_true", help="1 vs 2 replicas drain benchmark")
     p.add_argument("--backlog", type=int, default=2000)
     args = p.parse_args(argv)
