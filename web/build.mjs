@@ -127,7 +127,15 @@ async function buildFormVendor() {
   return sizeReport(result, formVendor).map((l) => `vendor/dsfr/${l}`);
 }
 
-const lines = [...(await buildWidget()), ...(await buildFormVendor())];
+// The browser tests inject axe-core; a copy in the repository lets them run without node.
+function copyTestVendor() {
+  const dest = join(repo, "tests/widget/vendor");
+  mkdirSync(dest, { recursive: true });
+  cpSync(require.resolve("axe-core/axe.min.js"), join(dest, "axe.min.js"));
+  return [`tests/widget/vendor/axe.min.js (axe-core ${require("axe-core/package.json").version}, MPL-2.0)`];
+}
+
+const lines = [...(await buildWidget()), ...(await buildFormVendor()), ...copyTestVendor()];
 console.log(lines.join("\n"));
 const digest = createHash("sha256").update(lines.join("\n")).digest("hex").slice(0, 12);
 console.log(`build ${digest}`);

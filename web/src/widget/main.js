@@ -25,13 +25,16 @@ function debounce(fn, ms) {
   };
 }
 
+// Tiles: the `tiles` URL parameter, else the page's <body data-tiles> (the service may set its
+// configured TILE_URL there), else OpenStreetMap; "none" draws the outline only.
 function tileSettings() {
-  const tiles = params.get("tiles");
+  const body = document.body.dataset;
+  const tiles = params.get("tiles") ?? body.tiles;
+  const attribution = params.get("tiles") ? params.get("attribution") : body.attribution;
   if (tiles === "none") return { tiles: null, attribution: "" };
   const ok = tiles && /^https?:\/\/[^\s]+\{z\}[^\s]*$/.test(tiles);
-  return ok
-    ? { tiles, attribution: params.get("attribution") ?? "" }
-    : { tiles: OSM_TILES, attribution: OSM_ATTRIBUTION };
+  if (ok && tiles !== OSM_TILES) return { tiles, attribution: attribution ?? "" };
+  return { tiles: OSM_TILES, attribution: OSM_ATTRIBUTION };
 }
 
 function init() {

@@ -3,8 +3,9 @@
 // The stream is opened BEFORE the snapshot is fetched and its events are buffered until the
 // snapshot is in: each event carries a whole state (a feature, or a deletion), so replaying
 // the buffered ones over the snapshot, in order, converges whatever the snapshot's moment.
-// EventSource resends Last-Event-ID by itself on its own reconnections; when the browser gives
-// up (the server answered an error), we reopen with ?since=<last id> after a backoff.
+// On any error we close the EventSource and reopen it ourselves with ?since=<last revision>
+// (the last event id received, or the snapshot's X-Feed-Revision if newer): the server then
+// replays what was missed, or sends a `reset` when the gap is too old.
 
 export function followFeed({ streamUrl, feedUrl, store, onState }) {
   let lastId = null;
@@ -13,6 +14,8 @@ export function followFeed({ streamUrl, feedUrl, store, onState }) {
   let source = null;
   let retry = 1000;
   let stopped = false;
+
+  const newest = (a, b) => (a == null || Number(b) > Number(a) ? b : a);
 
   const apply = (type, data) => {
     if (type === "upsert") store.upsert(data);
@@ -27,7 +30,7 @@ export function followFeed({ streamUrl, feedUrl, store, onState }) {
     } catch {
       return; // a malformed message must not stop the widget
     }
-    if (event.lastEventId) lastId = event.lastEventId;
+    if (event.lastEventId) lastId = newest(lastId, event.lastEventId);
     if (ready) apply(type, data);
     else buffer.push([type, data]);
   };
@@ -43,13 +46,10 @@ export function followFeed({ streamUrl, feedUrl, store, onState }) {
       onState?.("live");
     };
     source.onerror = () => {
-      if (source.readyState === EventSource.CLOSED) {
-        onState?.("offline");
-        setTimeout(open, retry);
-        retry = Math.min(retry * 2, 60000);
-      } else {
-        onState?.("reconnecting");
-      }
+      source.close();
+      onState?.("reconnecting");
+      setTimeout(open, retry);
+      retry = Math.min(retry * 2, 30000);
     };
   }
 
@@ -58,7 +58,10 @@ export function followFeed({ streamUrl, feedUrl, store, onState }) {
       try {
         const response = await fetch(feedUrl, { headers: { Accept: "application/geo+json, application/json" } });
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        return await response.json();
+        const revision = response.headers.get("X-Feed-Revision");
+        const collection = await response.json();
+        if (/^\d+$/.test(revision ?? "")) lastId = newest(lastId, revision);
+        return collection;
       } catch (error) {
         onState?.("offline");
         await new Promise((r) => setTimeout(r, Math.min(1000 * 2 ** attempt, 30000)));

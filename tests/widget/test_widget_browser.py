@@ -1,0 +1,460 @@
+"""The map widget in a real headless Chromium against the real map-feed service.
+
+A real nats-server (free port, topology bootstrapped) and the ``sdi-map-feed`` process;
+events enter through the bus exactly as geocoding and the submission service send them
+(``Geocoded``, ``Withdrawn`` on the SUBMISSIONS stream), map-feed's own indexer writes the
+FEED bucket, its watcher feeds ``/v1/feed`` and the SSE stream the widget follows.
+
+Chromium resolves no host but 127.0.0.1, so the test is hermetic and the map tiles are
+unreachable: the widget must show its France outline and the points anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import json
+import tempfile
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from functools import partial
+from pathlib import Path
+
+import httpx
+import pytest
+from sdi_common.contracts import (
+    Geocoded,
+    GeoResult,
+    Location,
+    Organizer,
+    Point,
+    Submission,
+    Withdrawn,
+    new_id,
+)
+from sdi_common.natsconn import publish_event
+from sdi_common.stack import Stack
+from sdi_common.testing import bootstrapped, nats_server
+
+CHROMIUM = "/usr/bin/chromium"
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # Hermetic: nothing but the local services resolves (the tile server is unreachable).
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+
+pytestmark = [
+    pytest.mark.skipif(
+        not Path(CHROMIUM).exists(),
+        reason=f"{CHROMIUM} is absent: `apt-get install -y chromium` (make test does it)",
+    ),
+    pytest.mark.timeout(240),
+]
+
+PARIS = timezone(timedelta(hours=1))
+REUNION = timezone(timedelta(hours=4))
+
+# (title, kind, audiences, city, postcode, department, lon, lat, day, description)
+SEED = [
+    ("Visite de l'aciérie", "company_visit", ["pupils"], "Dunkerque", "59140", "59", 2.37, 51.03, 19,
+     "Hauts fourneaux et métallurgie"),
+    ("Atelier robotique collaborative", "workshop", ["students"], "Lille", "59000", "59", 3.06, 50.63, 20,
+     "Programmer un cobot"),
+    ("Escape game de l'usine du futur", "escape_game", ["youth"], "Lyon", "69003", "69", 4.85, 45.76, 21,
+     "Résoudre les énigmes de la production"),
+    ("Job dating aéronautique", "job_dating", ["job_seekers"], "Toulouse", "31000", "31", 1.44, 43.60, 22,
+     "Rencontrer des recruteurs"),
+    ("Conférence hydrogène", "conference", ["general_public"], "Grenoble", "38000", "38", 5.72, 45.19, 18,
+     "L'énergie de demain"),
+    ("Visite d'une distillerie", "company_visit", ["general_public"], "Saint-Denis", "97400", "974",
+     55.45, -20.88, 20, "Canne à sucre et industrie agroalimentaire"),
+    ("Forum des métiers de la mer", "forum", ["pupils", "educators"], "Brest", "29200", "29",
+     -4.49, 48.39, 23, "Construction navale"),
+    ("Atelier impression 3D", "workshop", ["pupils"], "Nantes", "44000", "44", -1.55, 47.22, 24,
+     "Fabrication additive"),
+    ("<script>window.__xss = 1</script><img src=x onerror=\"window.__xss=2\"> Portes ouvertes",
+     "exhibition", ["general_public"], "Paris", "75011", "75", 2.38, 48.86, 19,
+     "<b>Pas du HTML</b> <a href='javascript:window.__xss=3'>lien</a>"),
+]
+ONLINE_TITLE = "Webinaire : les métiers de la maintenance"
+
+
+def _submission(title, kind, audiences, city, postcode, day, description, tz=PARIS, online=False):
+    return Submission(
+        title=title,
+        description=description,
+        kind=kind,
+        starts_at=datetime(2024, 11, day, 9, 0, tzinfo=tz),
+        ends_at=datetime(2024, 11, day, 12, 0, tzinfo=tz),
+        audiences=audiences,
+        is_free=True,
+        informs_about_industry=True,
+        online=online,
+        online_url="https://visio.example.org/salle" if online else None,
+        location=None if online else Location(venue="Site", street="1 rue de l'Usine",
+                                              postcode=postcode, city=city),
+        registration_url="https://example.org/inscription",
+        accessibility="Accessible en fauteuil roulant",
+        organizer=Organizer(name="Industries de France", type="company"),
+    )
+
+
+def geocoded(title, kind="workshop", audiences=("pupils",), city="Lille", postcode="59000",
+             department="59", lon=3.06, lat=50.63, day=20, description="", sid=None):
+    tz = REUNION if department == "974" else PARIS
+    sub = _submission(title, kind, list(audiences), city, postcode, day, description, tz=tz)
+    location = GeoResult(point=Point(lon=lon, lat=lat), precision="street", city=city,
+                         postcode=postcode, department=department, source="gazetteer")
+    return Geocoded(submission_id=sid or new_id(), version=1, by="geocoding",
+                    submission=sub, location=location)
+
+
+def online_event():
+    sub = _submission(ONLINE_TITLE, "webinar", ["job_seekers"], None, None, 21,
+                      "En visioconférence", online=True)
+    return Geocoded(submission_id=new_id(), version=1, by="geocoding", submission=sub,
+                    location=None)
+
+
+async def _publish(url: str, events) -> None:
+    import nats
+
+    nc = await nats.connect(url)
+    try:
+        js = nc.jetstream()
+        for event in events:
+            await publish_event(js, event, correlation_id=new_id())
+    finally:
+        await nc.close()
+
+
+def in_thread(fn, *args):
+    """Run ``fn`` (which may call asyncio.run) in its own thread: Playwright's sync API keeps
+    an event loop running in this one."""
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = fn(*args)
+        except BaseException as err:  # re-raised in the caller
+            box["error"] = err
+
+    thread = threading.Thread(target=target)
+    thread.start()
+    thread.join(60)
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+def publish(url: str, events) -> None:
+    in_thread(lambda: asyncio.run(asyncio.wait_for(_publish(url, events), 30)))
+
+
+def _wait(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+# ------------------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="module")
+def service():
+    """nats-server + map-feed (real processes), seeded with the SEED events."""
+    with tempfile.TemporaryDirectory(prefix="sdi-widget-") as tmpdir, nats_server(Path(tmpdir)) as url:
+        tmp = Path(tmpdir)
+        in_thread(bootstrapped, url)
+        stack = Stack(data_dir=tmp / "stack", nats_url=url)
+        try:
+            stack.start("map-feed")
+            base = stack.url("map-feed")
+            events = [geocoded(t, k, a, c, p, d, lon, lat, day, desc)
+                      for (t, k, a, c, p, d, lon, lat, day, desc) in SEED]
+            events.append(online_event())
+            publish(url, events)
+            _wait(lambda: len(httpx.get(base + "/v1/feed", timeout=5).json()["features"])
+                  == len(events), 20, "the seeded events in /v1/feed")
+            yield {"base": base, "nats": url, "count": len(events)}
+        finally:
+            stack.stop_all()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        # Playwright gives every launch a fresh temporary profile (--user-data-dir).
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.errors = errors
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors in the widget: {errors}"
+
+
+def open_widget(service, page, query: str = ""):
+    page.goto(f"{service['base']}/widget{query}")
+    page.wait_for_selector("body[data-loaded=true]", timeout=15000)
+    page.wait_for_timeout(300)  # the list and the map refresh on a short debounce
+
+
+def list_titles(page) -> list[str]:
+    return page.eval_on_selector_all("#sdi-results .sdi-event__title", "els => els.map(e => e.textContent)")
+
+
+def points_on_map(page) -> int:
+    """Events on the map: single markers plus the counts of the clusters."""
+    return page.evaluate(
+        """() => {
+          const singles = document.querySelectorAll('.leaflet-marker-pane .sdi-marker').length;
+          const grouped = [...document.querySelectorAll('.leaflet-marker-pane .sdi-cluster')]
+            .reduce((n, el) => n + parseInt(el.textContent, 10), 0);
+          return singles + grouped;
+        }"""
+    )
+
+
+def fit_everything(page):
+    page.evaluate("() => window.sdiWidget.map.setView([20, 10], 2, {animate: false})")
+    page.wait_for_timeout(500)
+
+
+# ------------------------------------------------------------------------------ tests
+
+
+def test_widget_loads_and_shows_every_event_on_map_and_list(service, page):
+    open_widget(service, page, "?list=all")
+    titles = list_titles(page)
+    assert len(titles) == service["count"]
+    assert ONLINE_TITLE in titles and "Atelier robotique collaborative" in titles
+    assert page.inner_text("#sdi-count").startswith(f"{service['count']} événements")
+    # the live region announced the count
+    _wait(lambda: "événements" in page.inner_text("#sdi-status"), 5, "the announced count")
+
+    fit_everything(page)
+    assert points_on_map(page) == service["count"] - 1  # the online event has no point
+
+    # tiles unreachable: a notice, and the France outline (metropole + overseas) is drawn
+    page.wait_for_selector("#sdi-tiles-notice:not([hidden])", timeout=10000)
+    assert page.locator(".leaflet-overlay-pane path").count() >= 1
+    territories = page.eval_on_selector_all("#sdi-territory option", "os => os.map(o => o.value)")
+    assert territories == ["metro", "971", "972", "973", "974", "976"]
+    page.select_option("#sdi-territory", "974")
+    page.wait_for_timeout(600)
+    center = page.evaluate("() => window.sdiWidget.map.getCenter()")
+    assert -21.5 < center["lat"] < -20.8 and 55 < center["lng"] < 56
+    assert points_on_map(page) == 1  # the distillery in La Réunion
+
+
+def test_filters_narrow_map_and_list(service, page):
+    open_widget(service, page, "?list=all")
+    page.select_option("#sdi-kind", "workshop")
+    page.wait_for_timeout(400)
+    assert sorted(list_titles(page)) == ["Atelier impression 3D", "Atelier robotique collaborative"]
+    fit_everything(page)
+    assert points_on_map(page) == 2
+    assert "kind=workshop" in page.url  # the address stays shareable
+
+    page.select_option("#sdi-department", "59")
+    page.wait_for_timeout(400)
+    assert list_titles(page) == ["Atelier robotique collaborative"]
+
+    page.click("button[type=reset]")
+    page.wait_for_timeout(400)
+    # accent-insensitive text search on the description
+    page.fill("#sdi-q", "metallurgie")
+    page.wait_for_timeout(700)
+    assert list_titles(page) == ["Visite de l'aciérie"]
+
+    page.fill("#sdi-q", "")
+    page.select_option("#sdi-audience", "job_seekers")
+    page.wait_for_timeout(400)
+    assert sorted(list_titles(page)) == ["Job dating aéronautique", ONLINE_TITLE]
+
+    page.select_option("#sdi-audience", "")
+    page.fill("#sdi-from", "2024-11-22")
+    page.fill("#sdi-to", "2024-11-23")
+    page.locator("#sdi-to").dispatch_event("change")
+    page.wait_for_timeout(400)
+    assert sorted(list_titles(page)) == ["Forum des métiers de la mer", "Job dating aéronautique"]
+
+
+def test_url_parameters_preset_filters_and_view(service, page):
+    open_widget(service, page, "?kind=company_visit&department=974&lat=-21.1&lon=55.5&zoom=9&list=all")
+    assert page.input_value("#sdi-kind") == "company_visit"
+    assert page.input_value("#sdi-department") == "974"
+    assert list_titles(page) == ["Visite d'une distillerie"]
+    view = page.evaluate("() => ({c: window.sdiWidget.map.getCenter(), z: window.sdiWidget.map.getZoom()})")
+    assert view["z"] == 9 and abs(view["c"]["lat"] + 21.1) < 0.01 and abs(view["c"]["lng"] - 55.5) < 0.01
+    # the event's own local time (La Réunion, +04:00), in French
+    assert "mercredi 20 novembre 2024, de 09:00 à 12:00" in page.inner_text("#sdi-results")
+
+
+def test_list_follows_the_map_extent(service, page):
+    open_widget(service, page, "?lat=50.8&lon=2.7&zoom=8")  # the Nord only
+    titles = list_titles(page)
+    assert set(titles) == {"Visite de l'aciérie", "Atelier robotique collaborative", ONLINE_TITLE}
+    page.click("label[for=sdi-in-view]")  # DSFR draws the box on the label
+    assert not page.is_checked("#sdi-in-view")
+    page.wait_for_timeout(300)
+    assert len(list_titles(page)) == service["count"]
+
+
+def test_new_event_appears_live_and_withdrawn_one_disappears(service, page):
+    open_widget(service, page, "?list=all")
+    page.evaluate("() => { window.__same_page = true; }")
+    fit_everything(page)
+    before = points_on_map(page)
+    _wait(lambda: page.evaluate("document.body.dataset.live") == "live", 10, "the SSE stream")
+
+    event = geocoded("Démonstration de soudage laser", kind="workshop", city="Metz",
+                     postcode="57000", department="57", lon=6.18, lat=49.12)
+    t0 = time.monotonic()
+    publish(service["nats"], [event])
+    page.wait_for_function(
+        "t => [...document.querySelectorAll('#sdi-results .sdi-event__title')].some(e => e.textContent === t)",
+        arg="Démonstration de soudage laser", timeout=10000)
+    latency = time.monotonic() - t0
+    page.wait_for_timeout(400)
+    assert points_on_map(page) == before + 1
+    assert "Mise" not in page.inner_text("#sdi-live") or "actives" in page.inner_text("#sdi-live")
+
+    withdrawn = Withdrawn(submission_id=event.submission_id, version=1, by="organizer")
+    publish(service["nats"], [withdrawn])
+    page.wait_for_function(
+        "t => ![...document.querySelectorAll('#sdi-results .sdi-event__title')].some(e => e.textContent === t)",
+        arg="Démonstration de soudage laser", timeout=10000)
+    page.wait_for_timeout(400)
+    assert points_on_map(page) == before
+    assert page.evaluate("() => window.__same_page") is True, "the page was reloaded"
+    assert latency < 5, f"the new event took {latency:.1f}s to show"
+
+
+def test_script_in_a_title_is_shown_as_text(service, page):
+    title = SEED[8][0]
+    open_widget(service, page, "?q=portes%20ouvertes&list=all")
+    heading = page.locator("#sdi-results .sdi-event__title")
+    assert heading.count() == 1 and heading.text_content() == title
+    assert page.locator("#sdi-results script, #sdi-results img, #sdi-results b").count() == 0
+    assert "<b>Pas du HTML</b>" in page.inner_text("#sdi-results")
+    # the popup on the map renders it as text as well
+    page.click("#sdi-results button:has-text('Voir sur la carte')")
+    page.wait_for_selector(".leaflet-popup .sdi-event__title", timeout=10000)
+    assert page.locator(".leaflet-popup .sdi-event__title").text_content() == title
+    assert page.locator(".leaflet-popup script, .leaflet-popup img").count() == 0
+    assert page.evaluate("() => window.__xss") is None
+
+
+def test_keyboard_from_list_to_marker_popup_and_back(service, page):
+    open_widget(service, page, "?q=hydrogene&list=all")
+    button = page.locator("#sdi-results button:has-text('Voir sur la carte')")
+    button.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".leaflet-popup", timeout=10000)
+    page.wait_for_timeout(300)
+    focused = page.evaluate("() => document.activeElement.textContent")
+    assert focused == "Conférence hydrogène"  # focus moved into the popup, on its title
+    page.locator(".leaflet-popup button:has-text('Voir dans la liste')").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(200)
+    active = page.evaluate(
+        "() => [document.activeElement.textContent, document.activeElement.closest('li')?.id]")
+    assert active[0] == "Conférence hydrogène" and active[1].startswith("evt-")
+
+
+def _axe(page, context: str = "document"):
+    # evaluated through the DevTools protocol: the widget's CSP (script-src 'self') stays on
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;window.axe = axe; true")
+    result = page.evaluate(
+        f"async () => await axe.run({context}, {{resultTypes: ['violations']}})")
+    # axe really looked: dozens of rules applied (colour contrast, names, landmarks, ARIA...)
+    assert len(result["passes"]) > 20, result["passes"]
+    assert {"color-contrast", "label", "button-name"} <= {r["id"] for r in result["passes"]}
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"],
+         "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"] if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_axe_finds_no_serious_violation_in_the_widget(service, page):
+    open_widget(service, page)
+    page.wait_for_selector("#sdi-tiles-notice:not([hidden])", timeout=10000)
+    assert _axe(page) == []
+
+
+def test_axe_finds_no_serious_violation_in_the_list_view_and_popup(service, page):
+    open_widget(service, page, "?list=all")
+    assert _axe(page, "'#sdi-list'") == []
+    page.click("#sdi-results li:first-child button:has-text('Voir sur la carte')")
+    page.wait_for_selector(".leaflet-popup", timeout=10000)
+    assert _axe(page) == []
+
+
+def test_embed_script_inserts_a_sized_iframe_with_parameters(service, page, tmp_path):
+    partner = tmp_path / "partner"
+    partner.mkdir()
+    (partner / "index.html").write_text(
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Partenaire</title>'
+        '</head><body><main><h1>Région partenaire</h1>'
+        f'<script src="{service["base"]}/static/embed.js" data-kind="workshop" '
+        'data-department="59" data-height="400"></script><p id="after">Après la carte</p>'
+        "</main></body></html>", encoding="utf-8")
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(partner))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/index.html")
+        iframe = page.locator("iframe")
+        assert iframe.get_attribute("title")
+        src = iframe.get_attribute("src")
+        assert src.startswith(service["base"] + "/widget?") and "kind=workshop" in src
+        frame = page.frame_locator("iframe")
+        frame.locator("body[data-loaded=true]").wait_for(timeout=15000)
+        assert frame.locator("#sdi-kind").input_value() == "workshop"
+        assert frame.locator("#sdi-department").input_value() == "59"
+        # auto height: the iframe grows from data-height to the widget's content
+        _wait(lambda: page.evaluate("() => document.querySelector('iframe').offsetHeight") > 600,
+              10, "the iframe to take the widget's height")
+        inner = page.evaluate("() => document.querySelector('iframe').offsetHeight")
+        content = frame.locator("html").evaluate("el => el.scrollHeight")
+        assert abs(inner - content) <= 2
+        # the iframe comes right after the script, before the partner's next paragraph
+        assert page.evaluate(
+            "() => document.querySelector('iframe').nextElementSibling.id") == "after"
+    finally:
+        server.shutdown()
+
+
+def test_feed_used_by_the_widget_is_the_documented_format(service):
+    feed = httpx.get(service["base"] + "/v1/feed", timeout=5).json()
+    feature = next(f for f in feed["features"] if f["properties"]["title"] == "Atelier impression 3D")
+    assert feature["geometry"]["type"] == "Point"
+    for key in ("id", "version", "title", "description", "kind", "starts_at", "ends_at",
+                "audiences", "organizer_name", "city", "department", "online"):
+        assert key in feature["properties"], key
+    json.dumps(feed)  # plain JSON
