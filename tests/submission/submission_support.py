@@ -66,7 +66,8 @@ class Service:
 
     async def start(self) -> Service:
         config = uvicorn.Config(self.app, host="127.0.0.1", port=self.settings.port,
-                                log_config=None, access_log=False, lifespan="on")
+                                log_config=None, access_log=False, lifespan="on",
+                                proxy_headers=False)  # as __main__ serves it
         self.server = uvicorn.Server(config)
         self.task = asyncio.create_task(self.server.serve())
         for _ in range(400):

@@ -143,7 +143,7 @@ async def test_idempotent_after_restart(start_service, bus, tmp_path):
 
 
 async def test_rate_limit_answers_429_with_retry_after(start_service):
-    svc = await start_service(rate_limit_per_minute=60, rate_limit_burst=3)
+    svc = await start_service(rate_limit_per_minute=6, rate_limit_burst=3)
     async with httpx.AsyncClient(base_url=svc.url) as c:
         codes = [(await c.post("/v1/submissions", json=make_payload())).status_code
                  for _ in range(5)]
@@ -208,3 +208,41 @@ async def test_health_ready_metrics_openapi_and_form(client):
     assert form.status_code == 200 and '<html lang="fr"' in form.text
     assert "/static/vendor/dsfr/dsfr.min.css" in form.text
     assert (await client.get("/static/form.js")).status_code == 200
+
+
+async def test_form_security_headers(client):
+    form = await client.get("/")
+    csp = form.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "object-src 'none'" in csp
+    assert "frame-ancestors 'none'" in csp and "unsafe" not in csp
+    assert form.headers["x-content-type-options"] == "nosniff"
+    api = await client.get("/healthz")
+    assert api.headers["referrer-policy"] == "no-referrer"
+
+
+async def test_forged_forwarded_for_does_not_dodge_the_rate_limit(start_service):
+    svc = await start_service(rate_limit_per_minute=6, rate_limit_burst=2, trust_forwarded_for=True)
+    async with httpx.AsyncClient(base_url=svc.url) as c:
+        codes = [(await c.post("/v1/submissions", json=make_payload(),
+                               headers={"X-Forwarded-For": f"203.0.113.{i}"})).status_code
+                 for i in range(4)]
+    assert codes == [202, 202, 429, 429]  # the peer (loopback) is not a trusted proxy
+
+
+def test_client_address_behind_a_trusted_proxy():
+    from types import SimpleNamespace
+
+    from submission.api.deps import client_address
+    from submission.settings import SubmissionSettings
+
+    rt = SimpleNamespace(settings=SubmissionSettings(trust_forwarded_for=True))
+
+    def request(peer, xff):
+        return SimpleNamespace(client=SimpleNamespace(host=peer),
+                               headers={"x-forwarded-for": xff} if xff else {})
+
+    # ingress 10.0.0.5 appended the real client; whatever the client wrote is to its left
+    assert client_address(request("10.0.0.5", "1.2.3.4, 198.51.100.7"), rt) == "198.51.100.7"
+    assert client_address(request("10.0.0.5", "198.51.100.7, 10.0.0.9"), rt) == "198.51.100.7"
+    assert client_address(request("198.51.100.9", "1.2.3.4"), rt) == "198.51.100.9"
+    assert client_address(request("10.0.0.5", None), rt) == "10.0.0.5"

@@ -85,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
         # uvicorn re-raises the SIGTERM it handled once it has drained; with the default
         # disposition that kills the process (-15). Make it the clean exit 0 it is.
         signal.signal(signal.SIGTERM, _exit_cleanly)
-        serve(app, settings)
+        # X-Forwarded-For is read by the app itself, from trusted proxies only (api/deps.py);
+        # uvicorn's own handling would trust any client connecting through loopback
+        serve(app, settings, proxy_headers=False)
         return 0
     if args.command == "operator-token":
         from .tokens import new_token, token_hash

@@ -23,8 +23,13 @@ class SubmissionSettings(ServiceSettings):
     rate_limit_per_minute: int = 120
     #: RATE_LIMIT_BURST: how many writes a client may send at once before being limited
     rate_limit_burst: int = 60
-    #: TRUST_FORWARDED_FOR: take the client address from X-Forwarded-For (behind a proxy)
+    #: TRUST_FORWARDED_FOR: behind a reverse proxy, take the client address from
+    #: X-Forwarded-For — only when the request comes from one of TRUSTED_PROXIES, so that a
+    #: client cannot dodge the rate limit by forging the header
     trust_forwarded_for: bool = False
+    #: TRUSTED_PROXIES: comma-separated networks of the proxies (default: the private ranges
+    #: where an ingress controller lives; not loopback)
+    trusted_proxies: str = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
     #: PUBLISH_TIMEOUT: seconds to wait for the JetStream ack before answering 503
     publish_timeout: float = 5.0
     #: RETRY_AFTER: seconds suggested to the client in 503/429 answers

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from fastapi import Request
@@ -71,12 +73,33 @@ def conflict(exc: Conflict) -> ProblemError:
     return fail(409, "Action impossible", exc.message, type=PROBLEMS + exc.code, code=exc.code)
 
 
+def _in(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+@lru_cache(maxsize=8)
+def _networks(spec: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    return [ipaddress.ip_network(n.strip(), strict=False) for n in spec.split(",") if n.strip()]
+
+
 def client_address(request: Request, rt: Runtime) -> str:
-    if rt.settings.trust_forwarded_for:
-        forwarded = request.headers.get("x-forwarded-for")
-        if forwarded:
-            return forwarded.split(",")[0].strip()
-    return request.client.host if request.client else "unknown"
+    """The peer, or behind a trusted proxy the nearest address it forwarded that is not
+    itself a proxy (the rightmost: entries to its left are whatever the client sent)."""
+    peer = request.client.host if request.client else "unknown"
+    if not rt.settings.trust_forwarded_for:
+        return peer
+    proxies = _networks(rt.settings.trusted_proxies)
+    if not _in(peer, proxies):
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _in(hop, proxies):
+            return hop
+    return peer
 
 
 def rate_limit(request: Request, rt: Runtime) -> None:
