@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 
 from sdi_common.editions import EditionError
@@ -21,15 +20,8 @@ def main() -> int:
         # no structured logging yet (the app configures it): a plain, clear line and exit 2
         sys.stderr.write(f"sdi-validation: {exc}\n")
         return 2
-    # uvicorn re-raises the SIGTERM it handled once it has shut down gracefully; with the
-    # default disposition that kills the process (exit -15). Turn it into a clean exit 0.
-    signal.signal(signal.SIGTERM, _exit_cleanly)
     serve(app, settings)
     return 0
-
-
-def _exit_cleanly(signum: int, frame: object) -> None:
-    raise SystemExit(0)
 
 
 if __name__ == "__main__":
