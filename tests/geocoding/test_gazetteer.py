@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from geocoding.gazetteer import Gazetteer, default_gazetteer, one_edit_apart
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "mairie_addresses.csv"
 
@@ -216,6 +218,7 @@ def test_a_cedex_address_naming_a_commune_elsewhere_is_not_placed(gaz: Gazetteer
         ("", "Paris", "75056"),
         ("75011", "Paris XIe", "75111"),  # Roman numerals, as on street signs
         ("69003", "Lyon IIIème", "69383"),
+        ("69007", "LYON 07", "69387"),
         ("", "75011 Paris", "75111"),  # the postcode in the city field
         ("F-75011", "Paris, France", "75111"),
     ],
@@ -385,3 +388,41 @@ def test_every_sampled_mairie_address_resolves_to_its_commune(gaz: Gazetteer) ->
     assert {r["department"] for r in rows} >= {"2A", "2B", "971", "972", "973", "974", "976"}
     misses = [r for r in rows if code(gaz, r["postcode"], r["city"]) != r["citycode"]]
     assert misses == []
+
+
+# ----------------------------------------------------------------- the safety property
+
+_G = default_gazetteer()
+_POSTCODES = sorted({pc for e in _G.entries for pc in e.postcodes})
+_NAMES = sorted({e.name for e in _G.entries})
+_SERVED: dict[str, set[str]] = {}
+for _e in _G.entries:
+    for _pc in _e.postcodes:
+        _SERVED.setdefault(_pc, set()).add(_e.target)
+
+
+def _mangle(name: str, draw_int) -> str:
+    """A real name, maybe uppercased, maybe with one character dropped."""
+    if draw_int(0, 1):
+        name = name.upper()
+    if len(name) > 3 and draw_int(0, 1):
+        i = draw_int(0, len(name) - 1)
+        name = name[:i] + name[i + 1 :]
+    return name
+
+
+@given(
+    pc=st.sampled_from(_POSTCODES),
+    name=st.sampled_from(_NAMES) | st.text(min_size=0, max_size=30),
+    data=st.data(),
+)
+@settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_a_known_postcode_only_ever_yields_a_commune_it_serves(
+    pc: str, name: str, data: st.DataObject
+) -> None:
+    city = _mangle(name, lambda a, b: data.draw(st.integers(a, b)))
+    r = _G.lookup(pc, city)
+    if r is not None and r.precision == "municipality":
+        assert r.citycode in _SERVED[pc], (pc, city, r)
+    if r is not None and r.precision == "department":
+        assert "CEDEX" in city.upper()

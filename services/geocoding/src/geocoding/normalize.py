@@ -130,6 +130,8 @@ def parse_city(city: str) -> CityQuery:
         m = _ORDINAL.match(w)
         if m:
             w = str(int(m.group(1)))
+        elif w.isdigit() and len(w) <= 2:
+            w = str(int(w))  # "Lyon 07" is "Lyon 7"
         elif tokens and tokens[-1] in _PLM_CITIES:
             # "Paris XIe", "Lyon IIIème": a Roman arrondissement number (only there, so
             # that a real word is never read as a number)
