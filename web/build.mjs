@@ -107,7 +107,6 @@ async function buildFormVendor() {
   const entry = [
     `@import "${join(dsfrDist, "core/core.min.css")}";`,
     ...components.map((c) => `@import "${join(dsfrDist, `component/${c}/${c}.min.css`)}";`),
-    `@import "${join(dsfrDist, "utility/icons/icons-system/icons-system.min.css")}";`,
   ].join("\n");
   const result = await esbuild.build({
     ...common,
@@ -117,14 +116,30 @@ async function buildFormVendor() {
     plugins: [trimFonts(false)],
     legalComments: "none",
   });
+  // Icons at DSFR's usual path (utility/icons/icons.min.css), limited to two families.
+  const icons = await esbuild.build({
+    ...common,
+    stdin: {
+      contents: ["system", "arrows"]
+        .map((f) => `@import "${join(dsfrDist, `utility/icons/icons-${f}/icons-${f}.min.css`)}";`)
+        .join("\n"),
+      loader: "css",
+      resolveDir: dsfrDist,
+      sourcefile: "dsfr-icons.css",
+    },
+    outfile: join(formVendor, "utility/icons/icons.min.css"),
+    assetNames: "../../assets/[name]-[hash]",
+    legalComments: "none",
+  });
   cpSync(join(dsfrDist, "dsfr.module.min.js"), join(formVendor, "dsfr.module.min.js"));
   cpSync(join(dsfrDist, "favicon"), join(formVendor, "favicon"), { recursive: true });
   writeFileSync(
     join(formVendor, "VERSION"),
     `@gouvfr/dsfr ${dsfrVersion} (Licence Ouverte 2.0, see its terms of use)\n` +
-      `components: core, ${components.join(", ")}, utility/icons-system\n`,
+      `components: core, ${components.join(", ")}\n` +
+      "utility/icons/icons.min.css: icon families system and arrows\n",
   );
-  return sizeReport(result, formVendor).map((l) => `vendor/dsfr/${l}`);
+  return [...sizeReport(result, formVendor), ...sizeReport(icons, formVendor)].map((l) => `vendor/dsfr/${l}`);
 }
 
 // The browser tests inject axe-core; a copy in the repository lets them run without node.
