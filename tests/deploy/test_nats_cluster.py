@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 NATS_DIR = ROOT / "deploy" / "base" / "nats"
 USERS = ["bootstrap", *SERVICES]
 REPLICAS = 3
+TRIAL_EDITION = ROOT / "config" / "trial" / "2024-open.toml"
 
 EVENT = {
     "title": "Visite de l'atelier de découpe laser",
@@ -176,7 +177,25 @@ def bootstrapped(cluster):
             break
         time.sleep(2)
     assert out.returncode == 0, out.stderr[-3000:]
+    asyncio.run(_wait_for_leaders(cluster))
     return cluster
+
+
+async def _wait_for_leaders(cluster, timeout: float = 30) -> None:
+    """R3 streams elect their leaders a moment after creation."""
+    nc = await _connect(cluster, "bootstrap")
+    js = nc.jetstream()
+    names = [subjects.STREAM, subjects.DEADLETTER_STREAM, *(f"KV_{b.name}" for b in topology.BUCKETS)]
+    deadline = time.monotonic() + timeout
+    try:
+        while True:
+            infos = [await js.stream_info(n) for n in names]
+            if all(i.cluster and i.cluster.leader for i in infos):
+                return
+            assert time.monotonic() < deadline, "streams without a leader"
+            await asyncio.sleep(0.2)
+    finally:
+        await nc.close()
 
 
 def broker_tls_problem(ca: str) -> str | None:
@@ -200,9 +219,11 @@ def stack(bootstrapped):
     if problem:
         pytest.xfail(problem)
     service_env = {u: {"NATS_URL": url_for(cluster, u)} for u in SERVICES}
+    env = {"NATS_TLS_CA": cluster["ca"], "STORE": "sqlite", "GEOCODER_CHAIN": "gazetteer"}
+    if TRIAL_EDITION.exists():  # the 2024 week, with its submission window still open
+        env["EDITION_FILE"] = str(TRIAL_EDITION)
     s = Stack(data_dir=cluster["dir"] / "stack", nats_url=url_for(cluster, "bootstrap"),
-              env={"NATS_TLS_CA": cluster["ca"], "STORE": "sqlite", "GEOCODER_CHAIN": "gazetteer"},
-              service_env=service_env)
+              env=env, service_env=service_env)
     try:
         for name in SERVICES:
             s.start(name, wait=False)
@@ -244,15 +265,84 @@ def test_the_topology_is_replicated_on_three_servers(bootstrapped):
     asyncio.run(check())
 
 
+def test_each_user_can_do_its_job(bootstrapped):
+    """The JetStream calls each service makes (nats-py, as FastStream and the services use
+    it), in pipeline order, each as its own user: everything it needs is allowed."""
+    cluster = bootstrapped
+
+    async def pull_one(js, subject: str, durable: str) -> None:
+        sub = await js.pull_subscribe(subject, durable=durable, stream=subjects.STREAM)
+        msgs = await sub.fetch(1, timeout=10)
+        await msgs[0].ack()
+
+    async def publish(js, subject: str, n: str, stream: str = subjects.STREAM) -> None:
+        ack = await js.publish(subject, b'{"probe": true}', stream=stream,
+                               headers={"Nats-Msg-Id": f"probe-{subject}-{n}"})
+        assert ack.stream == stream
+
+    async def kv_roundtrip(js, bucket: str) -> None:
+        kv = await js.key_value(bucket)
+        await kv.put("probe", b"1")
+        assert (await kv.get("probe")).value == b"1"
+        await kv.delete("probe")
+
+    async def run() -> None:
+        conns = {u: await _connect(cluster, u) for u in SERVICES}
+        try:
+            n = secrets.token_hex(4)
+            js = {u: nc.jetstream() for u, nc in conns.items()}
+            # submission: intake, idempotency answers, sealing keys
+            await publish(js["submission"], subjects.RECEIVED, n)
+            await publish(js["submission"], subjects.DECIDED, n)
+            await kv_roundtrip(js["submission"], topology.IDEMPOTENCY_BUCKET.name)
+            await kv_roundtrip(js["submission"], topology.CONTACT_KEYS_BUCKET.name)
+            # validation judges it
+            await pull_one(js["validation"], subjects.RECEIVED, topology.VALIDATION.durable)
+            await publish(js["validation"], subjects.LABELLED, n)
+            await publish(js["validation"], subjects.deadletter("validation"), n, subjects.DEADLETTER_STREAM)
+            # geocoding places it (its consumer filters two subjects: FastStream binds with a wildcard)
+            await pull_one(js["geocoding"], f"{subjects.PREFIX}.*", topology.GEOCODING.durable)
+            await kv_roundtrip(js["geocoding"], topology.GEOCACHE_BUCKET.name)
+            await publish(js["geocoding"], subjects.GEOCODED, n)
+            # map-feed indexes it, and every replica watches FEED
+            await pull_one(js["map-feed"], f"{subjects.PREFIX}.*", topology.FEED_INDEXER.durable)
+            feed = await js["map-feed"].key_value(topology.FEED_BUCKET.name)
+            await feed.put("probe", b"{}")
+            watcher = await feed.watchall()
+            seen = await watcher.updates(timeout=5)
+            assert seen is not None and seen.key == "probe"
+            await watcher.stop()
+            await feed.delete("probe")
+            await publish(js["map-feed"], subjects.PUBLISHED, n)
+            # submission projects everything, and can replay the stream (rebuild)
+            await pull_one(js["submission"], subjects.ALL, topology.SUBMISSION_PROJECTOR.durable)
+            replay = await js["submission"].subscribe(subjects.ALL, stream=subjects.STREAM,
+                                                      ordered_consumer=True)
+            first = await replay.next_msg(timeout=5)
+            assert first.subject == subjects.RECEIVED
+            await replay.unsubscribe()
+        finally:
+            for nc in conns.values():
+                await nc.close()
+
+    asyncio.run(run())
+
+
+# after the probes above: the services' consumers would take their messages
 def test_a_submission_reaches_the_feed_with_one_user_per_service(stack):
-    r = httpx.post(stack.url("submission") + "/v1/submissions", json=EVENT, timeout=10)
+    for _attempt in range(5):  # a client retries a 503 after Retry-After, as documented
+        r = httpx.post(stack.url("submission") + "/v1/submissions", json=EVENT, timeout=10)
+        if r.status_code != 503:
+            break
+        time.sleep(float(r.headers.get("Retry-After", 1)))
     assert r.status_code == 202, r.text
     sid, token = r.json()["id"], r.json()["organizer_token"]
     deadline = time.monotonic() + 30
     status = None
     while time.monotonic() < deadline:
-        status = httpx.get(f"{stack.url('submission')}/v1/submissions/{sid}",
-                           headers={"Authorization": f"Bearer {token}"}, timeout=5).json()["status"]
+        got = httpx.get(f"{stack.url('submission')}/v1/submissions/{sid}",
+                        headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        status = got.json()["status"] if got.status_code == 200 else got.status_code
         if status == "published":
             break
         time.sleep(0.2)
@@ -323,65 +413,3 @@ def test_wrong_password_is_refused(cluster):
 
     asyncio.run(check())
 
-
-def test_each_user_can_do_its_job(bootstrapped):
-    """The JetStream calls each service makes (nats-py, as FastStream and the services use
-    it), in pipeline order, each as its own user: everything it needs is allowed."""
-    cluster = bootstrapped
-
-    async def pull_one(js, subject: str, durable: str) -> None:
-        sub = await js.pull_subscribe(subject, durable=durable, stream=subjects.STREAM)
-        msgs = await sub.fetch(1, timeout=10)
-        await msgs[0].ack()
-
-    async def publish(js, subject: str, n: str, stream: str = subjects.STREAM) -> None:
-        ack = await js.publish(subject, b'{"probe": true}', stream=stream,
-                               headers={"Nats-Msg-Id": f"probe-{subject}-{n}"})
-        assert ack.stream == stream
-
-    async def kv_roundtrip(js, bucket: str) -> None:
-        kv = await js.key_value(bucket)
-        await kv.put("probe", b"1")
-        assert (await kv.get("probe")).value == b"1"
-        await kv.delete("probe")
-
-    async def run() -> None:
-        conns = {u: await _connect(cluster, u) for u in SERVICES}
-        try:
-            n = secrets.token_hex(4)
-            js = {u: nc.jetstream() for u, nc in conns.items()}
-            # submission: intake, idempotency answers, sealing keys
-            await publish(js["submission"], subjects.RECEIVED, n)
-            await publish(js["submission"], subjects.DECIDED, n)
-            await kv_roundtrip(js["submission"], topology.IDEMPOTENCY_BUCKET.name)
-            await kv_roundtrip(js["submission"], topology.CONTACT_KEYS_BUCKET.name)
-            # validation judges it
-            await pull_one(js["validation"], subjects.RECEIVED, topology.VALIDATION.durable)
-            await publish(js["validation"], subjects.LABELLED, n)
-            await publish(js["validation"], subjects.deadletter("validation"), n, subjects.DEADLETTER_STREAM)
-            # geocoding places it (its consumer filters two subjects: FastStream binds with a wildcard)
-            await pull_one(js["geocoding"], f"{subjects.PREFIX}.*", topology.GEOCODING.durable)
-            await kv_roundtrip(js["geocoding"], topology.GEOCACHE_BUCKET.name)
-            await publish(js["geocoding"], subjects.GEOCODED, n)
-            # map-feed indexes it, and every replica watches FEED
-            await pull_one(js["map-feed"], f"{subjects.PREFIX}.*", topology.FEED_INDEXER.durable)
-            feed = await js["map-feed"].key_value(topology.FEED_BUCKET.name)
-            await feed.put("probe", b"{}")
-            watcher = await feed.watchall()
-            seen = await watcher.updates(timeout=5)
-            assert seen is not None and seen.key == "probe"
-            await watcher.stop()
-            await feed.delete("probe")
-            await publish(js["map-feed"], subjects.PUBLISHED, n)
-            # submission projects everything, and can replay the stream (rebuild)
-            await pull_one(js["submission"], subjects.ALL, topology.SUBMISSION_PROJECTOR.durable)
-            replay = await js["submission"].subscribe(subjects.ALL, stream=subjects.STREAM,
-                                                      ordered_consumer=True)
-            first = await replay.next_msg(timeout=5)
-            assert first.subject == subjects.RECEIVED
-            await replay.unsubscribe()
-        finally:
-            for nc in conns.values():
-                await nc.close()
-
-    asyncio.run(run())
