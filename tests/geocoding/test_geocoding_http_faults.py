@@ -200,3 +200,27 @@ def test_breaker_state_machine_with_a_clock():
     assert breaker.allow()
     breaker.record_success()
     assert breaker.state is State.closed
+
+
+def test_query_parameters():
+    from geocoding.gazetteer import default_gazetteer
+    from geocoding.http_geocoder import build_params
+
+    g = default_gazetteer()
+    ref = g.lookup("01100", "BELLIGNAT")
+    p = build_params(AddressQuery(', "10 pl. de la Mairie', "01100", "BELLIGNAT", ref), 5)
+    assert p == {
+        "q": "10 pl. de la Mairie 01100 Bellignat",
+        "limit": "5",
+        "autocomplete": "0",
+        "citycode": "01031",
+    }
+    # Paris: addresses carry the arrondissement's code, the input may name a neighbour one
+    paris = build_params(
+        AddressQuery("1 rue de la Roquette", "75011", "Paris 11e", g.lookup("75011", "Paris 11e")),
+        5,
+    )
+    assert "citycode" not in paris and paris["q"].endswith("75011 Paris")
+    town = build_params(AddressQuery(None, "01100", "Bellignat CEDEX"), 5)
+    assert (town["q"], town["type"]) == ("Bellignat", "municipality")
+    assert len(build_params(AddressQuery("x" * 500, "01100", "Bellignat"), 5)["q"]) == 200

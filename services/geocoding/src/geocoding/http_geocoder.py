@@ -98,7 +98,10 @@ def build_params(query: AddressQuery, limit: int) -> dict[str, str]:
         q = f"{query.street} {query.postcode_for_search} {city}"
     else:
         q = city
-    params = {"q": " ".join(q.split())[:Q_MAX], "limit": str(limit)}
+    # the API wants q to start with a letter or a digit
+    q = " ".join(q.split()).lstrip(" ,;:.-_'\"()/")[:Q_MAX]
+    # autocomplete off: the input is a whole address, not the prefix of one being typed
+    params = {"q": q, "limit": str(limit), "autocomplete": "0"}
     if not query.street:
         params["type"] = "municipality"
     ref = query.commune
