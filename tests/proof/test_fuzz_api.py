@@ -21,8 +21,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
-from schemathesis import GenerationMode
 from proof_support import proof_env
+from schemathesis import GenerationMode
 from sdi_common.contracts import AUDIENCES, KINDS
 from sdi_common.stack import Stack
 
