@@ -85,6 +85,9 @@ SEED = [
      "<b>Pas du HTML</b> <a href='javascript:window.__xss=3'>lien</a>"),
 ]
 ONLINE_TITLE = "Webinaire : les métiers de la maintenance"
+#: INSEE region of each département used here
+REGIONS = {"59": "32", "57": "44", "69": "84", "31": "76", "38": "84", "974": "04", "29": "53",
+           "44": "52", "75": "11"}
 
 
 def _submission(title, kind, audiences, city, postcode, day, description, tz=PARIS, online=False):
@@ -112,7 +115,8 @@ def geocoded(title, kind="workshop", audiences=("pupils",), city="Lille", postco
     tz = REUNION if department == "974" else PARIS
     sub = _submission(title, kind, list(audiences), city, postcode, day, description, tz=tz)
     location = GeoResult(point=Point(lon=lon, lat=lat), precision="street", city=city,
-                         postcode=postcode, department=department, source="gazetteer")
+                         postcode=postcode, department=department,
+                         region=REGIONS[department], source="gazetteer")
     return Geocoded(submission_id=sid or new_id(), version=1, by="geocoding",
                     submission=sub, location=location)
 
@@ -313,6 +317,10 @@ def test_url_parameters_preset_filters_and_view(service, page):
     # the event's own local time (La Réunion, +04:00), in French
     assert "mercredi 20 novembre 2024, de 09:00 à 12:00" in page.inner_text("#sdi-results")
 
+    # a region (INSEE code) is a URL parameter only
+    open_widget(service, page, "?region=84&list=all")
+    assert sorted(list_titles(page)) == ["Conférence hydrogène", "Escape game de l'usine du futur"]
+
 
 def test_list_follows_the_map_extent(service, page):
     open_widget(service, page, "?lat=50.8&lon=2.7&zoom=8")  # the Nord only
@@ -378,6 +386,12 @@ def test_keyboard_from_list_to_marker_popup_and_back(service, page):
     page.wait_for_timeout(300)
     focused = page.evaluate("() => document.activeElement.textContent")
     assert focused == "Conférence hydrogène"  # focus moved into the popup, on its title
+    # Escape closes the popup and gives the focus back to the event's marker
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".leaflet-popup", state="detached", timeout=5000)
+    assert page.evaluate("() => document.activeElement.getAttribute('aria-label')") == "Conférence hydrogène"
+    page.keyboard.press("Enter")  # the marker is a button: Enter opens its popup again
+    page.wait_for_selector(".leaflet-popup", timeout=5000)
     page.locator(".leaflet-popup button:has-text('Voir dans la liste')").focus()
     page.keyboard.press("Enter")
     page.wait_for_timeout(200)

@@ -7,7 +7,7 @@
 (() => {
   const script = document.currentScript;
   if (!script || !script.src) return;
-  const PARAMS = ["kind", "audience", "department", "q", "from", "to", "lat", "lon", "zoom",
+  const PARAMS = ["kind", "audience", "department", "region", "q", "from", "to", "lat", "lon", "zoom",
     "territory", "tiles", "attribution", "list"];
   const data = script.dataset;
   const url = new URL("../widget", script.src);

@@ -17,6 +17,7 @@ export function readFilters(params) {
     kind: get("kind"),
     audience: get("audience"),
     department: get("department").toUpperCase(),
+    region: get("region"), // INSEE region code; no field in the form, a URL parameter only
     q: get("q").slice(0, 200),
     from: DATE.test(get("from")) ? get("from") : "",
     to: DATE.test(get("to")) ? get("to") : "",
@@ -46,6 +47,7 @@ export function matcher(filters) {
     if (filters.kind && p.kind !== filters.kind) return false;
     if (filters.audience && !(p.audiences ?? []).includes(filters.audience)) return false;
     if (filters.department && p.department !== filters.department) return false;
+    if (filters.region && p.region !== filters.region) return false;
     // starts_at / ends_at carry the local offset: their first 10 characters are the local date.
     if (filters.from && String(p.ends_at ?? p.starts_at).slice(0, 10) < filters.from) return false;
     if (filters.to && String(p.starts_at).slice(0, 10) > filters.to) return false;

@@ -1,6 +1,6 @@
 // The embeddable map widget: filters, a clustered map and an accessible list kept in step,
 // live through Server-Sent Events. URL parameters preset filters and view:
-//   kind, audience, department, q, from, to (YYYY-MM-DD), lat, lon, zoom, territory,
+//   kind, audience, department, region, q, from, to (YYYY-MM-DD), lat, lon, zoom, territory,
 //   tiles (a {z}/{x}/{y} URL template, or "none"), attribution, list=all|map.
 import departements from "virtual:departements";
 import { AUDIENCES, KINDS, plural } from "./labels.js";
@@ -48,7 +48,9 @@ function init() {
   // Preset filters from the URL.
   let filters = readFilters(params);
   for (const [name, value] of Object.entries(filters)) if (form[name]) form[name].value = value;
-  filters = readFilters(new URLSearchParams(new FormData(form))); // drop values no option has
+  // Values no option has are dropped; the region (no field) is kept from the URL.
+  const fromForm = () => ({ ...readFilters(new URLSearchParams(new FormData(form))), region: filters.region });
+  filters = fromForm();
   const inView = $("#sdi-in-view");
   inView.checked = params.get("list") !== "all";
 
@@ -81,8 +83,10 @@ function init() {
     },
   });
   map.on("popupopen", (e) => {
-    e.popup.getElement()?.querySelector(".leaflet-popup-close-button")?.setAttribute("aria-label", "Fermer");
-    e.popup.getElement()?.querySelector(".sdi-event__title")?.focus();
+    const el = e.popup.getElement();
+    el?.querySelector(".leaflet-popup-close-button")?.setAttribute("aria-label", "Fermer");
+    el?.addEventListener("keydown", (key) => key.key === "Escape" && map.closePopup());
+    el?.querySelector(".sdi-event__title")?.focus();
   });
   map.on("popupclose", (e) => {
     // Give keyboard focus back to the marker the popup came from.
@@ -145,7 +149,7 @@ function init() {
 
   const refreshSoon = debounce(refresh, 150);
   const applyForm = () => {
-    filters = readFilters(new URLSearchParams(new FormData(form)));
+    filters = fromForm();
     list.resetPage();
     refresh();
     // Keep the address shareable: the current filters in the URL.
