@@ -415,6 +415,28 @@ def test_prometheus_scrape_annotations_match_ports(overlay):
     assert not bad
 
 
+def test_operator_toolbox_is_valid_and_restricted():
+    """deploy/tools/admin-pod.yaml is applied by hand: same schema and hygiene rules."""
+    objs = [o for o in yaml.safe_load_all((DEPLOY / "tools" / "admin-pod.yaml").read_text()) if o]
+    for obj in objs:
+        kubernetes_validate.validate(obj, TARGET_K8S, strict=True)
+    [pod] = objs
+    as_workload = {"kind": "Pod", "metadata": pod["metadata"], "spec": {"template": {"spec": pod["spec"]}}}
+    WORKLOAD_KINDS.add("Pod")
+    try:
+        fake = ("tools", [as_workload])
+        for rule in (test_runs_as_non_root, test_no_privilege_escalation, test_drops_all_capabilities,
+                     test_seccomp_runtime_default, test_read_only_root_filesystem,
+                     test_no_host_namespaces_or_privileged, test_requests_and_limits,
+                     test_images_are_pinned, test_service_account_tokens_not_mounted):
+            rule(fake)
+    finally:
+        WORKLOAD_KINDS.discard("Pod")
+    env = {e["name"]: e for c in pod["spec"]["containers"] for e in c["env"]}
+    assert env["NATS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "nats-auth", "key": "bootstrap"}
+    assert pod["metadata"]["labels"]["sdi.io/nats-client"] == "true"  # NetworkPolicy: may reach NATS
+
+
 # --------------------------------------------------------------------------- autoscaling
 
 def autoscaler_targets(objs: list[dict]) -> list[tuple[str, str, str]]:
