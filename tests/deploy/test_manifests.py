@@ -415,6 +415,23 @@ def test_prometheus_scrape_annotations_match_ports(overlay):
     assert not bad
 
 
+def test_mongodb_pods_meet_the_restricted_standard(overlay):
+    """The operator builds the MongoDB pods; our statefulSet override (merged by container
+    name) must make every one of its containers pass the namespace's restricted PSS."""
+    [mdb] = of_kind(overlay[1], "MongoDBCommunity")
+    spec = mdb["spec"]["statefulSet"]["spec"]["template"]["spec"]
+    assert spec["securityContext"]["runAsNonRoot"] is True
+    assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
+    # the operator's container names (a wrong name would add a container without image)
+    assert {c["name"] for c in spec["containers"]} == {"mongod", "mongodb-agent"}
+    assert {c["name"] for c in spec["initContainers"]} == {"mongod-posthook", "mongodb-agent-readinessprobe"}
+    for c in spec["containers"] + spec["initContainers"]:
+        assert c["securityContext"]["allowPrivilegeEscalation"] is False, c["name"]
+        assert c["securityContext"]["capabilities"]["drop"] == ["ALL"], c["name"]
+        assert {"cpu", "memory"} <= set(c["resources"]["limits"]), c["name"]
+    assert mdb["spec"]["members"] == 3
+
+
 def test_operator_toolbox_is_valid_and_restricted():
     """deploy/tools/admin-pod.yaml is applied by hand: same schema and hygiene rules."""
     objs = [o for o in yaml.safe_load_all((DEPLOY / "tools" / "admin-pod.yaml").read_text()) if o]
