@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from itertools import pairwise
 
 import pytest
 from geo_faults import fault_server
@@ -59,11 +60,13 @@ async def test_429_holds_back_every_request_of_the_process():
         results = await asyncio.gather(*(geocoder.geocode(QUERY) for _ in range(30)))
         await geocoder.aclose()
     assert all(r is not None and r.citycode == "01031" for r in results)
+    # requests already on their way when the 429 came back may still arrive; then the
+    # server hears nothing for Retry-After (measured from when the client learnt it)
+    arrivals = sorted(server.arrivals)
     t429 = server.arrivals[5]
-    # requests already on the wire when the 429 came back may arrive within a few ms
-    during = [t for t in server.arrivals if t429 + 0.1 < t < t429 + 0.95]
-    assert during == []
-    assert server.count() == 31
+    gaps = [b - a for a, b in pairwise(arrivals) if a >= t429]
+    assert max(gaps) >= 0.9
+    assert sum(1 for t in arrivals if t > t429) == 25
 
 
 async def test_5xx_is_retried_with_backoff():
@@ -169,7 +172,9 @@ async def test_rate_never_exceeded_under_faults_and_no_address_lost():
         await geocoder.aclose()
     assert all(r is not None and r.citycode == "01031" for r in results)
     assert server.count("ok") == 200
-    assert server.max_in_window(1.0) <= rate + burst
+    # the bucket grants at most burst + rate × T in any T seconds; +1 for the transport's
+    # jitter between a grant and the request's arrival
+    assert server.max_in_window(1.0) <= rate + burst + 1
     assert server.max_in_window(0.5) <= rate * 0.5 + burst + 1
 
 
@@ -224,3 +229,25 @@ def test_query_parameters():
     town = build_params(AddressQuery(None, "01100", "Bellignat CEDEX"), 5)
     assert (town["q"], town["type"]) == ("Bellignat", "municipality")
     assert len(build_params(AddressQuery("x" * 500, "01100", "Bellignat"), 5)["q"]) == 200
+
+
+async def test_bucket_survives_a_stalled_event_loop():
+    """A loop blocked for 0.3 s wakes every overdue waiter at once: the real-time bucket
+    still grants them one interval apart."""
+    from geocoding.ratelimit import TokenBucket
+
+    bucket = TokenBucket(rate=50, burst=1)
+    grants: list[float] = []
+
+    async def one():
+        await bucket.acquire()
+        grants.append(time.monotonic())
+
+    tasks = [asyncio.create_task(one()) for _ in range(40)]
+    await asyncio.sleep(0.05)
+    time.sleep(0.3)  # noqa: ASYNC251 - the point: stall the loop, ~15 slots fall due
+    await asyncio.gather(*tasks)
+    grants.sort()
+    spacing = [b - a for a, b in pairwise(grants)]
+    assert min(spacing) >= 1 / 50 * 0.95
+    assert grants[-1] - grants[0] >= 39 / 50 * 0.95
