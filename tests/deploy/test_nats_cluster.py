@@ -57,13 +57,18 @@ EVENT = {
     "is_free": True,
     "informs_about_industry": True,
     "online": False,
-    "location": {"venue": "Atelier Sud", "street": "1 place de la Mairie", "postcode": "31000",
-                 "city": "Toulouse"},
+    "location": {
+        "venue": "Atelier Sud",
+        "street": "1 place de la Mairie",
+        "postcode": "31000",
+        "city": "Toulouse",
+    },
     "organizer": {"name": "Tôlerie d'Occitanie", "type": "company", "email": "rh@example.fr"},
 }
 
 
 # --------------------------------------------------------------------------- TLS material
+
 
 def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
@@ -75,36 +80,65 @@ def make_tls(directory: Path) -> None:
     directory.mkdir(parents=True)
     now = dt.datetime.now(dt.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = (x509.CertificateBuilder().subject_name(_name("sdi test CA")).issuer_name(_name("sdi test CA"))
-          .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
-          .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-          .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-          .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                       content_commitment=False, key_encipherment=False,
-                                       data_encipherment=False, key_agreement=False,
-                                       encipher_only=False, decipher_only=False), critical=True)
-          .sign(ca_key, hashes.SHA256()))
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(_name("sdi test CA"))
+        .issuer_name(_name("sdi test CA"))
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
     key = ec.generate_private_key(ec.SECP256R1())
     sans = [x509.DNSName(n) for n in ("nats", "*.nats-headless", "localhost")]
     sans.append(x509.IPAddress(ipaddress.ip_address("127.0.0.1")))
-    cert = (x509.CertificateBuilder().subject_name(_name("nats")).issuer_name(ca.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(minutes=5)).not_valid_after(now + dt.timedelta(days=1))
-            .add_extension(x509.SubjectAlternativeName(sans), critical=False)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH,
-                                                  ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name("nats"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName(sans), critical=False)
+        .add_extension(
+            x509.ExtendedKeyUsage(
+                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
+            ),
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
     pem = serialization.Encoding.PEM
     (directory / "ca.crt").write_bytes(ca.public_bytes(pem))
     (directory / "tls.crt").write_bytes(cert.public_bytes(pem))
-    (directory / "tls.key").write_bytes(key.private_bytes(
-        pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    (directory / "tls.key").write_bytes(
+        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
 
 
 # --------------------------------------------------------------------------- the cluster
 
+
 def local_conf(conf: str, i: int, ports: list[dict], node_dir: Path, tls_dir: Path) -> str:
     """deploy's nats.conf for node i on this machine: only addresses and paths change."""
+
     def sub(pattern: str, repl: str, text: str, count: int = 1) -> str:
         new, n = re.subn(pattern, repl, text, flags=re.MULTILINE)
         assert n == count, f"nats.conf changed: {pattern!r} matched {n} times, expected {count}"
@@ -118,7 +152,9 @@ def local_conf(conf: str, i: int, ports: list[dict], node_dir: Path, tls_dir: Pa
     conf = sub(r"^  listen: 0\.0\.0\.0:6222$", f"  listen: 127.0.0.1:{p['route']}", conf)
     conf = sub(r"/etc/nats-tls/", f"{tls_dir}/", conf, count=6)
     for k in range(REPLICAS):
-        conf = sub(rf"nats://nats-{k}\.nats-headless:6222", f"nats://127.0.0.1:{ports[k]['route']}", conf)
+        conf = sub(
+            rf"nats://nats-{k}\.nats-headless:6222", f"nats://127.0.0.1:{ports[k]['route']}", conf
+        )
     return conf
 
 
@@ -129,7 +165,10 @@ def cluster(tmp_path_factory):
     make_tls(tls_dir)
     passwords = {u: secrets.token_hex(16) for u in USERS}
     env = {f"{u.upper().replace('-', '_')}_PASSWORD": pw for u, pw in passwords.items()}
-    ports = [{"client": free_port(), "route": free_port(), "monitor": free_port()} for _ in range(REPLICAS)]
+    ports = [
+        {"client": free_port(), "route": free_port(), "monitor": free_port()}
+        for _ in range(REPLICAS)
+    ]
     conf = (NATS_DIR / "nats.conf").read_text()
     procs = []
     try:
@@ -139,14 +178,26 @@ def cluster(tmp_path_factory):
             (node / "nats.conf").write_text(local_conf(conf, i, ports, node, tls_dir))
             (node / "auth.conf").write_text((NATS_DIR / "auth.conf").read_text())  # unchanged
             with open(node / "server.log", "wb") as log:  # the child keeps its own descriptor
-                procs.append(subprocess.Popen(
-                    [nats_server_binary(), "--config", str(node / "nats.conf")],
-                    env={"SERVER_NAME": f"nats-{i}", **env}, stdout=log, stderr=subprocess.STDOUT))
+                procs.append(
+                    subprocess.Popen(
+                        [nats_server_binary(), "--config", str(node / "nats.conf")],
+                        env={"SERVER_NAME": f"nats-{i}", **env},
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
         for i, (proc, p) in enumerate(zip(procs, ports, strict=True)):
-            wait_until(lambda proc=proc, p=p: proc.poll() is None and http_ok(
-                f"http://127.0.0.1:{p['monitor']}/healthz?js-enabled-only=true"), 30,
-                f"nats-{i} (log: {base}/nats-{i}/server.log)")
-        wait_until(lambda: all(_meta_leader(p["monitor"]) for p in ports), 30, "a JetStream meta leader")
+            wait_until(
+                lambda proc=proc, p=p: (
+                    proc.poll() is None
+                    and http_ok(f"http://127.0.0.1:{p['monitor']}/healthz?js-enabled-only=true")
+                ),
+                30,
+                f"nats-{i} (log: {base}/nats-{i}/server.log)",
+            )
+        wait_until(
+            lambda: all(_meta_leader(p["monitor"]) for p in ports), 30, "a JetStream meta leader"
+        )
         yield {"dir": base, "ca": str(tls_dir / "ca.crt"), "passwords": passwords, "ports": ports}
     finally:
         for p in procs:
@@ -176,11 +227,22 @@ def url_for(cluster, user: str) -> str:
 @pytest.fixture(scope="module")
 def bootstrapped(cluster):
     """`sdi-bootstrap` as the Job runs it: user bootstrap, TLS, STREAM_REPLICAS=3."""
-    env = {**os.environ, "NATS_URL": url_for(cluster, "bootstrap"), "NATS_TLS_CA": cluster["ca"],
-           "STREAM_REPLICAS": str(REPLICAS), "SERVICE_NAME": "bootstrap"}
+    env = {
+        **os.environ,
+        "NATS_URL": url_for(cluster, "bootstrap"),
+        "NATS_TLS_CA": cluster["ca"],
+        "STREAM_REPLICAS": str(REPLICAS),
+        "SERVICE_NAME": "bootstrap",
+    }
     for _attempt in range(5):  # the Job retries too (restartPolicy OnFailure, backoffLimit)
-        out = subprocess.run([str(BIN / "sdi-bootstrap")], env=env, capture_output=True, text=True,
-                             timeout=120, check=False)
+        out = subprocess.run(
+            [str(BIN / "sdi-bootstrap")],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
         if out.returncode == 0:
             break
         time.sleep(2)
@@ -193,7 +255,11 @@ async def _wait_for_leaders(cluster, timeout: float = 30) -> None:
     """R3 streams elect their leaders a moment after creation."""
     nc = await _connect(cluster, "bootstrap")
     js = nc.jetstream()
-    names = [subjects.STREAM, subjects.DEADLETTER_STREAM, *(f"KV_{b.name}" for b in topology.BUCKETS)]
+    names = [
+        subjects.STREAM,
+        subjects.DEADLETTER_STREAM,
+        *(f"KV_{b.name}" for b in topology.BUCKETS),
+    ]
     deadline = time.monotonic() + timeout
     try:
         while True:
@@ -210,6 +276,7 @@ def broker_tls_problem(ca: str) -> str | None:
     """FastStream's NatsBroker takes TLS as security=NatsSecurity(ssl_context=...), not as
     nats-py's tls=: if sdi_common.worker passes the latter, no worker can start with TLS."""
     from sdi_common.worker import build_broker
+
     try:
         build_broker(ServiceSettings(nats_tls_ca=ca))
     except TypeError as exc:
@@ -230,8 +297,12 @@ def stack(bootstrapped):
     env = {"NATS_TLS_CA": cluster["ca"], "STORE": "sqlite", "GEOCODER_CHAIN": "gazetteer"}
     if TRIAL_EDITION.exists():  # the 2024 week, with its submission window still open
         env["EDITION_FILE"] = str(TRIAL_EDITION)
-    s = Stack(data_dir=cluster["dir"] / "stack", nats_url=url_for(cluster, "bootstrap"),
-              env=env, service_env=service_env)
+    s = Stack(
+        data_dir=cluster["dir"] / "stack",
+        nats_url=url_for(cluster, "bootstrap"),
+        env=env,
+        service_env=service_env,
+    )
     try:
         for name in SERVICES:
             s.start(name, wait=False)
@@ -246,25 +317,34 @@ async def _connect(cluster, user: str, errors: list | None = None) -> nats.NATS:
     settings = ServiceSettings(nats_url=url_for(cluster, user), nats_tls_ca=cluster["ca"])
     options = connect_options(settings, f"test-{user}")
     if errors is not None:
+
         async def on_error(exc):
             errors.append(str(exc))
+
         options["error_cb"] = on_error
     return await nats.connect(**options)
 
 
 # --------------------------------------------------------------------------- tests
 
+
 def test_the_topology_is_replicated_on_three_servers(bootstrapped):
     cluster = bootstrapped
+
     async def check():
         nc = await _connect(cluster, "bootstrap")
         js = nc.jetstream()
         try:
-            for stream in [subjects.STREAM, subjects.DEADLETTER_STREAM,
-                           *(f"KV_{b.name}" for b in topology.BUCKETS)]:
+            for stream in [
+                subjects.STREAM,
+                subjects.DEADLETTER_STREAM,
+                *(f"KV_{b.name}" for b in topology.BUCKETS),
+            ]:
                 info = await js.stream_info(stream)
                 assert info.config.num_replicas == REPLICAS, stream
-                assert info.cluster.leader and len(info.cluster.replicas or []) == REPLICAS - 1, stream
+                assert info.cluster.leader and len(info.cluster.replicas or []) == REPLICAS - 1, (
+                    stream
+                )
             for consumer in topology.CONSUMERS:
                 await js.consumer_info(subjects.STREAM, consumer.durable)
         finally:
@@ -284,8 +364,12 @@ def test_each_user_can_do_its_job(bootstrapped):
         await msgs[0].ack()
 
     async def publish(js, subject: str, n: str, stream: str = subjects.STREAM) -> None:
-        ack = await js.publish(subject, b'{"probe": true}', stream=stream,
-                               headers={"Nats-Msg-Id": f"probe-{subject}-{n}"})
+        ack = await js.publish(
+            subject,
+            b'{"probe": true}',
+            stream=stream,
+            headers={"Nats-Msg-Id": f"probe-{subject}-{n}"},
+        )
         assert ack.stream == stream
 
     async def kv_roundtrip(js, bucket: str) -> None:
@@ -307,7 +391,9 @@ def test_each_user_can_do_its_job(bootstrapped):
             # validation judges it
             await pull_one(js["validation"], subjects.RECEIVED, topology.VALIDATION.durable)
             await publish(js["validation"], subjects.LABELLED, n)
-            await publish(js["validation"], subjects.deadletter("validation"), n, subjects.DEADLETTER_STREAM)
+            await publish(
+                js["validation"], subjects.deadletter("validation"), n, subjects.DEADLETTER_STREAM
+            )
             # geocoding places it (its consumer filters two subjects: FastStream binds with a wildcard)
             await pull_one(js["geocoding"], f"{subjects.PREFIX}.*", topology.GEOCODING.durable)
             await kv_roundtrip(js["geocoding"], topology.GEOCACHE_BUCKET.name)
@@ -324,8 +410,9 @@ def test_each_user_can_do_its_job(bootstrapped):
             await publish(js["map-feed"], subjects.PUBLISHED, n)
             # submission projects everything, and can replay the stream (rebuild)
             await pull_one(js["submission"], subjects.ALL, topology.SUBMISSION_PROJECTOR.durable)
-            replay = await js["submission"].subscribe(subjects.ALL, stream=subjects.STREAM,
-                                                      ordered_consumer=True)
+            replay = await js["submission"].subscribe(
+                subjects.ALL, stream=subjects.STREAM, ordered_consumer=True
+            )
             first = await replay.next_msg(timeout=5)
             assert first.subject == subjects.RECEIVED
             await replay.unsubscribe()
@@ -348,8 +435,11 @@ def test_a_submission_reaches_the_feed_with_one_user_per_service(stack):
     deadline = time.monotonic() + 30
     status = None
     while time.monotonic() < deadline:
-        got = httpx.get(f"{stack.url('submission')}/v1/submissions/{sid}",
-                        headers={"Authorization": f"Bearer {token}"}, timeout=5)
+        got = httpx.get(
+            f"{stack.url('submission')}/v1/submissions/{sid}",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=5,
+        )
         status = got.json()["status"] if got.status_code == 200 else got.status_code
         if status == "published":
             break
@@ -364,7 +454,8 @@ def test_keda_reads_the_consumers_lag_in_the_global_account(bootstrapped):
     """What KEDA's nats-jetstream scaler asks the monitoring port (account $G)."""
     port = cluster["ports"][0]["monitor"]
     with urllib.request.urlopen(
-            f"http://127.0.0.1:{port}/jsz?acc=%24G&consumers=true&config=true", timeout=5) as r:
+        f"http://127.0.0.1:{port}/jsz?acc=%24G&consumers=true&config=true", timeout=5
+    ) as r:
         jsz = json.load(r)
     [account] = [a for a in jsz["account_details"] if a["name"] == "$G"]
     [stream] = [s for s in account["stream_detail"] if s["name"] == subjects.STREAM]
@@ -376,14 +467,33 @@ def test_keda_reads_the_consumers_lag_in_the_global_account(bootstrapped):
 def test_each_user_is_refused_what_is_not_its_business(bootstrapped):
     cluster = bootstrapped
     forbidden_publish = {
-        "validation": ["submissions.received", "submissions.published", "$KV.FEED.x",
-                       "$JS.API.STREAM.DELETE.SUBMISSIONS", "$JS.API.CONSUMER.MSG.NEXT.SUBMISSIONS.geocoding"],
-        "geocoding": ["submissions.labelled", "$KV.FEED.x", "$KV.IDEMPOTENCY.x",
-                      "$JS.API.CONSUMER.DURABLE.CREATE.SUBMISSIONS.rogue"],
-        "map-feed": ["submissions.geocoded", "$KV.GEOCACHE.x", "$KV.CONTACT_KEYS.x",
-                     "$JS.API.STREAM.PURGE.SUBMISSIONS", "$JS.API.CONSUMER.MSG.NEXT.SUBMISSIONS.validation"],
-        "submission": ["submissions.labelled", "submissions.published", "$KV.FEED.x",
-                       "$JS.API.STREAM.UPDATE.SUBMISSIONS", "$JS.API.CONSUMER.DELETE.SUBMISSIONS.validation"],
+        "validation": [
+            "submissions.received",
+            "submissions.published",
+            "$KV.FEED.x",
+            "$JS.API.STREAM.DELETE.SUBMISSIONS",
+            "$JS.API.CONSUMER.MSG.NEXT.SUBMISSIONS.geocoding",
+        ],
+        "geocoding": [
+            "submissions.labelled",
+            "$KV.FEED.x",
+            "$KV.IDEMPOTENCY.x",
+            "$JS.API.CONSUMER.DURABLE.CREATE.SUBMISSIONS.rogue",
+        ],
+        "map-feed": [
+            "submissions.geocoded",
+            "$KV.GEOCACHE.x",
+            "$KV.CONTACT_KEYS.x",
+            "$JS.API.STREAM.PURGE.SUBMISSIONS",
+            "$JS.API.CONSUMER.MSG.NEXT.SUBMISSIONS.validation",
+        ],
+        "submission": [
+            "submissions.labelled",
+            "submissions.published",
+            "$KV.FEED.x",
+            "$JS.API.STREAM.UPDATE.SUBMISSIONS",
+            "$JS.API.CONSUMER.DELETE.SUBMISSIONS.validation",
+        ],
     }
 
     async def check():
@@ -412,12 +522,16 @@ def test_wrong_password_is_refused(cluster):
     async def check():
         settings = ServiceSettings(
             nats_url=f"tls://validation:nope@127.0.0.1:{cluster['ports'][0]['client']}",
-            nats_tls_ca=cluster["ca"])
-        options = {**connect_options(settings, "intruder"), "max_reconnect_attempts": 0,
-                   "allow_reconnect": False, "connect_timeout": 3}
+            nats_tls_ca=cluster["ca"],
+        )
+        options = {
+            **connect_options(settings, "intruder"),
+            "max_reconnect_attempts": 0,
+            "allow_reconnect": False,
+            "connect_timeout": 3,
+        }
         with pytest.raises((OSError, nats.errors.Error)):
             nc = await nats.connect(**options)
             await nc.close()
 
     asyncio.run(check())
-
