@@ -52,7 +52,7 @@ async def _retention() -> int:
     store = make_store(settings)
     await store.open()
     nc = await connect(settings, name="submission-retention")
-    js = nc.jetstream()
+    js = nc.jetstream(timeout=settings.publish_timeout)
     edition = active_edition()
     commands = Commands(
         nc=nc,

@@ -107,7 +107,7 @@ def build_app(settings: SubmissionSettings | None = None) -> FastAPI:
         await store.open()
         nc = await connect(settings, name=f"{settings.service_name}-api")
         status["nc"] = nc
-        js = nc.jetstream()
+        js = nc.jetstream(timeout=settings.publish_timeout)
         commands = Commands(
             nc=nc,
             store=store,

@@ -102,7 +102,8 @@ class Commands:
                 operation.close()
             raise Unavailable("NATS is not connected")
         try:
-            return await asyncio.wait_for(operation, self.publish_timeout)
+            # every NATS call here has its own timeout (publish_timeout), no wait_for needed
+            return await operation
         except (TimeoutError, NatsError, JetStreamError, OSError) as exc:
             log.warning("nats.unavailable", error=repr(exc))
             raise Unavailable(str(exc) or type(exc).__name__) from exc

@@ -9,7 +9,6 @@ French messages are in ``field_errors``.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -30,18 +29,23 @@ from . import siret as siret_check
 
 _EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}$")
 _PHONE_SEPARATORS = re.compile(r"[\s.\-()/]")
+_SPACE = re.compile(r"\s")
 _PHONE = re.compile(r"^(0[1-9]\d{8}|\+\d{8,15}|00\d{8,15})$")
 
 
+# Unicode category Cc: C0, DEL and C1 controls
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _no_control(value: str, *, multiline: bool = False) -> str:
-    allowed = "\n\r\t" if multiline else ""
-    if any(unicodedata.category(c) == "Cc" and c not in allowed for c in value):
+    if (_CONTROL_MULTILINE if multiline else _CONTROL).search(value):
         raise PydanticCustomError("control_characters", "contains control characters")
     return value
 
 
 def _web_url(value: str, *, https_only: bool = False) -> str:
-    if len(value) > 2000 or any(c.isspace() for c in value):
+    if len(value) > 2000 or _SPACE.search(value):
         raise PydanticCustomError("invalid_url", "invalid URL")
     parts = urlsplit(value)
     if https_only:

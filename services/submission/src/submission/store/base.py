@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -90,8 +91,33 @@ class Store(ABC):
         found = await self.load(submission_id)
         return found[0] if found else None
 
+    #: (submission, version, type, event id) this process applied lately: the projector
+    #: then skips, without a read, the events the API has just applied (apply_on_accept)
+    _recent: OrderedDict[tuple[str, int, str, str], None]
+
+    def _seen(self, event: Event) -> bool:
+        recent = self.__dict__.setdefault("_recent", OrderedDict())
+        return (event.submission_id, event.version, event.type, event.event_id) in recent
+
+    def _remember(self, event: Event) -> None:
+        recent = self.__dict__.setdefault("_recent", OrderedDict())
+        recent[(event.submission_id, event.version, event.type, event.event_id)] = None
+        if len(recent) > 50_000:
+            recent.popitem(last=False)
+
+    def forget_recent(self) -> None:
+        """After a clear: every event must be applied again."""
+        self.__dict__.pop("_recent", None)
+
     async def apply(self, event: Event, attempts: int = 20) -> Outcome | None:
         """Project one event; None when it changes nothing (duplicate, stale, not allowed)."""
+        if self._seen(event):
+            return None
+        outcome = await self._apply(event, attempts)
+        self._remember(event)
+        return outcome
+
+    async def _apply(self, event: Event, attempts: int) -> Outcome | None:
         for _ in range(attempts):
             found = await self.load(event.submission_id)
             doc, revision = found if found else (None, None)

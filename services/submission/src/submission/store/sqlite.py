@@ -14,9 +14,18 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
+from sdi_common.contracts import Event
 
-from ..projection import Doc
-from .base import Filters, Page, Store, decode_cursor, encode_cursor, summary_fields
+from ..projection import Doc, Outcome, apply
+from .base import (
+    Filters,
+    Page,
+    Store,
+    StoreConflict,
+    decode_cursor,
+    encode_cursor,
+    summary_fields,
+)
 
 T = TypeVar("T")
 
@@ -101,30 +110,49 @@ class SqliteStore(Store):
         return (orjson.loads(row[0]), row[1]) if row else None
 
     async def save(self, doc: Doc, revision: int | None) -> bool:
+        return await self._run(lambda db: self._save_here(db, doc, revision))
+
+    @staticmethod
+    def _save_here(db: sqlite3.Connection, doc: Doc, revision: int | None) -> bool:
         fields = summary_fields(doc)
-        blob = orjson.dumps(doc)
-
-        def _save(db: sqlite3.Connection) -> bool:
-            values = (
-                fields["status"], fields["department"], fields["kind"], fields["title"],
-                fields["created_at"], int(fields["contact_erased"]), blob,
+        values = (
+            fields["status"], fields["department"], fields["kind"], fields["title"],
+            fields["created_at"], int(fields["contact_erased"]), orjson.dumps(doc),
+        )
+        if revision is None:
+            cur = db.execute(
+                "INSERT OR IGNORE INTO submissions (status, department, kind, title, "
+                "created_at, contact_erased, doc, id, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                (*values, doc["id"]),
             )
-            if revision is None:
-                cur = db.execute(
-                    "INSERT OR IGNORE INTO submissions (status, department, kind, title, "
-                    "created_at, contact_erased, doc, id, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                    (*values, doc["id"]),
-                )
-            else:
-                cur = db.execute(
-                    "UPDATE submissions SET status = ?, department = ?, kind = ?, title = ?, "
-                    "created_at = ?, contact_erased = ?, doc = ?, rev = rev + 1 "
-                    "WHERE id = ? AND rev = ?",
-                    (*values, doc["id"], revision),
-                )
-            return cur.rowcount == 1
+        else:
+            cur = db.execute(
+                "UPDATE submissions SET status = ?, department = ?, kind = ?, title = ?, "
+                "created_at = ?, contact_erased = ?, doc = ?, rev = rev + 1 "
+                "WHERE id = ? AND rev = ?",
+                (*values, doc["id"], revision),
+            )
+        return cur.rowcount == 1
 
-        return await self._run(_save)
+    async def _apply(self, event: Event, attempts: int) -> Outcome | None:
+        """Read, project and write in one trip to the database thread (one writer: no race)."""
+
+        def _apply_here(db: sqlite3.Connection) -> Outcome | None:
+            row = db.execute(
+                "SELECT doc, rev FROM submissions WHERE id = ?", (event.submission_id,)
+            ).fetchone()
+            doc, revision = (orjson.loads(row[0]), row[1]) if row else (None, None)
+            outcome = apply(doc, event)
+            if outcome is not None and not self._save_here(db, outcome.doc, revision):
+                raise StoreConflict(event.submission_id)  # another process wrote it: retry
+            return outcome
+
+        for _ in range(attempts):
+            try:
+                return await self._run(_apply_here)
+            except StoreConflict:
+                continue
+        raise StoreConflict(f"{event.submission_id}: too many concurrent writers")
 
     async def list(self, filters: Filters, *, cursor: str | None, limit: int) -> Page:
         after = decode_cursor(cursor) if cursor else None
