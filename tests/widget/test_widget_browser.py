@@ -400,6 +400,40 @@ def test_keyboard_from_list_to_marker_popup_and_back(service, page):
     assert active[0] == "Conférence hydrogène" and active[1].startswith("evt-")
 
 
+def test_server_clusters_mode_for_large_feeds(service, page):
+    """Past 20,000 events the widget asks the server for clusters and lists of the view
+    (forced here with mode=server): same filters, same live updates, same list."""
+    open_widget(service, page, "?mode=server&list=all")
+    assert page.evaluate("document.body.dataset.mode") == "server"
+    assert len(list_titles(page)) == service["count"]
+    fit_everything(page)
+    page.wait_for_timeout(500)
+    assert points_on_map(page) == service["count"] - 1
+
+    page.select_option("#sdi-kind", "workshop")
+    page.wait_for_function(
+        "() => document.querySelectorAll('#sdi-results .sdi-event__title').length === 2", timeout=5000)
+    assert sorted(list_titles(page)) == ["Atelier impression 3D", "Atelier robotique collaborative"]
+    page.wait_for_timeout(300)
+    assert points_on_map(page) == 2
+
+    _wait(lambda: page.evaluate("document.body.dataset.live") == "live", 10, "the SSE stream")
+    event = geocoded("Atelier de découpe laser", kind="workshop", city="Metz", postcode="57000",
+                     department="57", lon=6.18, lat=49.12)
+    publish(service["nats"], [event])
+    page.wait_for_function(
+        "() => document.querySelectorAll('#sdi-results .sdi-event__title').length === 3", timeout=10000)
+    assert "Atelier de découpe laser" in list_titles(page)
+    publish(service["nats"], [Withdrawn(submission_id=event.submission_id, version=1, by="organizer")])
+    page.wait_for_function(
+        "() => document.querySelectorAll('#sdi-results .sdi-event__title').length === 2", timeout=10000)
+
+    # from the list to the marker: the map zooms in and opens the event's popup
+    page.click("#sdi-results li:first-child button:has-text('Voir sur la carte')")
+    page.wait_for_selector(".leaflet-popup .sdi-event__title", timeout=10000)
+    assert page.locator(".leaflet-popup .sdi-event__title").text_content() == list_titles(page)[0]
+
+
 def _axe(page, context: str = "document"):
     # evaluated through the DevTools protocol: the widget's CSP (script-src 'self') stays on
     page.evaluate(AXE.read_text(encoding="utf-8") + "\n;window.axe = axe; true")

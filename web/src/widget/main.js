@@ -6,7 +6,7 @@ import departements from "virtual:departements";
 import { AUDIENCES, KINDS, plural } from "./labels.js";
 import { isEmpty, matcher, readFilters } from "./filters.js";
 import { FeedStore } from "./store.js";
-import { followFeed } from "./stream.js";
+import { followFeed, watchChanges } from "./stream.js";
 import { OSM_ATTRIBUTION, OSM_TILES, TERRITORIES, createMap } from "./map.js";
 import { byDate, createList, renderEvent } from "./list.js";
 
@@ -54,7 +54,6 @@ function init() {
   const inView = $("#sdi-in-view");
   inView.checked = params.get("list") !== "all";
 
-  const store = new FeedStore();
   const status = $("#sdi-status");
   const liveState = $("#sdi-live");
   const popupContent = (feature) => {
@@ -75,7 +74,7 @@ function init() {
     return box;
   };
 
-  const { map, setFeatures, reveal, showTerritory } = createMap($("#sdi-map"), {
+  const { map, setFeatures, reveal, showTerritory, setRemote, remoteMarker } = createMap($("#sdi-map"), {
     ...tileSettings(),
     popup: popupContent,
     onTilesFailed: () => {
@@ -106,11 +105,19 @@ function init() {
   }
   territory.addEventListener("change", () => showTerritory(territory.value));
 
+  let mode = "client"; // or "server": see chooseMode()
+  let pendingReveal = null;
   const list = createList($("#sdi-list"), {
     onShowOnMap: (feature) => {
-      reveal(feature.id, (marker) => {
-        marker.openPopup();
-      });
+      if (mode === "client") {
+        reveal(feature.id, (marker) => marker.openPopup());
+        return;
+      }
+      const [lon, lat] = feature.geometry.coordinates;
+      pendingReveal = String(feature.id);
+      const marker = remoteMarker(feature.id);
+      if (marker && map.getZoom() >= 15) marker.openPopup();
+      else map.setView([lat, lon], Math.max(map.getZoom(), 15));
     },
   });
 
@@ -121,7 +128,27 @@ function init() {
     status.textContent = text;
   }, 400);
 
-  function refresh() {
+  const events = (n) => plural(n, "événement", "événements");
+
+  function show(listed, { matching, inArea, tooMany = false }) {
+    listed.sort(byDate);
+    list.render(listed);
+    $("#sdi-too-many").hidden = !tooMany;
+    if (tooMany) $("#sdi-empty").hidden = true;
+    const total = inView.checked ? inArea : matching;
+    $("#sdi-count").textContent = inView.checked && matching != null
+      ? `${events(inArea)} dans la zone affichée (sur ${matching.toLocaleString("fr-FR")})`
+      : inView.checked ? `${events(inArea)} dans la zone affichée` : events(total);
+    const which = isEmpty(filters) ? "" : " correspondant à vos critères";
+    announce(inView.checked
+      ? (matching != null
+        ? `${events(matching)}${which}, dont ${inArea.toLocaleString("fr-FR")} dans la zone affichée de la carte.`
+        : `${events(inArea)}${which} dans la zone affichée de la carte.`)
+      : `${events(matching)}${which}.`);
+  }
+
+  // ---- client mode: the whole feed in memory, clustered in the browser
+  function refreshClient() {
     const match = matcher(filters);
     const matching = [...store.features.values()].filter(match);
     setFeatures(matching);
@@ -134,19 +161,80 @@ function init() {
         return bounds.contains([lat, lon]);
       });
     }
-    listed.sort(byDate);
-    list.render(listed);
-    $("#sdi-count").textContent = inView.checked
-      ? `${plural(listed.length, "événement", "événements")} dans la zone affichée (sur ${matching.length.toLocaleString("fr-FR")})`
-      : plural(listed.length, "événement", "événements");
-    const which = isEmpty(filters) ? "" : " correspondant à vos critères";
-    announce(
-      inView.checked
-        ? `${plural(matching.length, "événement", "événements")}${which}, dont ${listed.length.toLocaleString("fr-FR")} dans la zone affichée de la carte.`
-        : `${plural(matching.length, "événement", "événements")}${which}.`,
-    );
+    show(listed, { matching: matching.length, inArea: listed.length });
   }
 
+  // ---- server mode (large feeds): clusters and lists asked for the current view
+  const LIST_MAX = 2000;
+  const FILTERS = ["kind", "audience", "department", "region", "q", "from", "to"];
+  const query = (extra = {}) => {
+    const u = new URLSearchParams();
+    for (const k of FILTERS) if (filters[k]) u.set(k, filters[k]);
+    for (const [k, v] of Object.entries(extra)) u.set(k, v);
+    return u.toString();
+  };
+  const getJSON = async (url) => {
+    const r = await fetch(url, { cache: "no-cache", headers: { Accept: "application/geo+json, application/json" } });
+    if (!r.ok) throw new Error(`${url}: HTTP ${r.status}`);
+    return r.json();
+  };
+  const counted = (fc) => (fc.features ?? []).reduce(
+    (n, f) => n + (f.properties?.cluster ? Number(f.properties.point_count) || 0 : 1), 0);
+  const WORLD = "-180,-85,180,85";
+  let seq = 0;
+
+  async function refreshServer() {
+    const mine = ++seq;
+    const b = map.getBounds();
+    const bbox = [Math.max(-180, b.getWest()), Math.max(-85, b.getSouth()),
+      Math.min(180, b.getEast()), Math.min(85, b.getNorth())].map((x) => x.toFixed(5)).join(",");
+    try {
+      const [view, online] = await Promise.all([
+        getJSON(`/v1/feed/clusters?${query({ bbox, zoom: map.getZoom() })}`),
+        getJSON(`/v1/feed?${query({ online: "true" })}`),
+      ]);
+      if (mine !== seq) return;
+      setRemote(view);
+      if (pendingReveal && remoteMarker(pendingReveal)) {
+        remoteMarker(pendingReveal).openPopup();
+        pendingReveal = null;
+      }
+      const onlineCount = online.features.length;
+      let listed = null;
+      let matching = null;
+      const inArea = counted(view) + onlineCount;
+      if (inView.checked) {
+        if (inArea <= LIST_MAX) {
+          const clustered = view.features.some((f) => f.properties?.cluster);
+          const points = clustered ? (await getJSON(`/v1/feed?${query({ bbox })}`)).features : view.features;
+          listed = [...points, ...online.features];
+        }
+      } else {
+        matching = counted(await getJSON(`/v1/feed/clusters?${query({ bbox: WORLD, zoom: 0 })}`)) + onlineCount;
+        if (matching <= LIST_MAX) listed = (await getJSON(`/v1/feed?${query()}`)).features;
+      }
+      if (mine !== seq) return;
+      show(listed ?? [], { matching, inArea, tooMany: listed === null });
+    } catch (error) {
+      if (mine === seq) liveState.textContent = "Les événements n’ont pas pu être chargés : nouvelle tentative bientôt.";
+      setTimeout(() => mine === seq && refreshServer(), 5000);
+    }
+  }
+
+  /** Large feeds go to the server: the clusters of the whole world at zoom 0 count them. */
+  async function chooseMode() {
+    const wanted = params.get("mode") ?? document.body.dataset.mode;
+    if (wanted === "client" || wanted === "server") return wanted;
+    try {
+      const all = await getJSON(`/v1/feed/clusters?bbox=${WORLD}&zoom=0`);
+      return counted(all) > 20000 ? "server" : "client";
+    } catch {
+      return "client";
+    }
+  }
+
+  let loaded = false;
+  const refresh = () => loaded && (mode === "client" ? refreshClient() : refreshServer());
   const refreshSoon = debounce(refresh, 150);
   const applyForm = () => {
     filters = fromForm();
@@ -168,28 +256,38 @@ function init() {
     list.resetPage();
     refresh();
   });
-  map.on("moveend", () => inView.checked && refreshSoon());
-  store.addEventListener("change", refreshSoon);
+  map.on("moveend", () => (mode === "server" || inView.checked) && refreshSoon());
 
   const STATES = {
     live: "Mises à jour en direct actives.",
     reconnecting: "Connexion aux mises à jour en direct interrompue : reconnexion…",
     offline: "Mises à jour en direct indisponibles : nouvelle tentative bientôt.",
   };
-  const feed = followFeed({
-    streamUrl: "/v1/feed/stream",
-    feedUrl: "/v1/feed",
-    store,
-    onState: (state) => {
-      liveState.textContent = STATES[state] ?? "";
-      document.body.dataset.live = state;
-    },
-  });
-  feed.done.then(() => {
+  const onState = (state) => {
+    liveState.textContent = STATES[state] ?? "";
+    document.body.dataset.live = state;
+  };
+  const store = new FeedStore();
+  window.sdiWidget = { store, map, refresh }; // for tests and partner debugging
+
+  chooseMode().then(async (chosen) => {
+    mode = chosen;
+    document.body.dataset.mode = mode;
+    if (mode === "client") {
+      store.addEventListener("change", refreshSoon);
+      const feed = followFeed({ streamUrl: "/v1/feed/stream", feedUrl: "/v1/feed", store, onState });
+      window.sdiWidget.feed = feed;
+      await feed.done;
+      loaded = true;
+      refreshClient();
+    } else {
+      const refreshLater = debounce(refresh, 1000); // a burst of changes: one new query
+      watchChanges({ streamUrl: "/v1/feed/stream", onChange: refreshLater, onState });
+      loaded = true;
+      await refreshServer();
+    }
     document.body.dataset.loaded = "true";
-    refresh();
   });
-  window.sdiWidget = { store, map, feed, refresh }; // for tests and partner debugging
 
   // Auto height for the embedding page (see embed.js).
   if (window.parent !== window) {

@@ -24,7 +24,10 @@ const EventIcon = L.DivIcon.extend({
 });
 
 function clusterIcon(cluster) {
-  const n = cluster.getChildCount();
+  return clusterIconFor(cluster.getChildCount());
+}
+
+function clusterIconFor(n) {
   const size = n < 10 ? 34 : n < 100 ? 40 : n < 1000 ? 46 : 54;
   return new EventIcon({
     html: `<span aria-hidden="true">${n}</span>`,
@@ -86,6 +89,12 @@ export function createMap(element, { tiles, attribution, popup, onTilesFailed })
     const id = String(feature.id);
     const old = markers.get(id);
     if (old && old.feature === feature) return old;
+    const marker = makeMarker(feature);
+    markers.set(id, marker);
+    return marker;
+  }
+
+  function makeMarker(feature) {
     const [lon, lat] = feature.geometry.coordinates;
     const marker = L.marker([lat, lon], {
       keyboard: true,
@@ -98,7 +107,6 @@ export function createMap(element, { tiles, attribution, popup, onTilesFailed })
     });
     marker.feature = feature;
     marker.bindPopup(() => popup(marker.feature), { maxWidth: 320, autoPanPadding: [20, 20] });
-    markers.set(id, marker);
     return marker;
   }
 
@@ -132,10 +140,39 @@ export function createMap(element, { tiles, attribution, popup, onTilesFailed })
     return true;
   }
 
+  // Large feeds: the server clusters (/v1/feed/clusters); this plain layer shows its answer
+  // for the current view, in place of the client-side cluster group.
+  const remote = L.layerGroup();
+  let remoteMarkers = new Map();
+
+  function setRemote(collection) {
+    if (map.hasLayer(clusters)) map.removeLayer(clusters);
+    if (!map.hasLayer(remote)) remote.addTo(map);
+    remote.clearLayers();
+    remoteMarkers = new Map();
+    for (const f of collection?.features ?? []) {
+      if (f?.geometry?.type !== "Point") continue;
+      const p = f.properties ?? {};
+      if (p.cluster) {
+        const [lon, lat] = f.geometry.coordinates;
+        const marker = L.marker([lat, lon], { keyboard: true, icon: clusterIconFor(Number(p.point_count) || 0) });
+        const zoom = Math.max(Number(p.expansion_zoom) || 0, map.getZoom() + 1);
+        marker.on("click", () => map.setView([lat, lon], Math.min(zoom, map.getMaxZoom())));
+        remote.addLayer(marker);
+      } else {
+        const marker = makeMarker(f);
+        remoteMarkers.set(String(f.id), marker);
+        remote.addLayer(marker);
+      }
+    }
+  }
+
+  const remoteMarker = (id) => remoteMarkers.get(String(id));
+
   function showTerritory(code) {
     const t = TERRITORIES.find((x) => x.code === code);
     if (t) map.fitBounds(t.bounds, { padding: [10, 10] });
   }
 
-  return { map, setFeatures, reveal, showTerritory, markers };
+  return { map, setFeatures, reveal, showTerritory, markers, setRemote, remoteMarker };
 }

@@ -1,27 +1,17 @@
 // Live updates through Server-Sent Events, with resume.
 //
-// The stream is opened BEFORE the snapshot is fetched and its events are buffered until the
-// snapshot is in: each event carries a whole state (a feature, or a deletion), so replaying
-// the buffered ones over the snapshot, in order, converges whatever the snapshot's moment.
-// On any error we close the EventSource and reopen it ourselves with ?since=<last revision>
-// (the last event id received, or the snapshot's X-Feed-Revision if newer): the server then
-// replays what was missed, or sends a `reset` when the gap is too old.
+// The snapshot (/v1/feed) names its revision (X-Feed-Revision); the stream is then opened with
+// ?since=<that revision>, so the server replays every change made after the snapshot (or
+// sends a `reset` when the gap is too old) — even if a cache served a slightly old snapshot.
+// On any error we close the EventSource and reopen it ourselves with ?since=<last revision>.
 
 export function followFeed({ streamUrl, feedUrl, store, onState }) {
   let lastId = null;
-  let buffer = [];
-  let ready = false;
   let source = null;
   let retry = 1000;
   let stopped = false;
 
   const newest = (a, b) => (a == null || Number(b) > Number(a) ? b : a);
-
-  const apply = (type, data) => {
-    if (type === "upsert") store.upsert(data);
-    else if (type === "delete") store.delete(data.id);
-    else if (type === "reset") store.reset(data);
-  };
 
   const handler = (type) => (event) => {
     let data;
@@ -31,8 +21,9 @@ export function followFeed({ streamUrl, feedUrl, store, onState }) {
       return; // a malformed message must not stop the widget
     }
     if (event.lastEventId) lastId = newest(lastId, event.lastEventId);
-    if (ready) apply(type, data);
-    else buffer.push([type, data]);
+    if (type === "upsert") store.upsert(data);
+    else if (type === "delete") store.delete(data.id);
+    else if (type === "reset") store.reset(data);
   };
 
   function open() {
@@ -56,11 +47,14 @@ export function followFeed({ streamUrl, feedUrl, store, onState }) {
   async function loadSnapshot() {
     for (let attempt = 0; ; attempt++) {
       try {
-        const response = await fetch(feedUrl, { headers: { Accept: "application/geo+json, application/json" } });
+        const response = await fetch(feedUrl, {
+          cache: "no-cache", // revalidate (ETag): never an old copy from the browser's cache
+          headers: { Accept: "application/geo+json, application/json" },
+        });
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
         const revision = response.headers.get("X-Feed-Revision");
         const collection = await response.json();
-        if (/^\d+$/.test(revision ?? "")) lastId = newest(lastId, revision);
+        if (/^\d+$/.test(revision ?? "")) lastId = revision;
         return collection;
       } catch (error) {
         onState?.("offline");
@@ -69,12 +63,9 @@ export function followFeed({ streamUrl, feedUrl, store, onState }) {
     }
   }
 
-  open();
   const done = loadSnapshot().then((collection) => {
     store.reset(collection);
-    for (const [type, data] of buffer) apply(type, data);
-    buffer = [];
-    ready = true;
+    open();
   });
 
   return {
@@ -87,4 +78,34 @@ export function followFeed({ streamUrl, feedUrl, store, onState }) {
       return lastId;
     },
   };
+}
+
+/** Large feeds: the stream only says that something changed; `onChange` re-queries the view. */
+export function watchChanges({ streamUrl, onChange, onState }) {
+  let lastId = null;
+  let retry = 1000;
+  let source = null;
+  const open = () => {
+    const url = new URL(streamUrl, location.href);
+    if (lastId) url.searchParams.set("since", lastId);
+    source = new EventSource(url);
+    for (const type of ["upsert", "delete", "reset"]) {
+      source.addEventListener(type, (event) => {
+        if (event.lastEventId) lastId = event.lastEventId;
+        onChange(type);
+      });
+    }
+    source.onopen = () => {
+      retry = 1000;
+      onState?.("live");
+    };
+    source.onerror = () => {
+      source.close();
+      onState?.("reconnecting");
+      setTimeout(open, retry);
+      retry = Math.min(retry * 2, 30000);
+    };
+  };
+  open();
+  return { stop: () => source?.close() };
 }
