@@ -192,7 +192,7 @@ def service():
             publish(url, events)
             _wait(lambda: len(httpx.get(base + "/v1/feed", timeout=5).json()["features"])
                   == len(events), 20, "the seeded events in /v1/feed")
-            yield {"base": base, "nats": url, "count": len(events)}
+            yield {"base": base, "nats": url, "count": len(events), "stack": stack}
         finally:
             stack.stop_all()
 
@@ -506,3 +506,27 @@ def test_feed_used_by_the_widget_is_the_documented_format(service):
                 "audiences", "organizer_name", "city", "department", "online"):
         assert key in feature["properties"], key
     json.dumps(feed)  # plain JSON
+
+
+def test_widget_catches_up_after_the_service_restarts(service, page):
+    """The stream breaks (map-feed stops), an event is published meanwhile; when the service is
+    back the widget reconnects with ?since=<last revision> and shows it, without a reload."""
+    open_widget(service, page, "?list=all")
+    page.evaluate("() => { window.__same_page = true; }")
+    _wait(lambda: page.evaluate("document.body.dataset.live") == "live", 10, "the SSE stream")
+    stack = service["stack"]
+    stack.stop("map-feed")
+    _wait(lambda: page.evaluate("document.body.dataset.live") == "reconnecting", 10,
+          "the widget to notice the broken stream")
+    event = geocoded("Visite pendant la coupure", kind="company_visit", city="Lille")
+    publish(service["nats"], [event])
+    stack.start("map-feed")  # same port; its indexer picks the event up from the durable consumer
+    page.wait_for_function(
+        "t => [...document.querySelectorAll('#sdi-results .sdi-event__title')].some(e => e.textContent === t)",
+        arg="Visite pendant la coupure", timeout=40000)
+    assert page.evaluate("() => window.__same_page") is True
+    assert len(list_titles(page)) == service["count"] + 1
+    publish(service["nats"], [Withdrawn(submission_id=event.submission_id, version=1, by="organizer")])
+    page.wait_for_function(
+        "n => document.querySelectorAll('#sdi-results .sdi-event__title').length === n",
+        arg=service["count"], timeout=10000)
