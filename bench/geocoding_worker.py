@@ -1,6 +1,6 @@
 """Benchmark: the geocoding worker's messages/s through a real nats-server.
 
-    uv run python bench/geocoding_worker.py [--messages 2000] [--rounds 3]
+    uv run python bench/geocoding_worker.py [--messages 2000] [--rounds 3] [--addok 1000]
 
 Each variant gets a fresh nats-server (topology bootstrapped) and the shared runtime's
 ``Worker`` on the ``geocoding`` durable consumer; N ``labelled`` events (real mairie
@@ -15,6 +15,10 @@ nor unacknowledged (the drain rate, what KEDA scales on). Variants, in the same 
 - ``gazetteer``: the geocoding worker with ``GEOCODER_CHAIN=gazetteer`` (what one machine
   runs): commune lookup, then ``Geocoded`` or ``LocationUnresolved``.
 
+With ``--addok N``: N events through ``GEOCODER_CHAIN=addok,gazetteer`` against a real
+addok (own redis-server, the mairie sample indexed), once with a cold GEOCACHE and once
+more, the same addresses as new submissions, with a warm one.
+
 The machine is shared: compare the ratios, not the absolute figures.
 """
 
@@ -24,10 +28,10 @@ import argparse
 import asyncio
 import csv
 import statistics
+import sys
 import tempfile
 import time
 import unicodedata
-from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -114,6 +118,41 @@ def noop_worker(settings: GeocodingSettings, publish: bool) -> Worker:
     return worker
 
 
+async def publish_backlog(js, batch: list[Judged]) -> float:
+    """Publish the events concurrently; returns the publish rate."""
+    sem = asyncio.Semaphore(256)
+
+    async def pub(event: Judged) -> None:
+        async with sem:
+            await publish_event(js, event)
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(pub(e) for e in batch))
+    return len(batch) / (time.perf_counter() - t0)
+
+
+async def drain(js, worker: Worker, n: int) -> dict:
+    """Start the worker and time it until the consumer has nothing pending nor unacked."""
+    start = time.perf_counter()
+    await worker.broker.start()
+    while True:
+        await asyncio.sleep(0.01)
+        info = await js.consumer_info(subjects.STREAM, topology.GEOCODING.durable)
+        if info.num_pending == 0 and info.num_ack_pending == 0:
+            break
+    elapsed = time.perf_counter() - start
+    await worker.broker.stop()
+    return {"rate": n / elapsed, "seconds": elapsed, "redelivered": info.num_redelivered}
+
+
+async def outcomes(js) -> dict[str, int]:
+    out = {}
+    for subject in (subjects.GEOCODED, subjects.LOCATION_UNRESOLVED):
+        state = await js.stream_info(subjects.STREAM, subjects_filter=subject)
+        out[subject.split(".")[1]] = (state.state.subjects or {}).get(subject, 0)
+    return out
+
+
 async def run_variant(variant: str, batch: list[Judged]) -> dict:
     with tempfile.TemporaryDirectory() as tmp, nats_server(Path(tmp)) as url:
         await bootstrap(url)
@@ -128,46 +167,71 @@ async def run_variant(variant: str, batch: list[Judged]) -> dict:
             worker = noop_worker(settings, publish=variant == "noop-publish")
         nc = await nats.connect(url)
         js = nc.jetstream()
-        sem = asyncio.Semaphore(256)
-
-        async def pub(event: Judged) -> None:
-            async with sem:
-                await publish_event(js, event)
-
-        t0 = time.perf_counter()
-        await asyncio.gather(*(pub(e) for e in batch))  # the backlog, published concurrently
-        publish_rate = len(batch) / (time.perf_counter() - t0)
-
-        start = time.perf_counter()
-        await worker.broker.start()
-        while True:
-            await asyncio.sleep(0.01)
-            info = await js.consumer_info(subjects.STREAM, topology.GEOCODING.durable)
-            if info.num_pending == 0 and info.num_ack_pending == 0:
-                break
-        elapsed = time.perf_counter() - start
-        redelivered = info.num_redelivered
-        outcomes = Counter()
-        for subject in (subjects.GEOCODED, subjects.LOCATION_UNRESOLVED):
-            state = await js.stream_info(subjects.STREAM, subjects_filter=subject)
-            outcomes[subject.split(".")[1]] = (state.state.subjects or {}).get(subject, 0)
-        await worker.broker.stop()
+        publish_rate = await publish_backlog(js, batch)
+        res = await drain(js, worker, len(batch))
+        res.update(publish_rate=publish_rate, outcomes=await outcomes(js))
         if chain is not None:
             await chain.aclose()
         await nc.close()
-    return {
-        "rate": len(batch) / elapsed,
-        "seconds": elapsed,
-        "publish_rate": publish_rate,
-        "redelivered": redelivered,
-        "outcomes": dict(outcomes),
-    }
+    return res
+
+
+async def run_addok(batch: list[Judged]) -> dict:
+    """GEOCODER_CHAIN=addok,gazetteer against a real addok (the mairie sample indexed):
+    a cold GEOCACHE, then the same addresses again (new submissions) with a warm one."""
+    sys.path.insert(0, str(ROOT / "tests" / "geocoding"))
+    from geo_addok import read_mairies, running_addok
+    from geocoding.cache import GeoCache
+
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        nats_server(Path(tmp) / "nats") as url,
+        running_addok(Path(tmp), read_mairies()) as addok_url,
+    ):
+        await bootstrap(url)
+        settings = GeocodingSettings(
+            nats_url=url,
+            service_name="bench-addok",
+            log_level="WARNING",
+            geocoder_chain="addok,gazetteer",
+            addok_url=addok_url,
+            addok_rate=1000,
+            # addok's debug server is single-threaded with a listen backlog of 5
+            http_max_connections=4,
+        )
+        nc = await nats.connect(url)
+        js = nc.jetstream()
+        res = {}
+        for name, events_ in (
+            ("cold", batch),
+            (
+                "warm",
+                [e.model_copy(update={"submission_id": "w" + e.submission_id}) for e in batch],
+            ),
+        ):
+            holder: dict[str, Worker] = {}
+            cache = GeoCache(lambda h=holder: h["w"].broker.connection.jetstream())
+            chain = build_chain(settings, default_gazetteer(), cache)
+            worker = holder["w"] = build_worker(settings, chain)
+            await publish_backlog(js, events_)
+            res[name] = await drain(js, worker, len(events_))
+            await chain.aclose()
+        res["outcomes"] = await outcomes(js)
+        await nc.close()
+    return res
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--addok",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also N events through a real addok (cold, then warm GEOCACHE)",
+    )
     args = parser.parse_args()
     configure_logging("bench", "WARNING", "console")
     default_gazetteer()  # loaded once, outside the timings
@@ -196,6 +260,16 @@ async def main() -> None:
         )
     out = last["gazetteer"]["outcomes"]
     print(f"  gazetteer outcomes (last run): {out}")
+    if args.addok:
+        res = await run_addok(events(args.addok))
+        cold, warm = res["cold"], res["warm"]
+        print(f"\naddok,gazetteer chain, {args.addok} events (each pass once):")
+        print(
+            f"  cold GEOCACHE {cold['rate']:8.0f} msg/s   warm GEOCACHE {warm['rate']:8.0f} "
+            f"msg/s   warm/cold {warm['rate'] / cold['rate']:.2f}   "
+            f"warm/gazetteer-only {warm['rate'] / med['gazetteer']:.2f}"
+        )
+        print(f"  outcomes of both passes: {res['outcomes']}")
 
 
 if __name__ == "__main__":

@@ -163,6 +163,7 @@ def build_chain(
                     rate=rate,
                     burst=settings.http_burst,
                     timeout=settings.http_timeout,
+                    max_connections=settings.http_max_connections,
                     max_attempts=settings.http_max_attempts,
                     deadline=settings.http_deadline,
                     min_score=settings.min_score,

@@ -73,6 +73,7 @@ class HttpGeocoderConfig:
     limit: int = 5
     failure_threshold: int = 5
     reset_timeout: float = 30.0
+    max_connections: int = 32  # concurrent connections to the server (requests beyond wait)
     user_agent: str = "semaine-industrie-geocoding/1"
 
 
@@ -149,7 +150,10 @@ class HttpGeocoder:
             base_url=config.base_url,
             timeout=httpx.Timeout(config.timeout),
             headers={"User-Agent": config.user_agent, "Accept": "application/json"},
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            limits=httpx.Limits(
+                max_connections=config.max_connections,
+                max_keepalive_connections=config.max_connections,
+            ),
         )
         self.bucket = bucket or TokenBucket(config.rate, config.burst)
         self.breaker = breaker or CircuitBreaker(

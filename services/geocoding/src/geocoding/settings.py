@@ -27,6 +27,8 @@ class GeocodingSettings(ServiceSettings):
     http_burst: int = 1
     #: HTTP_TIMEOUT: seconds per HTTP request
     http_timeout: float = 5.0
+    #: HTTP_MAX_CONNECTIONS: concurrent connections to each geocoder (more requests wait)
+    http_max_connections: int = 32
     #: HTTP_MAX_ATTEMPTS: attempts per address and geocoder (5xx, timeouts, 429 included)
     http_max_attempts: int = 4
     #: HTTP_DEADLINE: seconds one address may spend in one geocoder, waits included; keep it
