@@ -1,7 +1,8 @@
 """A local /search server that misbehaves on purpose, recording when each request came.
 
 ``behaviour(n, params)`` decides the answer to the n-th request (0-based): one of
-``ok``, ``429:<retry-after>``, ``5xx``, ``sleep:<seconds>``, ``malformed``, ``badshape``.
+``ok``, ``empty``, ``429:<retry-after>``, ``5xx``, ``sleep:<seconds>``, ``malformed``,
+``badshape``, ``badpoint``, ``400``.
 """
 
 from __future__ import annotations
@@ -85,6 +86,9 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 self._send(200, '{"type": "FeatureCollection", "features": [')
             elif kind == "badshape":
                 self._send(200, json.dumps({"features": [{"geometry": None}]}))
+            elif kind == "badpoint":
+                bad = {**FEATURE, "geometry": {"type": "Point", "coordinates": [512.0, 46.2]}}
+                self._send(200, json.dumps({"type": "FeatureCollection", "features": [bad]}))
             elif kind == "400":
                 self._send(400, '{"code": 400, "message": "q must contain 3 chars"}')
             else:

@@ -90,7 +90,7 @@ async def test_timeout_is_retried():
     assert server.count() == 2 and elapsed < 1.2
 
 
-@pytest.mark.parametrize("bad", ["malformed", "badshape"])
+@pytest.mark.parametrize("bad", ["malformed", "badshape", "badpoint"])
 async def test_malformed_answers_are_retried(bad):
     with fault_server(script(bad)) as (url, server):
         geocoder = client(url)

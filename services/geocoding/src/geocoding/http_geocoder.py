@@ -131,6 +131,8 @@ def parse_features(payload: Any) -> list[dict]:
             and all(isinstance(c, int | float) and not isinstance(c, bool) for c in coords[:2])
         ):
             raise MalformedAnswer("feature without point coordinates")
+        if not (-180 <= coords[0] <= 180 and -90 <= coords[1] <= 90):
+            raise MalformedAnswer(f"coordinates out of range: {coords[:2]}")
         features.append(feature)
     return features
 
