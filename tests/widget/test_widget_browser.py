@@ -17,6 +17,7 @@ import json
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
@@ -64,30 +65,128 @@ REUNION = timezone(timedelta(hours=4))
 
 # (title, kind, audiences, city, postcode, department, lon, lat, day, description)
 SEED = [
-    ("Visite de l'aciérie", "company_visit", ["pupils"], "Dunkerque", "59140", "59", 2.37, 51.03, 19,
-     "Hauts fourneaux et métallurgie"),
-    ("Atelier robotique collaborative", "workshop", ["students"], "Lille", "59000", "59", 3.06, 50.63, 20,
-     "Programmer un cobot"),
-    ("Escape game de l'usine du futur", "escape_game", ["youth"], "Lyon", "69003", "69", 4.85, 45.76, 21,
-     "Résoudre les énigmes de la production"),
-    ("Job dating aéronautique", "job_dating", ["job_seekers"], "Toulouse", "31000", "31", 1.44, 43.60, 22,
-     "Rencontrer des recruteurs"),
-    ("Conférence hydrogène", "conference", ["general_public"], "Grenoble", "38000", "38", 5.72, 45.19, 18,
-     "L'énergie de demain"),
-    ("Visite d'une distillerie", "company_visit", ["general_public"], "Saint-Denis", "97400", "974",
-     55.45, -20.88, 20, "Canne à sucre et industrie agroalimentaire"),
-    ("Forum des métiers de la mer", "forum", ["pupils", "educators"], "Brest", "29200", "29",
-     -4.49, 48.39, 23, "Construction navale"),
-    ("Atelier impression 3D", "workshop", ["pupils"], "Nantes", "44000", "44", -1.55, 47.22, 24,
-     "Fabrication additive"),
-    ("<script>window.__xss = 1</script><img src=x onerror=\"window.__xss=2\"> Portes ouvertes",
-     "exhibition", ["general_public"], "Paris", "75011", "75", 2.38, 48.86, 19,
-     "<b>Pas du HTML</b> <a href='javascript:window.__xss=3'>lien</a>"),
+    (
+        "Visite de l'aciérie",
+        "company_visit",
+        ["pupils"],
+        "Dunkerque",
+        "59140",
+        "59",
+        2.37,
+        51.03,
+        19,
+        "Hauts fourneaux et métallurgie",
+    ),
+    (
+        "Atelier robotique collaborative",
+        "workshop",
+        ["students"],
+        "Lille",
+        "59000",
+        "59",
+        3.06,
+        50.63,
+        20,
+        "Programmer un cobot",
+    ),
+    (
+        "Escape game de l'usine du futur",
+        "escape_game",
+        ["youth"],
+        "Lyon",
+        "69003",
+        "69",
+        4.85,
+        45.76,
+        21,
+        "Résoudre les énigmes de la production",
+    ),
+    (
+        "Job dating aéronautique",
+        "job_dating",
+        ["job_seekers"],
+        "Toulouse",
+        "31000",
+        "31",
+        1.44,
+        43.60,
+        22,
+        "Rencontrer des recruteurs",
+    ),
+    (
+        "Conférence hydrogène",
+        "conference",
+        ["general_public"],
+        "Grenoble",
+        "38000",
+        "38",
+        5.72,
+        45.19,
+        18,
+        "L'énergie de demain",
+    ),
+    (
+        "Visite d'une distillerie",
+        "company_visit",
+        ["general_public"],
+        "Saint-Denis",
+        "97400",
+        "974",
+        55.45,
+        -20.88,
+        20,
+        "Canne à sucre et industrie agroalimentaire",
+    ),
+    (
+        "Forum des métiers de la mer",
+        "forum",
+        ["pupils", "educators"],
+        "Brest",
+        "29200",
+        "29",
+        -4.49,
+        48.39,
+        23,
+        "Construction navale",
+    ),
+    (
+        "Atelier impression 3D",
+        "workshop",
+        ["pupils"],
+        "Nantes",
+        "44000",
+        "44",
+        -1.55,
+        47.22,
+        24,
+        "Fabrication additive",
+    ),
+    (
+        '<script>window.__xss = 1</script><img src=x onerror="window.__xss=2"> Portes ouvertes',
+        "exhibition",
+        ["general_public"],
+        "Paris",
+        "75011",
+        "75",
+        2.38,
+        48.86,
+        19,
+        "<b>Pas du HTML</b> <a href='javascript:window.__xss=3'>lien</a>",
+    ),
 ]
 ONLINE_TITLE = "Webinaire : les métiers de la maintenance"
 #: INSEE region of each département used here
-REGIONS = {"59": "32", "57": "44", "69": "84", "31": "76", "38": "84", "974": "04", "29": "53",
-           "44": "52", "75": "11"}
+REGIONS = {
+    "59": "32",
+    "57": "44",
+    "69": "84",
+    "31": "76",
+    "38": "84",
+    "974": "04",
+    "29": "53",
+    "44": "52",
+    "75": "11",
+}
 
 
 def _submission(title, kind, audiences, city, postcode, day, description, tz=PARIS, online=False):
@@ -102,30 +201,51 @@ def _submission(title, kind, audiences, city, postcode, day, description, tz=PAR
         informs_about_industry=True,
         online=online,
         online_url="https://visio.example.org/salle" if online else None,
-        location=None if online else Location(venue="Site", street="1 rue de l'Usine",
-                                              postcode=postcode, city=city),
+        location=None
+        if online
+        else Location(venue="Site", street="1 rue de l'Usine", postcode=postcode, city=city),
         registration_url="https://example.org/inscription",
         accessibility="Accessible en fauteuil roulant",
         organizer=Organizer(name="Industries de France", type="company"),
     )
 
 
-def geocoded(title, kind="workshop", audiences=("pupils",), city="Lille", postcode="59000",
-             department="59", lon=3.06, lat=50.63, day=20, description="", sid=None):
+def geocoded(
+    title,
+    kind="workshop",
+    audiences=("pupils",),
+    city="Lille",
+    postcode="59000",
+    department="59",
+    lon=3.06,
+    lat=50.63,
+    day=20,
+    description="",
+    sid=None,
+):
     tz = REUNION if department == "974" else PARIS
     sub = _submission(title, kind, list(audiences), city, postcode, day, description, tz=tz)
-    location = GeoResult(point=Point(lon=lon, lat=lat), precision="street", city=city,
-                         postcode=postcode, department=department,
-                         region=REGIONS[department], source="gazetteer")
-    return Geocoded(submission_id=sid or new_id(), version=1, by="geocoding",
-                    submission=sub, location=location)
+    location = GeoResult(
+        point=Point(lon=lon, lat=lat),
+        precision="street",
+        city=city,
+        postcode=postcode,
+        department=department,
+        region=REGIONS[department],
+        source="gazetteer",
+    )
+    return Geocoded(
+        submission_id=sid or new_id(), version=1, by="geocoding", submission=sub, location=location
+    )
 
 
 def online_event():
-    sub = _submission(ONLINE_TITLE, "webinar", ["job_seekers"], None, None, 21,
-                      "En visioconférence", online=True)
-    return Geocoded(submission_id=new_id(), version=1, by="geocoding", submission=sub,
-                    location=None)
+    sub = _submission(
+        ONLINE_TITLE, "webinar", ["job_seekers"], None, None, 21, "En visioconférence", online=True
+    )
+    return Geocoded(
+        submission_id=new_id(), version=1, by="geocoding", submission=sub, location=None
+    )
 
 
 async def _publish(url: str, events) -> None:
@@ -141,22 +261,10 @@ async def _publish(url: str, events) -> None:
 
 
 def in_thread(fn, *args):
-    """Run ``fn`` (which may call asyncio.run) in its own thread: Playwright's sync API keeps
+    """Run ``fn`` (which may call asyncio.run) in another thread: Playwright's sync API keeps
     an event loop running in this one."""
-    box: dict = {}
-
-    def target():
-        try:
-            box["value"] = fn(*args)
-        except BaseException as err:  # re-raised in the caller
-            box["error"] = err
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join(60)
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(fn, *args).result(timeout=60)
 
 
 def publish(url: str, events) -> None:
@@ -179,19 +287,29 @@ def _wait(predicate, timeout: float, what: str):
 @pytest.fixture(scope="module")
 def service():
     """nats-server + map-feed (real processes), seeded with the SEED events."""
-    with tempfile.TemporaryDirectory(prefix="sdi-widget-") as tmpdir, nats_server(Path(tmpdir)) as url:
+    with (
+        tempfile.TemporaryDirectory(prefix="sdi-widget-") as tmpdir,
+        nats_server(Path(tmpdir)) as url,
+    ):
         tmp = Path(tmpdir)
         in_thread(bootstrapped, url)
         stack = Stack(data_dir=tmp / "stack", nats_url=url)
         try:
             stack.start("map-feed")
             base = stack.url("map-feed")
-            events = [geocoded(t, k, a, c, p, d, lon, lat, day, desc)
-                      for (t, k, a, c, p, d, lon, lat, day, desc) in SEED]
+            events = [
+                geocoded(t, k, a, c, p, d, lon, lat, day, desc)
+                for (t, k, a, c, p, d, lon, lat, day, desc) in SEED
+            ]
             events.append(online_event())
             publish(url, events)
-            _wait(lambda: len(httpx.get(base + "/v1/feed", timeout=5).json()["features"])
-                  == len(events), 20, "the seeded events in /v1/feed")
+            _wait(
+                lambda: (
+                    len(httpx.get(base + "/v1/feed", timeout=5).json()["features"]) == len(events)
+                ),
+                20,
+                "the seeded events in /v1/feed",
+            )
             yield {"base": base, "nats": url, "count": len(events), "stack": stack}
         finally:
             stack.stop_all()
@@ -227,7 +345,9 @@ def open_widget(service, page, query: str = ""):
 
 
 def list_titles(page) -> list[str]:
-    return page.eval_on_selector_all("#sdi-results .sdi-event__title", "els => els.map(e => e.textContent)")
+    return page.eval_on_selector_all(
+        "#sdi-results .sdi-event__title", "els => els.map(e => e.textContent)"
+    )
 
 
 def points_on_map(page) -> int:
@@ -308,12 +428,20 @@ def test_filters_narrow_map_and_list(service, page):
 
 
 def test_url_parameters_preset_filters_and_view(service, page):
-    open_widget(service, page, "?kind=company_visit&department=974&lat=-21.1&lon=55.5&zoom=9&list=all")
+    open_widget(
+        service, page, "?kind=company_visit&department=974&lat=-21.1&lon=55.5&zoom=9&list=all"
+    )
     assert page.input_value("#sdi-kind") == "company_visit"
     assert page.input_value("#sdi-department") == "974"
     assert list_titles(page) == ["Visite d'une distillerie"]
-    view = page.evaluate("() => ({c: window.sdiWidget.map.getCenter(), z: window.sdiWidget.map.getZoom()})")
-    assert view["z"] == 9 and abs(view["c"]["lat"] + 21.1) < 0.01 and abs(view["c"]["lng"] - 55.5) < 0.01
+    view = page.evaluate(
+        "() => ({c: window.sdiWidget.map.getCenter(), z: window.sdiWidget.map.getZoom()})"
+    )
+    assert (
+        view["z"] == 9
+        and abs(view["c"]["lat"] + 21.1) < 0.01
+        and abs(view["c"]["lng"] - 55.5) < 0.01
+    )
     # the event's own local time (La Réunion, +04:00), in French
     assert "mercredi 20 novembre 2024, de 09:00 à 12:00" in page.inner_text("#sdi-results")
 
@@ -339,13 +467,22 @@ def test_new_event_appears_live_and_withdrawn_one_disappears(service, page):
     before = points_on_map(page)
     _wait(lambda: page.evaluate("document.body.dataset.live") == "live", 10, "the SSE stream")
 
-    event = geocoded("Démonstration de soudage laser", kind="workshop", city="Metz",
-                     postcode="57000", department="57", lon=6.18, lat=49.12)
+    event = geocoded(
+        "Démonstration de soudage laser",
+        kind="workshop",
+        city="Metz",
+        postcode="57000",
+        department="57",
+        lon=6.18,
+        lat=49.12,
+    )
     t0 = time.monotonic()
     publish(service["nats"], [event])
     page.wait_for_function(
         "t => [...document.querySelectorAll('#sdi-results .sdi-event__title')].some(e => e.textContent === t)",
-        arg="Démonstration de soudage laser", timeout=10000)
+        arg="Démonstration de soudage laser",
+        timeout=10000,
+    )
     latency = time.monotonic() - t0
     page.wait_for_timeout(400)
     assert points_on_map(page) == before + 1
@@ -355,7 +492,9 @@ def test_new_event_appears_live_and_withdrawn_one_disappears(service, page):
     publish(service["nats"], [withdrawn])
     page.wait_for_function(
         "t => ![...document.querySelectorAll('#sdi-results .sdi-event__title')].some(e => e.textContent === t)",
-        arg="Démonstration de soudage laser", timeout=10000)
+        arg="Démonstration de soudage laser",
+        timeout=10000,
+    )
     page.wait_for_timeout(400)
     assert points_on_map(page) == before
     assert page.evaluate("() => window.__same_page") is True, "the page was reloaded"
@@ -389,14 +528,18 @@ def test_keyboard_from_list_to_marker_popup_and_back(service, page):
     # Escape closes the popup and gives the focus back to the event's marker
     page.keyboard.press("Escape")
     page.wait_for_selector(".leaflet-popup", state="detached", timeout=5000)
-    assert page.evaluate("() => document.activeElement.getAttribute('aria-label')") == "Conférence hydrogène"
+    assert (
+        page.evaluate("() => document.activeElement.getAttribute('aria-label')")
+        == "Conférence hydrogène"
+    )
     page.keyboard.press("Enter")  # the marker is a button: Enter opens its popup again
     page.wait_for_selector(".leaflet-popup", timeout=5000)
     page.locator(".leaflet-popup button:has-text('Voir dans la liste')").focus()
     page.keyboard.press("Enter")
     page.wait_for_timeout(200)
     active = page.evaluate(
-        "() => [document.activeElement.textContent, document.activeElement.closest('li')?.id]")
+        "() => [document.activeElement.textContent, document.activeElement.closest('li')?.id]"
+    )
     assert active[0] == "Conférence hydrogène" and active[1].startswith("evt-")
 
 
@@ -412,21 +555,36 @@ def test_server_clusters_mode_for_large_feeds(service, page):
 
     page.select_option("#sdi-kind", "workshop")
     page.wait_for_function(
-        "() => document.querySelectorAll('#sdi-results .sdi-event__title').length === 2", timeout=5000)
+        "() => document.querySelectorAll('#sdi-results .sdi-event__title').length === 2",
+        timeout=5000,
+    )
     assert sorted(list_titles(page)) == ["Atelier impression 3D", "Atelier robotique collaborative"]
     page.wait_for_timeout(300)
     assert points_on_map(page) == 2
 
     _wait(lambda: page.evaluate("document.body.dataset.live") == "live", 10, "the SSE stream")
-    event = geocoded("Atelier de découpe laser", kind="workshop", city="Metz", postcode="57000",
-                     department="57", lon=6.18, lat=49.12)
+    event = geocoded(
+        "Atelier de découpe laser",
+        kind="workshop",
+        city="Metz",
+        postcode="57000",
+        department="57",
+        lon=6.18,
+        lat=49.12,
+    )
     publish(service["nats"], [event])
     page.wait_for_function(
-        "() => document.querySelectorAll('#sdi-results .sdi-event__title').length === 3", timeout=10000)
+        "() => document.querySelectorAll('#sdi-results .sdi-event__title').length === 3",
+        timeout=10000,
+    )
     assert "Atelier de découpe laser" in list_titles(page)
-    publish(service["nats"], [Withdrawn(submission_id=event.submission_id, version=1, by="organizer")])
+    publish(
+        service["nats"], [Withdrawn(submission_id=event.submission_id, version=1, by="organizer")]
+    )
     page.wait_for_function(
-        "() => document.querySelectorAll('#sdi-results .sdi-event__title').length === 2", timeout=10000)
+        "() => document.querySelectorAll('#sdi-results .sdi-event__title').length === 2",
+        timeout=10000,
+    )
 
     # from the list to the marker: the map zooms in and opens the event's popup
     page.click("#sdi-results li:first-child button:has-text('Voir sur la carte')")
@@ -437,20 +595,25 @@ def test_server_clusters_mode_for_large_feeds(service, page):
 def _axe(page, context: str = "document"):
     # evaluated through the DevTools protocol: the widget's CSP (script-src 'self') stays on
     page.evaluate(AXE.read_text(encoding="utf-8") + "\n;window.axe = axe; true")
-    result = page.evaluate(
-        f"async () => await axe.run({context}, {{resultTypes: ['violations']}})")
+    result = page.evaluate(f"async () => await axe.run({context}, {{resultTypes: ['violations']}})")
     # axe really looked: dozens of rules applied (colour contrast, names, landmarks, ARIA...)
     assert len(result["passes"]) > 20, result["passes"]
     assert {"color-contrast", "label", "button-name"} <= {r["id"] for r in result["passes"]}
     return [
-        {"id": v["id"], "impact": v["impact"], "help": v["help"],
-         "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"] if v["impact"] in ("serious", "critical")
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": [n["target"] for n in v["nodes"]][:5],
+        }
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
     ]
 
 
-def test_axe_finds_no_serious_violation_in_the_widget(service, page):
-    open_widget(service, page)
+@pytest.mark.parametrize("mode", ["client", "server"])
+def test_axe_finds_no_serious_violation_in_the_widget(service, page, mode):
+    open_widget(service, page, f"?mode={mode}")
     page.wait_for_selector("#sdi-tiles-notice:not([hidden])", timeout=10000)
     assert _axe(page) == []
 
@@ -468,10 +631,12 @@ def test_embed_script_inserts_a_sized_iframe_with_parameters(service, page, tmp_
     partner.mkdir()
     (partner / "index.html").write_text(
         '<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>Partenaire</title>'
-        '</head><body><main><h1>Région partenaire</h1>'
+        "</head><body><main><h1>Région partenaire</h1>"
         f'<script src="{service["base"]}/static/embed.js" data-kind="workshop" '
         'data-department="59" data-height="400"></script><p id="after">Après la carte</p>'
-        "</main></body></html>", encoding="utf-8")
+        "</main></body></html>",
+        encoding="utf-8",
+    )
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(partner))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -486,24 +651,42 @@ def test_embed_script_inserts_a_sized_iframe_with_parameters(service, page, tmp_
         assert frame.locator("#sdi-kind").input_value() == "workshop"
         assert frame.locator("#sdi-department").input_value() == "59"
         # auto height: the iframe grows from data-height to the widget's content
-        _wait(lambda: page.evaluate("() => document.querySelector('iframe').offsetHeight") > 600,
-              10, "the iframe to take the widget's height")
+        _wait(
+            lambda: page.evaluate("() => document.querySelector('iframe').offsetHeight") > 600,
+            10,
+            "the iframe to take the widget's height",
+        )
         inner = page.evaluate("() => document.querySelector('iframe').offsetHeight")
         content = frame.locator("html").evaluate("el => el.scrollHeight")
         assert abs(inner - content) <= 2
         # the iframe comes right after the script, before the partner's next paragraph
-        assert page.evaluate(
-            "() => document.querySelector('iframe').nextElementSibling.id") == "after"
+        assert (
+            page.evaluate("() => document.querySelector('iframe').nextElementSibling.id") == "after"
+        )
     finally:
         server.shutdown()
 
 
 def test_feed_used_by_the_widget_is_the_documented_format(service):
     feed = httpx.get(service["base"] + "/v1/feed", timeout=5).json()
-    feature = next(f for f in feed["features"] if f["properties"]["title"] == "Atelier impression 3D")
+    feature = next(
+        f for f in feed["features"] if f["properties"]["title"] == "Atelier impression 3D"
+    )
     assert feature["geometry"]["type"] == "Point"
-    for key in ("id", "version", "title", "description", "kind", "starts_at", "ends_at",
-                "audiences", "organizer_name", "city", "department", "online"):
+    for key in (
+        "id",
+        "version",
+        "title",
+        "description",
+        "kind",
+        "starts_at",
+        "ends_at",
+        "audiences",
+        "organizer_name",
+        "city",
+        "department",
+        "online",
+    ):
         assert key in feature["properties"], key
     json.dumps(feed)  # plain JSON
 
@@ -516,17 +699,26 @@ def test_widget_catches_up_after_the_service_restarts(service, page):
     _wait(lambda: page.evaluate("document.body.dataset.live") == "live", 10, "the SSE stream")
     stack = service["stack"]
     stack.stop("map-feed")
-    _wait(lambda: page.evaluate("document.body.dataset.live") == "reconnecting", 10,
-          "the widget to notice the broken stream")
+    _wait(
+        lambda: page.evaluate("document.body.dataset.live") == "reconnecting",
+        10,
+        "the widget to notice the broken stream",
+    )
     event = geocoded("Visite pendant la coupure", kind="company_visit", city="Lille")
     publish(service["nats"], [event])
     stack.start("map-feed")  # same port; its indexer picks the event up from the durable consumer
     page.wait_for_function(
         "t => [...document.querySelectorAll('#sdi-results .sdi-event__title')].some(e => e.textContent === t)",
-        arg="Visite pendant la coupure", timeout=40000)
+        arg="Visite pendant la coupure",
+        timeout=40000,
+    )
     assert page.evaluate("() => window.__same_page") is True
     assert len(list_titles(page)) == service["count"] + 1
-    publish(service["nats"], [Withdrawn(submission_id=event.submission_id, version=1, by="organizer")])
+    publish(
+        service["nats"], [Withdrawn(submission_id=event.submission_id, version=1, by="organizer")]
+    )
     page.wait_for_function(
         "n => document.querySelectorAll('#sdi-results .sdi-event__title').length === n",
-        arg=service["count"], timeout=10000)
+        arg=service["count"],
+        timeout=10000,
+    )
