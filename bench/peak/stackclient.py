@@ -279,3 +279,43 @@ class Bus:
         except Exception:  # noqa: BLE001
             return 0
         return info.state.messages
+
+
+async def events_by_submission(bus: Bus, timeout: float = 60.0) -> dict[str, list[str]]:
+    """The stream's truth: every lifecycle event type per submission id, in stream order
+    (read with an ordered consumer; the X-Submission-Id header names the submission)."""
+    from nats.js.api import DeliverPolicy
+
+    info = await bus.js.stream_info("SUBMISSIONS")
+    out: dict[str, list[str]] = {}
+    if not info.state.messages:
+        return out
+    sub = await bus.js.subscribe(
+        "submissions.>",
+        stream="SUBMISSIONS",
+        ordered_consumer=True,
+        deliver_policy=DeliverPolicy.ALL,
+        pending_msgs_limit=100_000,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            msg = await sub.next_msg(timeout=10)
+            sid = (msg.headers or {}).get("X-Submission-Id")
+            if sid:
+                out.setdefault(sid, []).append(msg.subject.rsplit(".", 1)[1])
+            if msg.metadata.sequence.stream >= info.state.last_seq:
+                break
+    finally:
+        await sub.unsubscribe()
+    return out
+
+
+#: the event type that ends each settled status, on the stream
+TERMINAL_EVENTS = {
+    "published": "published",
+    "rejected": "rejected",
+    "needs_review": "needs_review",
+    "location_unresolved": "location_unresolved",
+    "withdrawn": "withdrawn",
+}
