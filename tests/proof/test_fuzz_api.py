@@ -8,7 +8,8 @@ response); it is covered by the fault and security tests.
 
 Volume: FUZZ_EXAMPLES generated cases per operation at most (default 300, half per mode),
 and the module checks that each API got at least FUZZ_MIN_CASES cases in total (default
-1,000, the issue's goal). CI may lower both (e.g. FUZZ_EXAMPLES=40 FUZZ_MIN_CASES=150) and says so in its log.
+1,000, the issue's goal). CI may lower both (e.g. FUZZ_EXAMPLES=40 FUZZ_MIN_CASES=150) and
+says so in its log.
 """
 
 from __future__ import annotations
