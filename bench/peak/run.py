@@ -485,20 +485,20 @@ async def _wait_lag(bus: Bus, durable: str, target: int, timeout: float) -> list
     return points
 
 
-def _drain_rate(points: list[tuple[float, int]]) -> dict:
-    """Messages/s from the first observed progress to empty."""
-    if len(points) < 2:
-        return {"rate_per_s": None}
-    start_backlog = points[0][1]
-    t_first = next((t for t, left in points if left < start_backlog), points[0][0])
-    t_end, left = points[-1]
-    done = start_backlog - left
-    span = t_end - t_first
+def _drain_rate(points: list[tuple[float, int]], t_ready: float) -> dict:
+    """Messages/s once every replica is ready (processes start at different speeds, so the
+    window begins when the last one is up), until the backlog is empty."""
+    after = [(t, left) for t, left in points if t >= t_ready]
+    if len(after) < 2:
+        return {"rate_per_s": None, "note": "drained before every replica was ready"}
+    (t0, start_left), (t_end, left) = after[0], after[-1]
+    span = t_end - t0
     return {
-        "backlog": start_backlog,
-        "drained": done,
+        "backlog_at_start": points[0][1],
+        "backlog_when_all_ready": start_left,
+        "drained": start_left - left,
         "seconds": round(span, 2),
-        "rate_per_s": round(done / span, 1) if span > 0 else None,
+        "rate_per_s": round((start_left - left) / span, 1) if span > 0 else None,
     }
 
 
@@ -553,10 +553,15 @@ async def drain(args: argparse.Namespace) -> dict:
                             await bus.js.purge_stream("KV_GEOCACHE")
                         for rep in range(1, replicas + 1):
                             stack.start(name, rep, wait=False)
+
+                        def all_ready(name=name, replicas=replicas) -> float:
+                            for rep in range(1, replicas + 1):
+                                stack.wait_ready(name, rep)
+                            return time.monotonic()
+
+                        ready = asyncio.create_task(asyncio.to_thread(all_ready))
                         points = await _wait_lag(bus, durable, 0, args.settle)
-                        run[name] = _drain_rate(points)
-                        for rep in range(1, replicas + 1):
-                            stack.wait_ready(name, rep)
+                        run[name] = _drain_rate(points, await ready)
                         print(f"  {name}: {run[name]}", flush=True)
                     out["runs"][f"{replicas}_replica"] = run
                     await _wait_lag(bus, "map-feed-indexer", 0, args.settle)
