@@ -99,7 +99,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def phase(url: str, server_pid: int, kind: str, seconds: float, concurrency: int,
+async def phase(url: str, server_pid: int | tuple[int, int], kind: str, seconds: float, concurrency: int,
                 bodies: list[dict], cursor: list[int]) -> dict:
     latencies: list[float] = []
     errors: dict[int, int] = {}
@@ -126,11 +126,14 @@ async def phase(url: str, server_pid: int, kind: str, seconds: float, concurrenc
         if conn.writer is not None:
             conn.writer.close()
 
-    cpu_before, began = cpu_seconds(server_pid), time.perf_counter()
+    pid, nats_pid = server_pid if isinstance(server_pid, tuple) else (server_pid, None)
+    nats_before = cpu_seconds(nats_pid) if nats_pid else 0.0
+    cpu_before, began = cpu_seconds(pid), time.perf_counter()
     await asyncio.gather(*[one() for _ in range(concurrency)])
     elapsed = time.perf_counter() - began
     return {"kind": kind, "ok": len(latencies), "elapsed": elapsed, "latencies": latencies,
-            "errors": errors, "server_cpu": cpu_seconds(server_pid) - cpu_before}
+            "errors": errors, "server_cpu": cpu_seconds(pid) - cpu_before,
+            "nats_cpu": (cpu_seconds(nats_pid) - nats_before) if nats_pid else 0.0}
 
 
 async def run(args: argparse.Namespace, url: str, pid: int) -> None:
@@ -161,15 +164,18 @@ async def run(args: argparse.Namespace, url: str, pid: int) -> None:
             "ok": ok,
             "errors": errors,
             "cpu_ms": 1000 * sum(r["server_cpu"] for r in runs) / max(ok, 1),
+            "nats_ms": 1000 * sum(r["nats_cpu"] for r in runs) / max(ok, 1),
+            "busy": sum(r["server_cpu"] for r in runs) / elapsed,
         }
     base = summary["trivial"]["per_s"]
     print(f"intake benchmark: concurrency {args.concurrency}, {args.rounds} x {args.seconds:.0f} s "
           f"per phase, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     print(f"{'phase':<12} {'ok/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'ratio':>7} "
-          f"{'server CPU ms/req':>18}  errors")
+          f"{'service CPU ms/req':>18} {'service busy':>12} {'nats CPU ms/req':>15}  errors")
     for kind, s in summary.items():
         print(f"{kind:<12} {s['per_s']:8.0f} {s['p50_ms']:8.1f} {s['p99_ms']:8.1f} "
-              f"{s['per_s'] / base:7.0%} {s['cpu_ms']:18.2f}  {s['errors'] or '-'}")
+              f"{s['per_s'] / base:7.0%} {s['cpu_ms']:18.2f} {s['busy']:12.0%} {s['nats_ms']:15.2f}"
+              f"  {s['errors'] or '-'}")
     ratio = summary["intake"]["per_s"] / base
     print(f"accepted/s {summary['intake']['per_s']:.0f} vs trivial {base:.0f}/s: ratio {ratio:.0%} "
           f"(goal >= 40 %); with Idempotency-Key {summary['intake+key']['per_s'] / base:.0%}")
@@ -193,7 +199,7 @@ def main() -> int:
         try:
             asyncio.run(bootstrap(server.url))
             proc, url = start_service(server.url, tmp_path)
-            asyncio.run(run(args, url, proc.pid))
+            asyncio.run(run(args, url, (proc.pid, server.proc.pid)))
         finally:
             if proc is not None:
                 proc.terminate()

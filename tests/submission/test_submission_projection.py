@@ -30,7 +30,7 @@ SUB = Submission.model_validate(
 )
 ID = "a" * 32
 KEY = bytes(32)
-SEALED = sealing.seal(KEY, {"email": "x@y.fr", "phone": None}, submission_id=ID,
+SEALED = sealing.seal(KEY, {"email": "x@y.fr", "phone": None}, kid="k1", submission_id=ID,
                       token_sha256=token_hash("tok"), callback_url="https://cb.example/h")
 GEO = GeoResult(point=Point(lon=4.84, lat=45.75), precision="housenumber", source="ban",
                 department="69", city="Lyon")

@@ -57,7 +57,7 @@ async def _retention() -> int:
     commands = Commands(
         nc=nc,
         store=store,
-        keys=ContactKeys(await js.key_value(topology.CONTACT_KEYS_BUCKET.name)),
+        keys=ContactKeys(await js.key_value(topology.CONTACT_KEYS_BUCKET.name), pool_size=0),
         idempotency=IdempotencyRecords(await js.key_value(topology.IDEMPOTENCY_BUCKET.name)),
         edition=lambda: edition,
         publish_timeout=settings.publish_timeout,

@@ -108,10 +108,13 @@ def build_app(settings: SubmissionSettings | None = None) -> FastAPI:
         nc = await connect(settings, name=f"{settings.service_name}-api")
         status["nc"] = nc
         js = nc.jetstream(timeout=settings.publish_timeout)
+        keys = ContactKeys(await js.key_value(topology.CONTACT_KEYS_BUCKET.name),
+                           pool_size=settings.contact_key_pool)
+        keys.start()
         commands = Commands(
             nc=nc,
             store=store,
-            keys=ContactKeys(await js.key_value(topology.CONTACT_KEYS_BUCKET.name)),
+            keys=keys,
             idempotency=IdempotencyRecords(await js.key_value(topology.IDEMPOTENCY_BUCKET.name)),
             edition=lambda: edition,
             publish_timeout=settings.publish_timeout,
@@ -145,6 +148,7 @@ def build_app(settings: SubmissionSettings | None = None) -> FastAPI:
                     await retention
             await projector.broker.stop()
             await callbacks.stop()
+            await keys.stop()
             await nc.drain()
             await store.close()
             log.info("submission.stopped")

@@ -125,11 +125,17 @@ class Commands:
                     await self.on_outcome(outcome)
         return not getattr(ack, "duplicate", False)
 
-    async def _seal(self, submission_id: str, body: SubmissionIn, token_sha256: str) -> str:
-        key = await self._nats(self.keys.get_or_create(submission_id))
+    async def _seal(
+        self, submission_id: str, body: SubmissionIn, token_sha256: str, kid: str | None = None
+    ) -> str:
+        """Seal the contact under the submission's key (``kid``), or a new one."""
+        key = await self._nats(self.keys.get(kid)) if kid else None
+        if key is None:
+            kid, key = await self._nats(self.keys.new())
         return sealing.seal(
             key,
             body.contact(),
+            kid=kid,
             submission_id=submission_id,
             token_sha256=token_sha256,
             callback_url=body.callback_url,
@@ -189,7 +195,8 @@ class Commands:
             # the same amendment again: nothing new to judge
             return Accepted(doc["id"], doc["version"], doc["status"])
         version = doc["version"] + 1
-        sealed = await self._seal(doc["id"], body, doc["token_sha256"])
+        kid = sealing.read_envelope(doc.get("contact_sealed")).kid
+        sealed = await self._seal(doc["id"], body, doc["token_sha256"], kid)
         event = Received(
             submission_id=doc["id"],
             version=version,
@@ -206,7 +213,7 @@ class Commands:
         envelope = sealing.read_envelope(doc.get("contact_sealed"))
         if envelope.callback_url != body.callback_url:
             return False
-        key = await self._nats(self.keys.get(doc["id"]))
+        key = await self._nats(self.keys.get(envelope.kid)) if envelope.kid else None
         current = sealing.unseal(key, envelope, submission_id=doc["id"]) if key else None
         return current == body.contact()
 
@@ -296,7 +303,9 @@ class Commands:
 
     async def erase_contact(self, doc: Doc, *, by: str, correlation_id: str | None) -> None:
         """Crypto-shred the contact (the key goes first: that is the erasure), then record it."""
-        await self._nats(self.keys.shred(doc["id"]))
+        kid = sealing.read_envelope(doc.get("contact_sealed")).kid
+        if kid:
+            await self._nats(self.keys.shred(kid))
         event = ContactErased(
             submission_id=doc["id"], version=doc["version"], by=by, event_id=new_id()
         )
@@ -307,7 +316,7 @@ class Commands:
         envelope = sealing.read_envelope(doc.get("contact_sealed"))
         if not envelope.has_contact:
             return None
-        key = await self._nats(self.keys.get(doc["id"]))
+        key = await self._nats(self.keys.get(envelope.kid)) if envelope.kid else None
         if key is None:
             return None
         return sealing.unseal(key, envelope, submission_id=doc["id"])

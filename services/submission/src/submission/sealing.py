@@ -1,15 +1,17 @@
 """Sealing the organiser's contact data (crypto-shredding).
 
-Each submission has its own 256-bit key in the ``CONTACT_KEYS`` bucket (key = submission
-id). The contact (e-mail, phone) is encrypted with AES-GCM under that key, the submission
-id being the associated data, and travels only sealed: in ``Received.contact_sealed`` on
-the stream and in the store. Erasing = purging the key: every copy, in the stream, in its
+Each submission has its own 256-bit key in the ``CONTACT_KEYS`` bucket, under a random key
+id (``kid``, kept in the envelope; the versions of one submission share it). The contact
+(e-mail, phone) is encrypted with AES-GCM under that key, the submission id being the
+associated data, and travels only sealed: in ``Received.contact_sealed`` on the stream and
+in the store. Keys are created ahead, in batches, by a small pool (``ContactKeys``): the
+intake takes one that JetStream has already stored instead of waiting for a round trip. Erasing = purging the key: every copy, in the stream, in its
 backups and in every store, becomes unreadable at once, and a rebuild of the store still
 works (it just finds no key).
 
 ``contact_sealed`` is this service's private envelope, a JSON object::
 
-    {"v": 1, "alg": "A256GCM", "nonce": b64, "ct": b64,
+    {"v": 1, "alg": "A256GCM", "kid": str, "nonce": b64, "ct": b64,
      "token_sha256": hex, "callback_url": str | null}
 
 The organiser-token hash and the callback URL sit beside the ciphertext, in clear: they
@@ -20,16 +22,22 @@ hash does not reveal the token.
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import contextlib
 import os
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
+import structlog
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
+from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
+
+log = structlog.get_logger(__name__)
 
 
 def _b64(data: bytes) -> str:
@@ -42,6 +50,7 @@ def _unb64(text: str) -> bytes:
 
 @dataclass(frozen=True)
 class Envelope:
+    kid: str | None
     token_sha256: str | None
     callback_url: str | None
     nonce: bytes | None
@@ -56,6 +65,7 @@ def seal(
     key: bytes,
     contact: dict[str, Any],
     *,
+    kid: str,
     submission_id: str,
     token_sha256: str,
     callback_url: str | None,
@@ -66,6 +76,7 @@ def seal(
         {
             "v": 1,
             "alg": "A256GCM",
+            "kid": kid,
             "nonce": _b64(nonce),
             "ct": _b64(ct),
             "token_sha256": token_sha256,
@@ -76,9 +87,10 @@ def seal(
 
 def read_envelope(sealed: str | None) -> Envelope:
     if not sealed:
-        return Envelope(None, None, None, None)
+        return Envelope(None, None, None, None, None)
     data = orjson.loads(sealed)
     return Envelope(
+        kid=data.get("kid"),
         token_sha256=data.get("token_sha256"),
         callback_url=data.get("callback_url"),
         nonce=_unb64(data["nonce"]) if data.get("nonce") else None,
@@ -105,30 +117,69 @@ def unseal(key: bytes, envelope: Envelope, *, submission_id: str) -> dict[str, A
 
 
 class ContactKeys:
-    """The per-submission keys, in the ``CONTACT_KEYS`` bucket."""
+    """The per-submission keys, in the ``CONTACT_KEYS`` bucket, with a pool of fresh ones.
 
-    def __init__(self, kv: KeyValue):
+    A pooled key was stored (JetStream acknowledged it) before it is handed out, so an
+    event is never published sealed under a key that is not stored. Keys left in the pool
+    at shutdown are purged; a crash leaves at most ``pool_size`` unused keys behind (random
+    bytes that seal nothing).
+    """
+
+    def __init__(self, kv: KeyValue, pool_size: int = 256, batch: int = 64):
         self.kv = kv
+        self.pool_size = pool_size
+        self.batch = batch
+        self._pool: list[tuple[str, bytes]] = []
+        self._wanted = asyncio.Event()
+        self._filler: asyncio.Task | None = None
 
-    async def get_or_create(self, submission_id: str) -> bytes:
-        key = AESGCM.generate_key(bit_length=256)
-        try:
-            await self.kv.create(submission_id, key)
-            return key
-        except KeyWrongLastSequenceError:
-            # a retry of the same submission (same id from the same Idempotency-Key)
-            existing = await self.get(submission_id)
-            if existing is None:  # pragma: no cover - created then shredded in between
-                raise
-            return existing
+    def start(self) -> None:
+        if self.pool_size > 0:
+            self._filler = asyncio.create_task(self._fill())
+            self._wanted.set()
 
-    async def get(self, submission_id: str) -> bytes | None:
+    async def stop(self) -> None:
+        if self._filler is not None:
+            self._filler.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._filler
+        unused, self._pool = self._pool, []
+        with contextlib.suppress(Exception):
+            await asyncio.gather(*(self.kv.purge(kid) for kid, _ in unused))
+
+    async def _fill(self) -> None:
+        while True:
+            await self._wanted.wait()
+            self._wanted.clear()
+            while len(self._pool) < self.pool_size:
+                try:
+                    made = await asyncio.gather(*(self._create() for _ in range(self.batch)))
+                except Exception as exc:  # noqa: BLE001 - NATS away: intake creates keys inline
+                    log.warning("contact_keys.pool_fill_failed", error=repr(exc))
+                    await asyncio.sleep(1)
+                    continue
+                self._pool.extend(made)
+
+    async def _create(self) -> tuple[str, bytes]:
+        kid, key = secrets.token_hex(16), AESGCM.generate_key(bit_length=256)
+        await self.kv.create(kid, key)
+        return kid, key
+
+    async def new(self) -> tuple[str, bytes]:
+        """A stored key and its id: from the pool, else created now."""
+        if len(self._pool) < self.pool_size // 2:
+            self._wanted.set()
+        if self._pool:
+            return self._pool.pop()
+        return await self._create()
+
+    async def get(self, kid: str) -> bytes | None:
         try:
-            entry = await self.kv.get(submission_id)
+            entry = await self.kv.get(kid)
         except KeyNotFoundError:
             return None
         return entry.value or None
 
-    async def shred(self, submission_id: str) -> None:
+    async def shred(self, kid: str) -> None:
         """Purge the key and all its revisions: the sealed copies become noise."""
-        await self.kv.purge(submission_id)
+        await self.kv.purge(kid)

@@ -38,6 +38,9 @@ class SubmissionSettings(ServiceSettings):
     #: the projector applies them again, idempotently
     apply_on_accept: bool = True
 
+    #: CONTACT_KEY_POOL: sealing keys created ahead (stored before use); 0 = one per request
+    contact_key_pool: int = 256
+
     #: OPERATOR_TOKENS: "name:sha256hex[@expiry],..." (expiry ISO date or date-time, UTC)
     operator_tokens: str = ""
     #: OPERATOR_TOKENS_FILE: same entries, one per line (# comments allowed)

@@ -131,20 +131,22 @@ async def read_json(request: Request, rt: Runtime) -> dict[str, Any]:
             "Envoyez le formulaire en JSON (Content-Type: application/json).",
             type=PROBLEMS + "unsupported-media-type",
         )
-    too_large = fail(
-        413,
-        "Demande trop volumineuse",
-        f"Le corps de la demande dépasse {limit // 1024} Kio.",
-        type=PROBLEMS + "too-large",
-    )
+    def too_large() -> ProblemError:
+        return fail(
+            413,
+            "Demande trop volumineuse",
+            f"Le corps de la demande dépasse {limit // 1024} Kio.",
+            type=PROBLEMS + "too-large",
+        )
+
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise too_large
+        raise too_large()
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise too_large
+            raise too_large()
         chunks.append(chunk)
     try:
         return parse_json(b"".join(chunks))
