@@ -86,16 +86,15 @@ class RunningService:
 
 
 async def start_service(nats_url: str, **overrides) -> RunningService:
-    import uvicorn
     from map_feed.app import build_app
+    from map_feed.server import Server, config
     from map_feed.settings import MapFeedSettings
 
     port = free_port()
-    settings = MapFeedSettings(nats_url=nats_url, port=port, log_format="console", **overrides)
+    settings = MapFeedSettings(nats_url=nats_url, host="127.0.0.1", port=port, log_format="console",
+                               drain_timeout=3, **overrides)
     app = build_app(settings)
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
-                            lifespan="on", timeout_graceful_shutdown=2)
-    server = uvicorn.Server(config)
+    server = Server(config(app, settings))
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve())
     url = f"http://127.0.0.1:{port}"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from sdi_common.http import serve
-
 from .app import build_app
+from .server import serve
 from .settings import MapFeedSettings
 
 
