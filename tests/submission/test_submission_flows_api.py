@@ -358,3 +358,11 @@ def _status(code: int):
 
 async def _some(items):
     return bool(items)
+
+
+async def test_a_new_store_is_rebuilt_from_the_stream_at_start(client, start_service, tmp_path):
+    answer = await submit(client)
+    fresh = await start_service(data_dir=tmp_path / "fresh")  # empty SQLite, same stream
+    async with httpx.AsyncClient(base_url=fresh.url) as c:
+        doc = await read(c, answer["id"], organizer(answer))
+    assert doc["status"] == "received" and doc["contact"]["email"] == EMAIL

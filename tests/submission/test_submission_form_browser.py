@@ -14,8 +14,8 @@ import pytest
 from sdi_common.contracts import Judged, Reason, Submission
 from sdi_common.natsconn import publish_event
 from sdi_common.stack import Stack
-from submission_support import OPERATOR_TOKEN
 from submission.tokens import token_hash
+from submission_support import OPERATOR_TOKEN
 
 CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).resolve().parents[1] / "widget" / "vendor" / "axe.min.js"

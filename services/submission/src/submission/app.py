@@ -12,7 +12,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
-from sdi_common import topology
+from sdi_common import subjects, topology
 from sdi_common.editions import Edition, EditionError, load_edition
 from sdi_common.http import create_app
 from sdi_common.natsconn import connect
@@ -22,7 +22,7 @@ from .api.deps import ProblemError, Runtime
 from .callbacks import Callbacks
 from .commands import Commands
 from .idempotency import IdempotencyRecords
-from .projector import build_projector
+from .projector import build_projector, rebuild
 from .ratelimit import RateLimiter
 from .retention import retention_loop
 from .sealing import ContactKeys
@@ -129,6 +129,13 @@ def build_app(settings: SubmissionSettings | None = None) -> FastAPI:
             limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
         )
         app.state.callbacks = callbacks
+        if settings.rebuild_if_empty and await store.count() == 0:
+            # a new or wiped store beside an existing stream: the durable consumer is past
+            # those events, so replay them first (idempotent if replicas race to do it)
+            stream = await js.stream_info(subjects.STREAM)
+            if stream.state.messages:
+                log.info("submission.rebuilding_empty_store", events=stream.state.messages)
+                await rebuild(nc, store)
         callbacks.start()
         await projector.broker.start()
         retention = None

@@ -30,6 +30,8 @@ class SubmissionSettings(ServiceSettings):
     #: TRUSTED_PROXIES: comma-separated networks of the proxies (default: the private ranges
     #: where an ingress controller lives; not loopback)
     trusted_proxies: str = "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+    #: REBUILD_IF_EMPTY: at start, an empty store is rebuilt from the stream before serving
+    rebuild_if_empty: bool = True
     #: PUBLISH_TIMEOUT: seconds to wait for the JetStream ack before answering 503
     publish_timeout: float = 5.0
     #: RETRY_AFTER: seconds suggested to the client in 503/429 answers
