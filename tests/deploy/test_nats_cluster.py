@@ -192,11 +192,11 @@ def cluster(tmp_path_factory):
                     proc.poll() is None
                     and http_ok(f"http://127.0.0.1:{p['monitor']}/healthz?js-enabled-only=true")
                 ),
-                30,
+                60,
                 f"nats-{i} (log: {base}/nats-{i}/server.log)",
             )
         wait_until(
-            lambda: all(_meta_leader(p["monitor"]) for p in ports), 30, "a JetStream meta leader"
+            lambda: all(_meta_leader(p["monitor"]) for p in ports), 60, "a JetStream meta leader"
         )
         yield {"dir": base, "ca": str(tls_dir / "ca.crt"), "passwords": passwords, "ports": ports}
     finally:
@@ -251,7 +251,7 @@ def bootstrapped(cluster):
     return cluster
 
 
-async def _wait_for_leaders(cluster, timeout: float = 30) -> None:
+async def _wait_for_leaders(cluster, timeout: float = 60) -> None:
     """R3 streams elect their leaders a moment after creation."""
     nc = await _connect(cluster, "bootstrap")
     js = nc.jetstream()
@@ -464,6 +464,10 @@ def test_keda_reads_the_consumers_lag_in_the_global_account(bootstrapped):
     assert stream["cluster"]["leader"] in {f"nats-{i}" for i in range(REPLICAS)}
 
 
+def refused(errors: list[str]) -> list[str]:
+    return [e for e in errors if "permissions violation" in e.lower()]
+
+
 def test_each_user_is_refused_what_is_not_its_business(bootstrapped):
     cluster = bootstrapped
     forbidden_publish = {
@@ -503,17 +507,18 @@ def test_each_user_is_refused_what_is_not_its_business(bootstrapped):
             try:
                 for subject in subjects_:
                     await nc.publish(subject, b"{}")
-                await nc.flush()
-                await asyncio.sleep(0.3)
                 # and nobody reads another one's traffic
                 sub = await nc.subscribe("submissions.>")
                 await nc.flush()
-                await asyncio.sleep(0.3)
+                # the server's -ERR lines arrive asynchronously: wait for all (or time out)
+                deadline = time.monotonic() + 10
+                while len(refused(errors)) < len(subjects_) + 1 and time.monotonic() < deadline:
+                    await asyncio.sleep(0.05)
+                await asyncio.sleep(0.2)  # and nothing more than expected
                 await sub.unsubscribe()
             finally:
                 await nc.close()
-            refused = [e for e in errors if "permissions violation" in e.lower()]
-            assert len(refused) == len(subjects_) + 1, (user, errors)
+            assert len(refused(errors)) == len(subjects_) + 1, (user, errors)
 
     asyncio.run(check())
 
