@@ -118,6 +118,7 @@ def own_stack(data_dir: Path, env: dict[str, str] | None = None):
             # each simulated organiser has its own address (X-Forwarded-For), as behind the
             # production proxy, so the per-client rate limit applies per organiser
             "TRUST_FORWARDED_FOR": "true",
+            "TRUSTED_PROXIES": "127.0.0.1/32",  # the load generator plays the proxy
             **(env or {}),
         },
     )
@@ -246,6 +247,16 @@ async def offer_load(
         async with sem:
             results.append(await stackclient.submit(client, sample))
 
+    async def progress():
+        while True:
+            await asyncio.sleep(2)
+            done = len(results)
+            print(f"  t={time.monotonic() - start:5.1f}s offered={n} done={done} "
+                  f"accepted={sum(r.accepted for r in results)} in_flight={n - done}",
+                  file=sys.stderr, flush=True)
+
+    reporter = asyncio.create_task(progress())
+
     while t_sched < total:
         now = time.monotonic() - start
         if t_sched > now:
@@ -261,6 +272,7 @@ async def offer_load(
             on_tick(n)
     offered_for = time.monotonic() - start
     await asyncio.gather(*tasks)
+    reporter.cancel()
     return results, {
         "offered": n,
         "offered_for_s": round(offered_for, 2),

@@ -18,6 +18,7 @@ def proof_env(**extra: str) -> dict[str, str]:
         "EDITION_FILE": str(EDITION),
         "LOG_LEVEL": "WARNING",
         "TRUST_FORWARDED_FOR": "true",
+        "TRUSTED_PROXIES": "127.0.0.1/32",  # the load generator plays the proxy
         **extra,
     }
 
