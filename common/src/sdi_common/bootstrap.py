@@ -18,7 +18,7 @@ from nats.js.errors import BucketNotFoundError, NotFoundError
 
 from . import topology
 from .logging import configure_logging
-from .natsconn import connect
+from .natsconn import connect, redact
 from .settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -122,7 +122,7 @@ def main() -> int:
             await nc.close()
 
     asyncio.run(run())
-    log.info("bootstrap.done", nats_url=settings.nats_url)
+    log.info("bootstrap.done", nats_url=redact(settings.nats_url))
     return 0
 
 

@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import base64
 import json
-import os
 import sys
 from datetime import UTC, datetime
 
@@ -23,6 +22,8 @@ import nats
 from nats.js import JetStreamContext
 
 from . import subjects
+from .natsconn import connect
+from .settings import ServiceSettings
 
 
 async def write_dead_letter(
@@ -87,7 +88,6 @@ async def replay(js: JetStreamContext, seq: int) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="sdi-deadletters", description=__doc__.split("\n")[0])
-    parser.add_argument("--nats-url", default=os.environ.get("NATS_URL", "nats://127.0.0.1:4222"))
     sub = parser.add_subparsers(dest="command", required=True)
     ls = sub.add_parser("list", help="list dead letters as JSON lines")
     ls.add_argument("--consumer")
@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     async def run() -> int:
-        nc = await nats.connect(args.nats_url)
+        # NATS_URL, NATS_CREDS and NATS_TLS_CA from the environment, as for the services
+        nc = await connect(ServiceSettings(service_name="sdi-deadletters"))
         js = nc.jetstream()
         try:
             if args.command == "list":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import ssl
 
 import nats
@@ -47,6 +48,11 @@ def connect_options(settings: ServiceSettings, name: str) -> dict:
     if settings.nats_tls_ca:
         options["tls"] = ssl.create_default_context(cafile=settings.nats_tls_ca)
     return options
+
+
+def redact(url: str) -> str:
+    """A NATS URL without the password it may carry (``tls://user:secret@host``)."""
+    return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
 async def connect(settings: ServiceSettings, name: str | None = None) -> NATS:

@@ -28,6 +28,7 @@ from typing import Any
 import structlog
 from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from faststream.nats.security import NatsSecurity
 from pydantic import ValidationError
 
 from . import subjects
@@ -73,6 +74,9 @@ def backoff(num_delivered: int, base: float = 0.5, cap: float = 30.0) -> float:
 
 def build_broker(settings: ServiceSettings, **kwargs: Any) -> NatsBroker:
     options = connect_options(settings, settings.service_name)
+    if (ssl_context := options.pop("tls", None)) is not None:
+        # FastStream takes TLS as a security object, not nats-py's ``tls=`` option.
+        kwargs["security"] = NatsSecurity(ssl_context=ssl_context)
     return NatsBroker(
         logger=logging.getLogger("faststream"),
         # FastStream's per-message records go to DEBUG: free at INFO (a large cost otherwise)
