@@ -86,14 +86,14 @@ class RunningService:
 
 
 async def start_service(nats_url: str, **overrides) -> RunningService:
-    from map_feed.app import build_app
+    from map_feed.app import build_asgi
     from map_feed.server import Server, config
     from map_feed.settings import MapFeedSettings
 
     port = free_port()
     settings = MapFeedSettings(nats_url=nats_url, host="127.0.0.1", port=port, log_format="console",
                                drain_timeout=3, **overrides)
-    app = build_app(settings)
+    app = build_asgi(settings)
     server = Server(config(app, settings))
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve())

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from .app import build_app
+from .app import build_asgi
 from .server import serve
 from .settings import MapFeedSettings
 
 
 def main() -> None:
     settings = MapFeedSettings()
-    serve(build_app(settings), settings)
+    serve(build_asgi(settings), settings)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
+from prometheus_client import Gauge
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
@@ -24,6 +25,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
 from . import exports
+from .fast_path import FeedFastPath
 from .feed_store import FeedEntry, FeedStore, FeedWatcher, Representation, collection, sse_frame
 from .filters import FeedQuery, InvalidQuery, parse_query
 from .http_cache import represent
@@ -33,6 +35,9 @@ from .settings import MapFeedSettings
 from .sse import Broadcaster, EventStreamResponse
 
 log = structlog.get_logger(__name__)
+
+FEED_REVISION = Gauge("mapfeed_feed_revision", "Last FEED bucket revision applied in memory")
+FEED_EVENTS = Gauge("mapfeed_feed_events", "Events in the in-memory feed")
 
 GEOJSON = "application/geo+json"
 #: exports bigger than this are built in a worker thread (the event loop keeps streaming)
@@ -131,6 +136,8 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.feed = feed
+    FEED_REVISION.set_function(lambda: store.revision)
+    FEED_EVENTS.set_function(lambda: len(store))
     app.add_middleware(SecurityHeaders, tile_origin=settings.tile_origin)
     if settings.cors_origins:
         app.add_middleware(
@@ -302,3 +309,10 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=static_dir, check_dir=False), name="static")
     return app
+
+
+def build_asgi(settings: MapFeedSettings | None = None) -> FeedFastPath:
+    """What uvicorn serves: the app behind the unfiltered-feed fast path (fast_path.py)."""
+    settings = settings or MapFeedSettings()
+    app = build_app(settings)
+    return FeedFastPath(app, feed=app.state.feed, cache_control=settings.cache_control)

@@ -9,6 +9,7 @@ collection lazily, once per revision. Recent changes are kept for SSE resume.
 from __future__ import annotations
 
 import asyncio
+import gc
 import time
 import zlib
 from collections import deque
@@ -100,15 +101,14 @@ class Representation:
     def __init__(self, body: bytes, etag: str, revision: int, gzip_level: int = 6) -> None:
         self.body = body
         self.etag = etag  # quoted, e.g. '"r42"'
+        self.gzip_etag = etag[:-1] + '-gz"'
+        self.etag_bytes = etag.encode()
+        self.gzip_etag_bytes = self.gzip_etag.encode()
         self.revision = revision
         self.gzip_level = gzip_level
         self._gz: bytes | None = None
         self._gz_task: asyncio.Future[bytes] | None = None
         self.built_at = time.monotonic()
-
-    @property
-    def gzip_etag(self) -> str:
-        return self.etag[:-1] + '-gz"'
 
     def _compress(self) -> bytes:
         z = zlib.compressobj(self.gzip_level, zlib.DEFLATED, 31)
@@ -197,6 +197,9 @@ class FeedStore:
             self.synced = True
             self.log_floor = self.revision
             self.sync_event.set()
+            # The feed's objects live until replaced: keep the cyclic GC from walking them.
+            gc.collect()
+            gc.freeze()
             log.info("feed.synced", events=len(self.entries), revision=self.revision)
 
     def changes_since(self, revision: int) -> list[Change] | None:

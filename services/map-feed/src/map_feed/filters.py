@@ -7,6 +7,7 @@ one problem+json answer lists them all.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +18,8 @@ from sdi_common.contracts import AUDIENCES, KINDS
 
 #: a date without a time is a day in metropolitan France
 PARIS = ZoneInfo("Europe/Paris")
-_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "’": "'"})
+#: combining diacritical marks, as left by NFKD ("é" -> "e" + U+0301)
+_COMBINING = re.compile("[\u0300-\u036f]+")
 _TRUE = {"true", "1", "yes", "oui"}
 _FALSE = {"false", "0", "no", "non"}
 FILTER_NAMES = ("bbox", "kind", "audience", "department", "region", "from", "to", "online", "q")
@@ -25,8 +27,10 @@ FILTER_NAMES = ("bbox", "kind", "audience", "department", "region", "from", "to"
 
 def fold(text: str) -> str:
     """Lower-case, accent-free text for accent-insensitive search ("Écoles" -> "ecoles")."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    if text.isascii():
+        return text.lower()
+    folded = _COMBINING.sub("", unicodedata.normalize("NFKD", text).casefold())
+    return folded.replace("œ", "oe").replace("æ", "ae").replace("’", "'")
 
 
 class InvalidQuery(ValueError):

@@ -1,0 +1,159 @@
+"""Shared plumbing of the map-feed benchmarks: a temporary nats-server, the FEED bucket
+filled with realistic events, a map-feed process, and small measuring helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import httpx
+import nats
+import orjson
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+WORDS = ("usine atelier robotique soudure métallurgie chimie énergie aéronautique numérique "
+         "maintenance logistique textile agroalimentaire plasturgie automobile ferroviaire "
+         "découverte métiers apprentissage innovation transition écologique jeunes").split()
+KINDS = ("company_visit", "training_visit", "workshop", "escape_game", "webinar", "job_dating",
+         "conference", "forum", "exhibition")
+AUDIENCES = ("pupils", "youth", "students", "job_seekers", "educators", "hr_professionals",
+             "general_public")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+_TEXTS: dict[int, list[str]] = {}
+
+
+def sentence(rng: random.Random, n: int) -> str:
+    """One of 512 pre-made texts of ``n`` words (generating 100,000 would be slow)."""
+    texts = _TEXTS.get(n)
+    if texts is None:
+        r = random.Random(n)
+        texts = _TEXTS[n] = [" ".join(r.choice(WORDS) for _ in range(n)).capitalize() for _ in range(512)]
+    return texts[rng.getrandbits(9)]
+
+
+def feature(rng: random.Random, i: int, title: str | None = None) -> tuple[str, bytes]:
+    """A feature shaped like the indexer's, with realistic text lengths."""
+    sid = uuid.UUID(int=rng.getrandbits(128)).hex
+    tz = timezone(timedelta(hours=1))
+    start = datetime(2024, 11, 18, 8, tzinfo=tz) + timedelta(hours=rng.randrange(0, 7 * 24, 1))
+    online = rng.random() < 0.08
+    lon, lat = rng.uniform(-4.5, 7.8), rng.uniform(42.5, 51.0)
+    postcode = f"{rng.randrange(1, 96):02d}{rng.randrange(0, 999):03d}"
+    props = {
+        "id": sid, "version": 1, "title": title or sentence(rng, 6),
+        "description": sentence(rng, 60), "kind": rng.choice(KINDS),
+        "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=3)).isoformat(),
+        "audiences": rng.sample(AUDIENCES, 2), "organizer_name": sentence(rng, 3),
+        "venue": None if online else sentence(rng, 2), "street": None if online else f"{i % 200 + 1} rue de l'Industrie",
+        "city": "Ville", "postcode": postcode, "department": postcode[:2], "region": "84",
+        "online": online, "online_url": "https://visio.example/x" if online else None,
+        "registration_url": "https://inscription.example/e", "accessibility": "Accès PMR",
+        "precision": None if online else "housenumber",
+    }
+    geometry = None if online else {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]}
+    return sid, orjson.dumps({"type": "Feature", "id": sid, "geometry": geometry, "properties": props})
+
+
+class Nats:
+    def __init__(self) -> None:
+        self.dir = tempfile.mkdtemp(prefix="bench-nats-")
+        self.port = free_port()
+        self.url = f"nats://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen(
+            [str(BIN / "nats-server"), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", self.dir],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+
+    async def ready(self) -> nats.NATS:
+        from sdi_common.bootstrap import bootstrap
+
+        for _ in range(100):
+            try:
+                nc = await nats.connect(self.url, max_reconnect_attempts=0)
+                break
+            except Exception:
+                await asyncio.sleep(0.1)
+        await bootstrap(self.url, nc=nc)
+        return nc
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+async def fill(nc: nats.NATS, count: int, seed: int) -> int:
+    """Put ``count`` features into FEED; returns the last revision.
+
+    Core-NATS publishes (the stream stores them in order), then one acknowledged
+    JetStream publish whose sequence is the bucket's last revision.
+    """
+    rng = random.Random(seed)
+    items = [feature(rng, i) for i in range(count)]
+    for n, (sid, body) in enumerate(items[:-1]):
+        await nc.publish(f"$KV.FEED.{sid}", body)
+        if n % 5000 == 4999:
+            await nc.flush()
+    sid, body = items[-1]
+    ack = await nc.jetstream().publish(f"$KV.FEED.{sid}", body)
+    return ack.seq
+
+
+class Service:
+    """A map-feed process (no indexer: the bucket is filled directly)."""
+
+    def __init__(self, nats_url: str, **env: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        environment = {**os.environ, "NATS_URL": nats_url, "PORT": str(self.port), "HOST": "127.0.0.1",
+                       "RUN_INDEXER": "false", "LOG_LEVEL": "WARNING", **env}
+        self.proc = subprocess.Popen([str(BIN / "sdi-map-feed")], env=environment,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    async def ready(self, revision: int = 0, timeout: float = 120) -> None:
+        """Ready, with every revision up to ``revision`` applied in memory (from /metrics)."""
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient() as http:
+            while time.monotonic() < deadline:
+                try:
+                    if (await http.get(self.url + "/readyz")).status_code == 200:
+                        metrics = (await http.get(self.url + "/metrics")).text
+                        applied = re.search(r"^mapfeed_feed_revision (\S+)$", metrics, re.M)
+                        if applied and float(applied.group(1)) >= revision:
+                            return
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise RuntimeError("map-feed not ready in time")
+
+    def rss_mb(self) -> float:
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return float("nan")
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
