@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime
 
+import pytest
 from sdi_common.contracts import (
     ContactErased,
     Decided,
@@ -20,7 +22,7 @@ from sdi_common.contracts import (
     Withdrawn,
 )
 from submission import sealing
-from submission.projection import apply, department_of
+from submission.projection import NotYet, apply, department_of
 from submission.tokens import token_hash
 from submission_support import make_payload
 
@@ -86,14 +88,42 @@ def test_stale_versions_are_ignored_and_amendments_restart_the_cycle():
     assert apply(doc, received(version=1)) is None
 
 
-def test_transitions_not_in_the_state_machine_are_refused():
-    doc, _ = run(received(), judged("rejected"))
-    assert apply(doc, Published(submission_id=ID, version=1, by="map-feed", feed_revision=1)) is None
-    assert apply(doc, Decided(submission_id=ID, version=1, by="operator:a", decision="label",
-                              submission=SUB)) is None
+def test_the_outcome_does_not_depend_on_the_order_of_arrival():
+    later = [
+        judged("labelled"),
+        Geocoded(submission_id=ID, version=1, by="geocoding", submission=SUB, location=GEO),
+        Published(submission_id=ID, version=1, by="map-feed", feed_revision=7),
+    ]
+    for order in itertools.permutations(later):
+        doc, _ = run(received(), *order)
+        assert doc["status"] == "published", order
+        assert doc["location"]["department"] == "69"
+        assert doc["history"][0]["status"] == "received"
+    # a verdict redelivered after the publication does not pull the status back
+    doc, _ = run(received(), *later)
+    assert apply(doc, judged("labelled")) is None
+    unresolved = LocationUnresolved(submission_id=ID, version=1, by="geocoding", submission=SUB,
+                                    reason=Reason(code="x", message="Adresse introuvable."))
+    for order in itertools.permutations([judged("labelled"), unresolved]):
+        doc, _ = run(received(), *order)
+        assert doc["status"] == "location_unresolved"
+        assert doc["reasons"] == [{"code": "x", "message": "Adresse introuvable."}]
+
+
+def test_events_ahead_of_their_received_are_deferred():
+    with pytest.raises(NotYet):
+        apply(None, judged("labelled"))
     doc, _ = run(received())
-    assert apply(doc, LocationUnresolved(submission_id=ID, version=1, by="geocoding",
-                                         submission=SUB, reason=Reason(code="x", message="y"))) is None
+    with pytest.raises(NotYet):
+        apply(doc, judged("labelled", version=2))
+    with pytest.raises(NotYet):
+        apply(doc, Withdrawn(submission_id=ID, version=2, by="organizer"))
+
+
+def test_one_verdict_per_version():
+    doc, _ = run(received(), judged("rejected"))
+    assert apply(doc, judged("labelled")) is None
+    assert doc["status"] == "rejected"
 
 
 def test_operator_moves():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from submission.tokens import OperatorTokenError, Operators, new_token, token_hash
+from submission.tokens import Operators, OperatorTokenError, new_token, token_hash
 
 
 def test_inline_and_file_entries_with_expiry(tmp_path):

@@ -21,7 +21,7 @@ from sdi_common.contracts import Event, parse_event
 from sdi_common.settings import ServiceSettings
 from sdi_common.worker import Delivery, Worker
 
-from .projection import Outcome
+from .projection import NotYet, Outcome
 from .store.base import Store
 
 log = structlog.get_logger(__name__)
@@ -36,6 +36,8 @@ def build_projector(
 
     @worker.handler
     async def project(event: Event, ctx: Delivery) -> None:
+        # NotYet (the event's Received is not projected yet) propagates: the worker naks
+        # with backoff and the message comes back once its Received has been applied
         outcome = await store.apply(event)
         if outcome is not None and on_outcome is not None:
             await on_outcome(outcome)
@@ -71,8 +73,12 @@ async def rebuild(nc: NATS, store: Store, *, batch_log: int = 1000) -> dict[str,
                 counts["invalid"] += 1
                 log.warning("rebuild.invalid_event", seq=seq)
             else:
-                if await store.apply(event) is not None:
-                    counts["applied"] += 1
+                try:
+                    if await store.apply(event) is not None:
+                        counts["applied"] += 1
+                except NotYet:  # cannot happen in stream order; a damaged stream
+                    counts["invalid"] += 1
+                    log.warning("rebuild.event_before_its_received", seq=seq)
             if counts["events"] % batch_log == 0:
                 log.info("rebuild.progress", seq=seq, last=last, **counts)
             if seq >= last:
