@@ -450,6 +450,20 @@ def test_url_parameters_preset_filters_and_view(service, page):
     assert sorted(list_titles(page)) == ["Conférence hydrogène", "Escape game de l'usine du futur"]
 
 
+def test_choosing_a_department_brings_the_map_to_it(service, page):
+    open_widget(service, page, "?department=974")  # overseas: its territory is shown
+    assert page.input_value("#sdi-territory") == "974"
+    assert list_titles(page) == ["Visite d'une distillerie"]
+    page.select_option("#sdi-department", "59")  # the map fits the Nord's events
+    page.wait_for_function(
+        "() => document.querySelectorAll('#sdi-results .sdi-event__title').length === 2",
+        timeout=5000,
+    )
+    center = page.evaluate("() => window.sdiWidget.map.getCenter()")
+    assert 50 < center["lat"] < 51.2 and 2 < center["lng"] < 3.5
+    assert page.is_checked("#sdi-in-view")
+
+
 def test_list_follows_the_map_extent(service, page):
     open_widget(service, page, "?lat=50.8&lon=2.7&zoom=8")  # the Nord only
     titles = list_titles(page)

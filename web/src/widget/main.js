@@ -92,11 +92,13 @@ function init() {
     e.popup._source?.getElement?.()?.focus?.();
   });
 
-  // Initial view: lat/lon/zoom, else a territory, else the département's... else metropole.
+  // Initial view: lat/lon/zoom, else the département's events (once loaded), else a
+  // territory, else metropole.
   const lat = parseFloat(params.get("lat"));
   const lon = parseFloat(params.get("lon"));
   const zoom = parseInt(params.get("zoom") ?? "", 10);
-  if (Number.isFinite(lat) && Number.isFinite(lon) && Math.abs(lat) <= 90 && Math.abs(lon) <= 180) {
+  const presetView = Number.isFinite(lat) && Number.isFinite(lon) && Math.abs(lat) <= 90 && Math.abs(lon) <= 180;
+  if (presetView) {
     map.setView([lat, lon], Number.isFinite(zoom) ? Math.min(Math.max(zoom, 2), 18) : 10);
   } else {
     const code = TERRITORIES.some((t) => t.code === params.get("territory")) ? params.get("territory") : "metro";
@@ -236,9 +238,27 @@ function init() {
   let loaded = false;
   const refresh = () => loaded && (mode === "client" ? refreshClient() : refreshServer());
   const refreshSoon = debounce(refresh, 150);
-  const applyForm = () => {
+  /** A chosen département brings the map to it (the list follows the map by default). */
+  function focusDepartment() {
+    const code = filters.department;
+    if (!code) return;
+    if (TERRITORIES.some((t) => t.code === code)) {
+      territory.value = code;
+      showTerritory(code);
+    } else if (mode === "client") {
+      const match = matcher(filters);
+      const points = [...store.features.values()]
+        .filter((f) => f.geometry?.type === "Point" && match(f))
+        .map((f) => [f.geometry.coordinates[1], f.geometry.coordinates[0]]);
+      if (points.length) map.fitBounds(points, { padding: [30, 30], maxZoom: 11, animate: false });
+    }
+  }
+
+  const applyForm = (event) => {
+    const before = filters.department;
     filters = fromForm();
     list.resetPage();
+    if (filters.department !== before || event?.target === form.department) focusDepartment();
     refresh();
     // Keep the address shareable: the current filters in the URL.
     const url = new URL(location.href);
@@ -279,11 +299,13 @@ function init() {
       window.sdiWidget.feed = feed;
       await feed.done;
       loaded = true;
+      if (!presetView) focusDepartment();
       refreshClient();
     } else {
       const refreshLater = debounce(refresh, 1000); // a burst of changes: one new query
       watchChanges({ streamUrl: "/v1/feed/stream", onChange: refreshLater, onState });
       loaded = true;
+      if (!presetView) focusDepartment();
       await refreshServer();
     }
     document.body.dataset.loaded = "true";
