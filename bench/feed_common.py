@@ -19,17 +19,56 @@ from pathlib import Path
 
 import httpx
 import nats
+import nats.errors
 import orjson
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-WORDS = ("usine atelier robotique soudure métallurgie chimie énergie aéronautique numérique "
-         "maintenance logistique textile agroalimentaire plasturgie automobile ferroviaire "
-         "découverte métiers apprentissage innovation transition écologique jeunes").split()
-KINDS = ("company_visit", "training_visit", "workshop", "escape_game", "webinar", "job_dating",
-         "conference", "forum", "exhibition")
-AUDIENCES = ("pupils", "youth", "students", "job_seekers", "educators", "hr_professionals",
-             "general_public")
+WORDS = [
+    "usine",
+    "atelier",
+    "robotique",
+    "soudure",
+    "métallurgie",
+    "chimie",
+    "énergie",
+    "aéronautique",
+    "numérique",
+    "maintenance",
+    "logistique",
+    "textile",
+    "agroalimentaire",
+    "plasturgie",
+    "automobile",
+    "ferroviaire",
+    "découverte",
+    "métiers",
+    "apprentissage",
+    "innovation",
+    "transition",
+    "écologique",
+    "jeunes",
+]
+KINDS = (
+    "company_visit",
+    "training_visit",
+    "workshop",
+    "escape_game",
+    "webinar",
+    "job_dating",
+    "conference",
+    "forum",
+    "exhibition",
+)
+AUDIENCES = (
+    "pupils",
+    "youth",
+    "students",
+    "job_seekers",
+    "educators",
+    "hr_professionals",
+    "general_public",
+)
 
 
 def free_port() -> int:
@@ -46,7 +85,9 @@ def sentence(rng: random.Random, n: int) -> str:
     texts = _TEXTS.get(n)
     if texts is None:
         r = random.Random(n)
-        texts = _TEXTS[n] = [" ".join(r.choice(WORDS) for _ in range(n)).capitalize() for _ in range(512)]
+        texts = _TEXTS[n] = [
+            " ".join(r.choice(WORDS) for _ in range(n)).capitalize() for _ in range(512)
+        ]
     return texts[rng.getrandbits(9)]
 
 
@@ -59,18 +100,31 @@ def feature(rng: random.Random, i: int, title: str | None = None) -> tuple[str, 
     lon, lat = rng.uniform(-4.5, 7.8), rng.uniform(42.5, 51.0)
     postcode = f"{rng.randrange(1, 96):02d}{rng.randrange(0, 999):03d}"
     props = {
-        "id": sid, "version": 1, "title": title or sentence(rng, 6),
-        "description": sentence(rng, 60), "kind": rng.choice(KINDS),
-        "starts_at": start.isoformat(), "ends_at": (start + timedelta(hours=3)).isoformat(),
-        "audiences": rng.sample(AUDIENCES, 2), "organizer_name": sentence(rng, 3),
-        "venue": None if online else sentence(rng, 2), "street": None if online else f"{i % 200 + 1} rue de l'Industrie",
-        "city": "Ville", "postcode": postcode, "department": postcode[:2], "region": "84",
-        "online": online, "online_url": "https://visio.example/x" if online else None,
-        "registration_url": "https://inscription.example/e", "accessibility": "Accès PMR",
+        "id": sid,
+        "version": 1,
+        "title": title or sentence(rng, 6),
+        "description": sentence(rng, 60),
+        "kind": rng.choice(KINDS),
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=3)).isoformat(),
+        "audiences": rng.sample(AUDIENCES, 2),
+        "organizer_name": sentence(rng, 3),
+        "venue": None if online else sentence(rng, 2),
+        "street": None if online else f"{i % 200 + 1} rue de l'Industrie",
+        "city": "Ville",
+        "postcode": postcode,
+        "department": postcode[:2],
+        "region": "84",
+        "online": online,
+        "online_url": "https://visio.example/x" if online else None,
+        "registration_url": "https://inscription.example/e",
+        "accessibility": "Accès PMR",
         "precision": None if online else "housenumber",
     }
     geometry = None if online else {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]}
-    return sid, orjson.dumps({"type": "Feature", "id": sid, "geometry": geometry, "properties": props})
+    return sid, orjson.dumps(
+        {"type": "Feature", "id": sid, "geometry": geometry, "properties": props}
+    )
 
 
 class Nats:
@@ -79,8 +133,18 @@ class Nats:
         self.port = free_port()
         self.url = f"nats://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [str(BIN / "nats-server"), "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", self.dir],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                str(BIN / "nats-server"),
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-js",
+                "-sd",
+                self.dir,
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     async def ready(self) -> nats.NATS:
@@ -90,7 +154,7 @@ class Nats:
             try:
                 nc = await nats.connect(self.url, max_reconnect_attempts=0)
                 break
-            except Exception:
+            except (OSError, nats.errors.Error):
                 await asyncio.sleep(0.1)
         await bootstrap(self.url, nc=nc)
         return nc
@@ -124,10 +188,21 @@ class Service:
     def __init__(self, nats_url: str, **env: str) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        environment = {**os.environ, "NATS_URL": nats_url, "PORT": str(self.port), "HOST": "127.0.0.1",
-                       "RUN_INDEXER": "false", "LOG_LEVEL": "WARNING", **env}
-        self.proc = subprocess.Popen([str(BIN / "sdi-map-feed")], env=environment,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        environment = {
+            **os.environ,
+            "NATS_URL": nats_url,
+            "PORT": str(self.port),
+            "HOST": "127.0.0.1",
+            "RUN_INDEXER": "false",
+            "LOG_LEVEL": "WARNING",
+            **env,
+        }
+        self.proc = subprocess.Popen(
+            [str(BIN / "sdi-map-feed")],
+            env=environment,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
 
     async def ready(self, revision: int = 0, timeout: float = 120) -> None:
         """Ready, with every revision up to ``revision`` applied in memory (from /metrics)."""
@@ -137,7 +212,7 @@ class Service:
                 try:
                     if (await http.get(self.url + "/readyz")).status_code == 200:
                         metrics = (await http.get(self.url + "/metrics")).text
-                        applied = re.search(r"^mapfeed_feed_revision (\S+)$", metrics, re.M)
+                        applied = re.search(r"^mapfeed_feed_revision (\S+)$", metrics, re.MULTILINE)
                         if applied and float(applied.group(1)) >= revision:
                             return
                 except httpx.TransportError:

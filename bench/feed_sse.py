@@ -17,18 +17,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import resource
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from feed_common import Nats, Service, feature, fill  # noqa: E402
-
+from feed_common import Nats, Service, feature, fill
 
 # ---------------------------------------------------------------------------- client side
 
@@ -43,7 +40,9 @@ async def clients_main(port: int, count: int, updates: int) -> None:
     async def one() -> None:
         nonlocal connected
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        writer.write(b"GET /v1/feed/stream HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n")
+        writer.write(
+            b"GET /v1/feed/stream HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n"
+        )
         head = await reader.readuntil(b"\r\n\r\n")
         assert b" 200 " in head.split(b"\r\n", 1)[0], head
         connected += 1
@@ -78,7 +77,12 @@ async def clients_main(port: int, count: int, updates: int) -> None:
 
 async def fan_out(service: Service, nc, clients: int, updates: int) -> list[float]:
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, __file__, "--child", str(service.port), str(clients), str(updates),
+        sys.executable,
+        __file__,
+        "--child",
+        str(service.port),
+        str(clients),
+        str(updates),
         stdout=subprocess.PIPE,
     )
     line = await asyncio.wait_for(proc.stdout.readline(), 90)
@@ -107,7 +111,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 async def main(client_counts: list[int], updates: int) -> None:
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by both children
     broker = Nats()
     nc = await broker.ready()
@@ -133,16 +137,22 @@ async def main(client_counts: list[int], updates: int) -> None:
         await nc.close()
         broker.stop()
 
-    print(f"SSE fan-out, one map-feed replica (1 uvicorn worker), {updates} updates each; "
-          "latency from the FEED put to the client's read")
+    print(
+        f"SSE fan-out, one map-feed replica (1 uvicorn worker), {updates} updates each; "
+        "latency from the FEED put to the client's read"
+    )
     print(f"{'clients':>8} {'deliveries':>10} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
     for clients, lat in rows:
-        print(f"{clients:>8} {len(lat):>10} {pct(lat, 50) * 1e3:>8.0f} {pct(lat, 99) * 1e3:>8.0f} "
-              f"{max(lat) * 1e3:>8.0f}")
+        print(
+            f"{clients:>8} {len(lat):>10} {pct(lat, 50) * 1e3:>8.0f} {pct(lat, 99) * 1e3:>8.0f} "
+            f"{max(lat) * 1e3:>8.0f}"
+        )
     print("goal: p99 <= 1000 ms at 5,000 clients")
-    print(f"memory: RSS {empty_rss:.0f} MB empty, {base_rss:.0f} MB at 5,500 events, "
-          f"{full_rss:.0f} MB at 105,500 -> {full_rss - base_rss:.0f} MB per 100,000 events "
-          f"(loaded in {load_s:.1f} s)")
+    print(
+        f"memory: RSS {empty_rss:.0f} MB empty, {base_rss:.0f} MB at 5,500 events, "
+        f"{full_rss:.0f} MB at 105,500 -> {full_rss - base_rss:.0f} MB per 100,000 events "
+        f"(loaded in {load_s:.1f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import shutil
 import socket
 import subprocess
@@ -11,10 +10,12 @@ import sys
 from pathlib import Path
 
 import nats
+import nats.errors
 import pytest
 from sdi_common import topology
 
 sys.path.insert(0, str(Path(__file__).parent))  # for ``import mapfeed_events``
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -34,7 +35,8 @@ def nats_url(tmp_path_factory):
     store = tmp_path_factory.mktemp("nats")
     proc = subprocess.Popen(
         [_nats_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"nats://127.0.0.1:{port}"
 
@@ -43,7 +45,7 @@ def nats_url(tmp_path_factory):
             try:
                 nc = await nats.connect(url, max_reconnect_attempts=0)
                 break
-            except Exception:
+            except (OSError, nats.errors.Error):
                 await asyncio.sleep(0.1)
         else:
             raise RuntimeError("nats-server did not start")
@@ -91,8 +93,14 @@ async def start_service(nats_url: str, **overrides) -> RunningService:
     from map_feed.settings import MapFeedSettings
 
     port = free_port()
-    settings = MapFeedSettings(nats_url=nats_url, host="127.0.0.1", port=port, log_format="console",
-                               drain_timeout=3, **overrides)
+    settings = MapFeedSettings(
+        nats_url=nats_url,
+        host="127.0.0.1",
+        port=port,
+        log_format="console",
+        drain_timeout=3,
+        **overrides,
+    )
     app = build_asgi(settings)
     server = Server(config(app, settings))
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]

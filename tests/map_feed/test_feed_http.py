@@ -11,10 +11,9 @@ import httpx
 import icalendar
 import orjson
 import pytest
-from conftest import start_service  # noqa: E402  (conftest's folder is on sys.path)
+from conftest import start_service
 from mapfeed_events import geocoded, new_sid, withdrawn
 from sdi_common import subjects
-from sdi_common.contracts import encode
 from sdi_common.natsconn import publish_event
 
 pytestmark = pytest.mark.timeout(120)
@@ -22,8 +21,12 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture(scope="module")
 async def service(nats_url):
-    svc = await start_service(nats_url, cors_origins="https://partenaire.example", sse_heartbeat=0.5,
-                              snapshot_min_interval=0)
+    svc = await start_service(
+        nats_url,
+        cors_origins="https://partenaire.example",
+        sse_heartbeat=0.5,
+        snapshot_min_interval=0,
+    )
     yield svc
     await svc.stop()
 
@@ -86,24 +89,31 @@ async def test_etag_304_gzip_and_cache_headers(service, http, nc):
     r = await http.get(service.url + "/v1/feed", headers={"Accept-Encoding": "identity"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/geo+json")
     etag = r.headers["etag"]
-    assert "max-age" in r.headers["cache-control"] and r.headers["vary"].startswith("Accept-Encoding")
+    assert "max-age" in r.headers["cache-control"] and r.headers["vary"].startswith(
+        "Accept-Encoding"
+    )
     again = await http.get(service.url + "/v1/feed", headers={"If-None-Match": etag})
     assert again.status_code == 304 and again.content == b""
     raw = await http.get(service.url + "/v1/feed", headers={"Accept-Encoding": "gzip"})
     # httpx decodes; check the wire encoding and that the bytes decompress to the same body
     assert raw.headers["content-encoding"] == "gzip"
-    async with http.stream("GET", service.url + "/v1/feed", headers={"Accept-Encoding": "gzip"}) as s:
+    async with http.stream(
+        "GET", service.url + "/v1/feed", headers={"Accept-Encoding": "gzip"}
+    ) as s:
         wire = b"".join([chunk async for chunk in s.aiter_raw()])
     assert len(wire) < len(r.content) and gzip.decompress(wire) == r.content
     # the gzip variant's tag also validates
-    assert (await http.get(service.url + "/v1/feed",
-                           headers={"If-None-Match": raw.headers["etag"]})).status_code == 304
+    assert (
+        await http.get(service.url + "/v1/feed", headers={"If-None-Match": raw.headers["etag"]})
+    ).status_code == 304
 
 
 async def test_filters_and_validation_problem(service, http, nc):
     js = nc.jetstream()
     sid = new_sid()
-    await publish_event(js, geocoded(sid, 1, title="Atelier soudure à Évry", kind="workshop", lon=2.45, lat=48.63))
+    await publish_event(
+        js, geocoded(sid, 1, title="Atelier soudure à Évry", kind="workshop", lon=2.45, lat=48.63)
+    )
 
     async def present():
         return sid in await feature_ids(http, service.url, q="evry")
@@ -123,16 +133,25 @@ async def test_cors_allow_list(service, http):
     assert "ETag" in ok.headers["access-control-expose-headers"]
     other = await http.get(service.url + "/v1/feed", headers={"Origin": "https://evil.example"})
     assert "access-control-allow-origin" not in other.headers
-    preflight = await http.options(service.url + "/v1/feed", headers={
-        "Origin": "https://evil.example", "Access-Control-Request-Method": "GET"})
+    preflight = await http.options(
+        service.url + "/v1/feed",
+        headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "GET"},
+    )
     assert preflight.status_code == 400
 
 
 async def test_exports_parse_with_real_parsers(service, http, nc):
     js = nc.jetstream()
     sid = new_sid()
-    await publish_event(js, geocoded(sid, 1, title="Visite, usine; « métiers »",
-                                      description="Ligne 1\nLigne 2 ; virgule, barre \\ fin"))
+    await publish_event(
+        js,
+        geocoded(
+            sid,
+            1,
+            title="Visite, usine; « métiers »",
+            description="Ligne 1\nLigne 2 ; virgule, barre \\ fin",
+        ),
+    )
 
     async def present():
         return sid in await feature_ids(http, service.url)
@@ -163,12 +182,16 @@ async def test_clusters(service, http, nc):
         return set(sids) <= await feature_ids(http, service.url, bbox="-1.6,47.2,-1.5,47.3")
 
     await wait_for(present)
-    r = await http.get(service.url + "/v1/feed/clusters", params={"bbox": "-1.6,47.2,-1.5,47.3", "zoom": 5})
+    r = await http.get(
+        service.url + "/v1/feed/clusters", params={"bbox": "-1.6,47.2,-1.5,47.3", "zoom": 5}
+    )
     assert r.status_code == 200
     clusters = [f for f in r.json()["features"] if f["properties"].get("cluster")]
     assert clusters and clusters[0]["properties"]["point_count"] >= 3
     assert clusters[0]["properties"]["expansion_zoom"] > 5
-    r = await http.get(service.url + "/v1/feed/clusters", params={"bbox": "-1.6,47.2,-1.5,47.3", "zoom": 22})
+    r = await http.get(
+        service.url + "/v1/feed/clusters", params={"bbox": "-1.6,47.2,-1.5,47.3", "zoom": 22}
+    )
     assert set(sids) <= {f["id"] for f in r.json()["features"]}
     bad = await http.get(service.url + "/v1/feed/clusters", params={"zoom": "x"})
     assert bad.status_code == 422 and {e["field"] for e in bad.json()["errors"]} == {"bbox", "zoom"}
@@ -184,3 +207,19 @@ async def test_security_headers_and_widget_is_embeddable(service, http):
     else:  # the widget is not built in this checkout: a clear 404, the service still runs
         assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
     assert (await http.get(service.url + "/v1/feed")).headers["x-content-type-options"] == "nosniff"
+
+
+async def test_service_starts_without_the_widget_build(nats_url, tmp_path):
+    svc = await start_service(nats_url, run_indexer=False, static_dir=tmp_path / "missing")
+    try:
+        async with httpx.AsyncClient(base_url=svc.url) as http:
+            assert (await http.get("/healthz")).status_code == 200
+            widget = await http.get("/widget")
+            assert (
+                widget.status_code == 404
+                and widget.headers["content-type"] == "application/problem+json"
+            )
+            assert (await http.get("/static/embed.js")).status_code == 404
+            assert (await http.get("/v1/feed")).status_code == 200
+    finally:
+        await svc.stop()

@@ -38,9 +38,26 @@ async def test_geocoded_becomes_a_public_feature(nc, kv):
     raw = (await kv.get(sid)).value.decode()
     assert "@" not in raw.replace("https://", "") and "phone" not in raw and "email" not in raw
     assert set(props) == {
-        "id", "version", "title", "description", "kind", "starts_at", "ends_at", "audiences",
-        "organizer_name", "venue", "street", "city", "postcode", "department", "region",
-        "online", "online_url", "registration_url", "accessibility", "precision",
+        "id",
+        "version",
+        "title",
+        "description",
+        "kind",
+        "starts_at",
+        "ends_at",
+        "audiences",
+        "organizer_name",
+        "venue",
+        "street",
+        "city",
+        "postcode",
+        "department",
+        "region",
+        "online",
+        "online_url",
+        "registration_url",
+        "accessibility",
+        "precision",
     }
 
 
@@ -120,7 +137,8 @@ async def test_concurrent_indexers_never_go_backwards(nc, kv):
     a, b = FeedIndexer(nc.jetstream(), kv), FeedIndexer(nc.jetstream(), kv)
     sid = new_sid()
     events = [geocoded(sid, v, title=f"version {v}") for v in range(1, 11)]
-    await asyncio.gather(*(
-        (a if i % 2 else b).handle(e) for i, e in enumerate(reversed(events))
-    ), *(a.handle(e) for e in events))
+    await asyncio.gather(
+        *((a if i % 2 else b).handle(e) for i, e in enumerate(reversed(events))),
+        *(a.handle(e) for e in events),
+    )
     assert (await live(kv, sid))["properties"]["version"] == 10

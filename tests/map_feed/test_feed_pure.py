@@ -25,10 +25,21 @@ def filled_store() -> tuple[FeedStore, dict[str, str]]:
     store = FeedStore()
     ids = {}
     samples = [
-        ("lille", dict(title="Visite de l'usine Métaux", lon=3.06, lat=50.63)),
-        ("paris", dict(title="Atelier robotique à l'École", lon=2.35, lat=48.85, kind="workshop",
-                        audiences=["general_public"])),
-        ("marseille", dict(title="Escape game industriel", lon=5.37, lat=43.30, kind="escape_game")),
+        ("lille", {"title": "Visite de l'usine Métaux", "lon": 3.06, "lat": 50.63}),
+        (
+            "paris",
+            {
+                "title": "Atelier robotique à l'École",
+                "lon": 2.35,
+                "lat": 48.85,
+                "kind": "workshop",
+                "audiences": ["general_public"],
+            },
+        ),
+        (
+            "marseille",
+            {"title": "Escape game industriel", "lon": 5.37, "lat": 43.30, "kind": "escape_game"},
+        ),
     ]
     for rev, (name, kw) in enumerate(samples, start=1):
         sid = new_sid()
@@ -83,7 +94,9 @@ def test_store_snapshot_etag_changes_with_revision_and_log_resume():
     seen = []
     store.listeners.append(seen.append)
     store.apply(ids["lille"], 4, None, "DEL")
-    assert [c.op for c in seen] == ["delete"] and seen[0].frame.startswith(b"id: 4\nevent: delete\n")
+    assert [c.op for c in seen] == ["delete"] and seen[0].frame.startswith(
+        b"id: 4\nevent: delete\n"
+    )
     assert store.snapshot().etag == '"r4"'
     assert [c.revision for c in store.changes_since(3)] == [4]
     assert store.changes_since(4) == []

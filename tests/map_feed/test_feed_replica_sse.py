@@ -76,11 +76,17 @@ async def test_replica_initial_sync_then_live_updates(nats_url, kv):
                 (event,) = await sse_events(stream, 1)
                 assert event["event"] == "upsert" and int(event["id"]) == revision
                 assert orjson.loads(event["data"])["properties"]["title"] == "Nouvel atelier"
-                revision = await kv.delete(before[0]) and (await kv.status()).stream_info.state.last_seq
+                revision = (
+                    await kv.delete(before[0]) and (await kv.status()).stream_info.state.last_seq
+                )
                 (event,) = await sse_events(stream, 1)
-                assert event["event"] == "delete" and orjson.loads(event["data"]) == {"id": before[0]}
+                assert event["event"] == "delete" and orjson.loads(event["data"]) == {
+                    "id": before[0]
+                }
                 assert int(event["id"]) == revision
-            assert before[0] not in {f["id"] for f in (await http.get("/v1/feed")).json()["features"]}
+            assert before[0] not in {
+                f["id"] for f in (await http.get("/v1/feed")).json()["features"]
+            }
     finally:
         await replica.stop()
 
@@ -98,7 +104,9 @@ async def test_resume_with_last_event_id_and_since(nats_url, kv):
             other = new_sid()
             r3 = await kv.put(other, feature_bytes(other))
             await until(lambda: replica.feed.store.revision >= r3)
-            async with http.stream("GET", "/v1/feed/stream", headers={"Last-Event-ID": first["id"]}) as stream:
+            async with http.stream(
+                "GET", "/v1/feed/stream", headers={"Last-Event-ID": first["id"]}
+            ) as stream:
                 events = await sse_events(stream, 2)
             assert [int(e["id"]) for e in events] == [r2, r3]
             assert orjson.loads(events[0]["data"])["properties"]["version"] == 2
@@ -106,7 +114,9 @@ async def test_resume_with_last_event_id_and_since(nats_url, kv):
                 (event,) = await sse_events(stream, 1)
             assert int(event["id"]) == r3
             bad = await http.get("/v1/feed/stream", params={"since": "yesterday"})
-            assert bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+            assert (
+                bad.status_code == 422 and bad.headers["content-type"] == "application/problem+json"
+            )
     finally:
         await replica.stop()
 
@@ -119,9 +129,11 @@ async def test_gap_older_than_the_log_gets_a_reset(nats_url, kv):
         for version in range(2, 6):
             last = await kv.put(sid, feature_bytes(sid, version))
         await until(lambda: replica.feed.store.revision >= last)
-        async with httpx.AsyncClient(base_url=replica.url, timeout=10) as http:
-            async with http.stream("GET", "/v1/feed/stream", params={"since": str(start)}) as stream:
-                events = await sse_events(stream, 1)
+        async with (
+            httpx.AsyncClient(base_url=replica.url, timeout=10) as http,
+            http.stream("GET", "/v1/feed/stream", params={"since": str(start)}) as stream,
+        ):
+            events = await sse_events(stream, 1)
         reset = events[0]
         assert reset["event"] == "reset" and int(reset["id"]) >= last
         collection = orjson.loads(reset["data"])
@@ -148,21 +160,23 @@ async def test_slow_client_is_dropped_without_slowing_others(nats_url, kv):
         assert len(broadcaster) == 1
         dropped_before = SSE_DROPPED._value.get()
         count = 800  # 8 MB: more than the socket buffers (4 MB at most here) can hide
-        async with httpx.AsyncClient(base_url=replica.url, timeout=30) as http:
-            async with http.stream("GET", "/v1/feed/stream") as fast:
-                sid = new_sid()
-                big = "é" * 5000  # 10 kB per event
+        async with (
+            httpx.AsyncClient(base_url=replica.url, timeout=30) as http,
+            http.stream("GET", "/v1/feed/stream") as fast,
+        ):
+            sid = new_sid()
+            big = "é" * 5000  # 10 kB per event
 
-                async def produce():
-                    for version in range(1, count + 1):
-                        await kv.put(sid, feature_bytes(sid, version, description=big))
+            async def produce():
+                for version in range(1, count + 1):
+                    await kv.put(sid, feature_bytes(sid, version, description=big))
 
-                producer = asyncio.create_task(produce())
-                versions = []
-                while not versions or versions[-1] < count:  # states, in order, up to the last
-                    (event,) = await sse_events(fast, 1, timeout=30)
-                    versions.append(orjson.loads(event["data"])["properties"]["version"])
-                await producer
+            producer = asyncio.create_task(produce())
+            versions = []
+            while not versions or versions[-1] < count:  # states, in order, up to the last
+                (event,) = await sse_events(fast, 1, timeout=30)
+                versions.append(orjson.loads(event["data"])["properties"]["version"])
+            await producer
         # Every state arrives in order. (Under a burst the bucket watcher may coalesce a few
         # intermediate revisions of one key; the last state always arrives.)
         assert versions == sorted(set(versions)) and versions[-1] == count
@@ -177,11 +191,14 @@ async def test_slow_client_is_dropped_without_slowing_others(nats_url, kv):
 async def test_connection_cap_answers_503(nats_url):
     replica = await start_service(nats_url, run_indexer=False, sse_max_clients=2)
     try:
-        async with httpx.AsyncClient(base_url=replica.url, timeout=10) as http:
-            async with http.stream("GET", "/v1/feed/stream"), http.stream("GET", "/v1/feed/stream"):
-                full = await http.get("/v1/feed/stream")
-                assert full.status_code == 503
-                assert full.headers["content-type"] == "application/problem+json"
-                assert full.headers["retry-after"]
+        async with (
+            httpx.AsyncClient(base_url=replica.url, timeout=10) as http,
+            http.stream("GET", "/v1/feed/stream"),
+            http.stream("GET", "/v1/feed/stream"),
+        ):
+            full = await http.get("/v1/feed/stream")
+            assert full.status_code == 503
+            assert full.headers["content-type"] == "application/problem+json"
+            assert full.headers["retry-after"]
     finally:
         await replica.stop()

@@ -8,19 +8,21 @@ the bucket) runs in the same process unless ``RUN_INDEXER=false``.
 from __future__ import annotations
 
 import asyncio
+import os
 import zlib
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
-from prometheus_client import Gauge
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, Response
+from prometheus_client import Gauge
 from sdi_common import natsconn, topology
 from sdi_common.contracts import Event, Published
 from sdi_common.http import create_app, problem
+from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
 
@@ -45,6 +47,23 @@ THREAD_THRESHOLD = 2_000
 MAX_ZOOM = 22
 
 
+class WidgetFiles(StaticFiles):
+    """The widget's built files: a clear 404 while they are not built; hashed assets cached."""
+
+    async def check_config(self) -> None:
+        if not os.path.isdir(self.directory or ""):
+            raise HTTPException(404, "Le widget n'a pas été construit.")
+        await super().check_config()
+
+    def file_response(self, full_path, stat_result, scope, status_code=200) -> Response:
+        response = super().file_response(full_path, stat_result, scope, status_code)
+        if "/assets/" in str(full_path):  # content-hashed names (the build's esbuild)
+            response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+        else:
+            response.headers["Cache-Control"] = "public, max-age=300"
+        return response
+
+
 class MapFeed:
     """The running parts of one replica."""
 
@@ -54,6 +73,7 @@ class MapFeed:
             change_log_size=settings.change_log_size,
             gzip_level=settings.gzip_level,
             snapshot_min_interval=settings.snapshot_min_interval,
+            clusters_max_age=settings.clusters_max_age,
         )
         self.broadcaster = Broadcaster(
             max_clients=settings.sse_max_clients,
@@ -159,10 +179,16 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
     def not_synced() -> Response | None:
         if store.synced:
             return None
-        return problem(503, "Flux en cours de chargement", "Réessayez dans un instant.",
-                       headers={"Retry-After": "2"})
+        return problem(
+            503,
+            "Flux en cours de chargement",
+            "Réessayez dans un instant.",
+            headers={"Retry-After": "2"},
+        )
 
-    async def derived(kind: str, query: FeedQuery, build: Callable[[list[FeedEntry]], bytes]) -> Representation:
+    async def derived(
+        kind: str, query: FeedQuery, build: Callable[[list[FeedEntry]], bytes]
+    ) -> Representation:
         """A cached representation; large ones are built in a thread."""
         if len(store) <= THREAD_THRESHOLD:
             return store.cached(kind, query, build)
@@ -186,25 +212,44 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
         if query.is_empty:
             rep = store.snapshot()
         else:
-            rep = await derived("feed", query, lambda es: collection([e.body for e in es], store.revision))
+            rep = await derived(
+                "feed", query, lambda es: collection([e.body for e in es], store.revision)
+            )
         return await represent(request, rep, GEOJSON, cache_headers)
 
     @app.get("/v1/feed.csv", tags=["exports"], summary="The events as CSV (UTF-8, header row)")
     async def get_csv(request: Request) -> Response:
-        return await export(request, "csv", lambda es: exports.to_csv(e.body for e in es),
-                            "text/csv; charset=utf-8", "semaine-industrie.csv")
+        return await export(
+            request,
+            "csv",
+            lambda es: exports.to_csv(e.body for e in es),
+            "text/csv; charset=utf-8",
+            "semaine-industrie.csv",
+        )
 
     @app.get("/v1/feed.ics", tags=["exports"], summary="The events as iCalendar (RFC 5545)")
     async def get_ics(request: Request) -> Response:
-        return await export(request, "ics", lambda es: exports.to_ics(e.body for e in es),
-                            "text/calendar; charset=utf-8", "semaine-industrie.ics")
+        return await export(
+            request,
+            "ics",
+            lambda es: exports.to_ics(e.body for e in es),
+            "text/calendar; charset=utf-8",
+            "semaine-industrie.ics",
+        )
 
     @app.get("/v1/feed.jsonld", tags=["exports"], summary="The events as schema.org/Event JSON-LD")
     async def get_jsonld(request: Request) -> Response:
-        return await export(request, "jsonld", lambda es: exports.to_jsonld(e.body for e in es),
-                            "application/ld+json", "semaine-industrie.jsonld")
+        return await export(
+            request,
+            "jsonld",
+            lambda es: exports.to_jsonld(e.body for e in es),
+            "application/ld+json",
+            "semaine-industrie.jsonld",
+        )
 
-    async def export(request: Request, kind: str, build, media_type: str, filename: str) -> Response:
+    async def export(
+        request: Request, kind: str, build, media_type: str, filename: str
+    ) -> Response:
         if (busy := not_synced()) is not None:
             return busy
         query = query_of(request)
@@ -235,15 +280,28 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
                 if resume < 0:
                     raise ValueError
             except ValueError:
-                return problem(422, "Requête invalide", "Last-Event-ID / since : un entier positif",
-                               errors=[{"field": "since", "code": "invalid_revision",
-                                        "message": "attendu : une révision du flux (entier ≥ 0)"}])
+                return problem(
+                    422,
+                    "Requête invalide",
+                    "Last-Event-ID / since : un entier positif",
+                    errors=[
+                        {
+                            "field": "since",
+                            "code": "invalid_revision",
+                            "message": "attendu : une révision du flux (entier ≥ 0)",
+                        }
+                    ],
+                )
         if (busy := not_synced()) is not None:
             return busy
         client = feed.broadcaster.connect()
         if client is None:
-            return problem(503, "Trop de connexions", "Ce serveur est complet ; réessayez plus tard.",
-                           headers={"Retry-After": "10"})
+            return problem(
+                503,
+                "Trop de connexions",
+                "Ce serveur est complet ; réessayez plus tard.",
+                headers={"Retry-After": "10"},
+            )
         # Registered before reading the log, with no await in between: nothing is missed.
         first: list[bytes] = []
         if resume is not None:
@@ -252,8 +310,11 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
                 first = reset_frames()
             else:
                 first = [c.frame for c in changes]
-        headers = {"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no",
-                   "X-Feed-Revision": str(store.revision)}
+        headers = {
+            "Cache-Control": "no-cache, no-transform",
+            "X-Accel-Buffering": "no",
+            "X-Feed-Revision": str(store.revision),
+        }
         return EventStreamResponse(feed.broadcaster, client, first, headers)
 
     # ------------------------------------------------------------------ clusters
@@ -264,35 +325,55 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
             return busy
         errors = []
         if not request.query_params.get("bbox"):
-            errors.append({"field": "bbox", "code": "missing", "message": "bbox=ouest,sud,est,nord est requis"})
+            errors.append(
+                {
+                    "field": "bbox",
+                    "code": "missing",
+                    "message": "bbox=ouest,sud,est,nord est requis",
+                }
+            )
         try:
             zoom = int(request.query_params.get("zoom", ""))
             if not 0 <= zoom <= MAX_ZOOM:
                 raise ValueError
         except ValueError:
-            errors.append({"field": "zoom", "code": "invalid_zoom", "message": f"entier de 0 à {MAX_ZOOM}"})
+            errors.append(
+                {"field": "zoom", "code": "invalid_zoom", "message": f"entier de 0 à {MAX_ZOOM}"}
+            )
         query = query_of(request)
         if isinstance(query, Response):
             return query
         if errors:
-            return problem(422, "Requête invalide", "; ".join(e["message"] for e in errors), errors=errors)
+            return problem(
+                422, "Requête invalide", "; ".join(e["message"] for e in errors), errors=errors
+            )
         bbox = query.bbox
         filters = FeedQuery(**{**query.__dict__, "bbox": None})
         mask = store.slot_mask(filters)
         clusters, point_ids = store.grid.query(bbox, zoom, mask)
         parts = [
-            orjson.dumps({
-                "type": "Feature",
-                "id": f"cluster-{zoom}-{key}",
-                "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
-                "properties": {"cluster": True, "point_count": count, "expansion_zoom": expansion},
-            })
+            orjson.dumps(
+                {
+                    "type": "Feature",
+                    "id": f"cluster-{zoom}-{key}",
+                    "geometry": {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]},
+                    "properties": {
+                        "cluster": True,
+                        "point_count": count,
+                        "expansion_zoom": expansion,
+                    },
+                }
+            )
             for key, lon, lat, count, expansion in clusters
         ]
         parts.extend(store.entries[i].body for i in point_ids if i in store.entries)
         digest = zlib.crc32(str(request.query_params).encode()) & 0xFFFFFFFF
-        rep = Representation(collection(parts, store.revision), f'"r{store.revision}-z-{digest:08x}"',
-                             store.revision, gzip_level=1)
+        rep = Representation(
+            collection(parts, store.revision),
+            f'"r{store.revision}-z-{digest:08x}"',
+            store.revision,
+            gzip_level=1,
+        )
         return await represent(request, rep, GEOJSON, cache_headers)
 
     # ------------------------------------------------------------------ widget
@@ -304,10 +385,11 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
     async def widget() -> Response:
         if not index.is_file():
             return problem(404, "Widget absent", "Le widget n'a pas été construit (make widget).")
-        return FileResponse(index, media_type="text/html; charset=utf-8",
-                            headers={"Cache-Control": "no-cache"})
+        return FileResponse(
+            index, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
+        )
 
-    app.mount("/static", StaticFiles(directory=static_dir, check_dir=False), name="static")
+    app.mount("/static", WidgetFiles(directory=static_dir, check_dir=False), name="static")
     return app
 
 

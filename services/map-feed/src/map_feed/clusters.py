@@ -11,6 +11,7 @@ at which its points no longer share one cell) follows from its points' extent.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,8 +39,12 @@ class Level:
 
 
 class GridIndex:
-    def __init__(self, max_zoom: int = 16, capacity: int = 1024) -> None:
+    def __init__(self, max_zoom: int = 16, capacity: int = 1024, max_age: float = 0.0) -> None:
         self.max_zoom = max_zoom
+        #: a level may be served this many seconds after a change before being recomputed
+        #: (under a stream of changes at 500,000 points, clusters lag by at most this)
+        self.max_age = max_age
+        self.version = 0
         self._slots: dict[str, int] = {}
         self._free: list[int] = []
         self._size = 0  # high-water mark of used slots
@@ -49,7 +54,7 @@ class GridIndex:
         self.x = np.zeros(capacity)
         self.y = np.zeros(capacity)
         self.alive = np.zeros(capacity, dtype=bool)
-        self._levels: dict[int, Level] = {}
+        self._levels: dict[int, tuple[int, float, Level]] = {}
 
     def __len__(self) -> int:
         return len(self._slots)
@@ -85,7 +90,7 @@ class GridIndex:
         self.lon[slot], self.lat[slot] = lon, lat
         self.x[slot], self.y[slot] = mercator(lon, lat)
         self.alive[slot] = True
-        self._levels.clear()
+        self.version += 1
 
     def remove(self, key: str) -> None:
         slot = self._slots.pop(key, None)
@@ -94,20 +99,22 @@ class GridIndex:
         self.alive[slot] = False
         self.ids[slot] = None
         self._free.append(slot)
-        self._levels.clear()
+        self.version += 1
 
     # ------------------------------------------------------------------ levels
 
     def level(self, zoom: int, mask: np.ndarray | None = None) -> Level:
         """The clusters of one zoom level (cached unless a filter ``mask`` is given)."""
         if mask is None and zoom in self._levels:
-            return self._levels[zoom]
+            version, made_at, level = self._levels[zoom]
+            if version == self.version or time.monotonic() - made_at < self.max_age:
+                return level
         selected = self.alive[: self._size]
         if mask is not None:
             selected = selected & mask[: self._size]
         level = self._compute(zoom, np.flatnonzero(selected))
         if mask is None:
-            self._levels[zoom] = level
+            self._levels[zoom] = (self.version, time.monotonic(), level)
         return level
 
     def _compute(self, zoom: int, slots: np.ndarray) -> Level:
@@ -120,8 +127,14 @@ class GridIndex:
         key, slots, x, y = key[order], slots[order], x[order], y[order]
         if key.size == 0:
             empty = np.zeros(0)
-            return Level(empty, empty, empty.astype(np.int64), empty.astype(np.int64),
-                         empty.astype(np.int64), empty.astype(np.int64))
+            return Level(
+                empty,
+                empty,
+                empty.astype(np.int64),
+                empty.astype(np.int64),
+                empty.astype(np.int64),
+                empty.astype(np.int64),
+            )
         starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
         count = np.diff(np.r_[starts, key.size])
         lon = np.add.reduceat(self.lon[slots], starts) / count
@@ -134,8 +147,10 @@ class GridIndex:
             if not undecided.any():
                 break
             m = CELLS_PER_TILE * (1 << z)
-            split = (np.minimum((min_x * m).astype(np.int64), m - 1)
-                     != np.minimum((max_x * m).astype(np.int64), m - 1)) | (
+            split = (
+                np.minimum((min_x * m).astype(np.int64), m - 1)
+                != np.minimum((max_x * m).astype(np.int64), m - 1)
+            ) | (
                 np.minimum((min_y * m).astype(np.int64), m - 1)
                 != np.minimum((max_y * m).astype(np.int64), m - 1)
             )

@@ -55,9 +55,13 @@ def to_csv(bodies: Iterable[bytes]) -> bytes:
     for f in _features(bodies):
         p = f["properties"]
         coords = (f.get("geometry") or {}).get("coordinates") or (None, None)
-        row = {**p, "audiences": ";".join(p.get("audiences") or ()),
-               "online": "true" if p.get("online") else "false",
-               "longitude": coords[0], "latitude": coords[1]}
+        row = {
+            **p,
+            "audiences": ";".join(p.get("audiences") or ()),
+            "online": "true" if p.get("online") else "false",
+            "longitude": coords[0],
+            "latitude": coords[1],
+        }
         writer.writerow(["" if row.get(c) is None else row[c] for c in CSV_COLUMNS])
     return out.getvalue().encode("utf-8")
 
@@ -110,8 +114,13 @@ def to_ics(bodies: Iterable[bytes], *, stamp: datetime | None = None) -> bytes:
         p = f["properties"]
         coords = (f.get("geometry") or {}).get("coordinates")
         place = ", ".join(
-            v for v in (p.get("venue"), p.get("street"),
-                        " ".join(x for x in (p.get("postcode"), p.get("city")) if x)) if v
+            v
+            for v in (
+                p.get("venue"),
+                p.get("street"),
+                " ".join(x for x in (p.get("postcode"), p.get("city")) if x),
+            )
+            if v
         )
         description = p.get("description") or ""
         if p.get("organizer_name"):
@@ -146,7 +155,6 @@ def to_ics(bodies: Iterable[bytes], *, stamp: datetime | None = None) -> bytes:
 # --------------------------------------------------------------------------- JSON-LD
 
 
-
 def _attendance(online: bool, placed: bool) -> str:
     mode = "Mixed" if online and placed else "Online" if online else "Offline"
     return f"https://schema.org/{mode}EventAttendanceMode"
@@ -168,7 +176,12 @@ def jsonld_event(f: dict) -> dict:
         "organizer": {"@type": "Organization", "name": p.get("organizer_name")},
         "audience": [{"@type": "Audience", "audienceType": a} for a in p.get("audiences") or ()],
         "keywords": p["kind"],
-        "offers": {"@type": "Offer", "price": 0, "priceCurrency": "EUR", "availability": "https://schema.org/InStock"},
+        "offers": {
+            "@type": "Offer",
+            "price": 0,
+            "priceCurrency": "EUR",
+            "availability": "https://schema.org/InStock",
+        },
     }
     if p.get("registration_url"):
         event["url"] = p["registration_url"]
@@ -188,10 +201,16 @@ def jsonld_event(f: dict) -> dict:
             },
         }
         if coords:
-            place["geo"] = {"@type": "GeoCoordinates", "longitude": coords[0], "latitude": coords[1]}
+            place["geo"] = {
+                "@type": "GeoCoordinates",
+                "longitude": coords[0],
+                "latitude": coords[1],
+            }
         if p.get("accessibility"):
             place["amenityFeature"] = {
-                "@type": "LocationFeatureSpecification", "name": "accessibilité", "value": p["accessibility"],
+                "@type": "LocationFeatureSpecification",
+                "name": "accessibilité",
+                "value": p["accessibility"],
             }
         locations.append(place)
     if p.get("online") and p.get("online_url"):

@@ -41,7 +41,7 @@ def department_of_postcode(postcode: str | None) -> str | None:
     """The département code of a French postcode ("2A"/"2B" for Corsica, "971" overseas)."""
     if not postcode or len(postcode) != 5 or not postcode.isdigit():
         return None
-    if postcode.startswith("97") or postcode.startswith("98"):
+    if postcode.startswith(("97", "98")):
         return postcode[:3]
     if postcode.startswith("20"):
         return "2A" if int(postcode) < 20200 else "2B"
@@ -75,9 +75,7 @@ def build_feature(event: Geocoded | Relocated) -> dict[str, Any]:
         "accessibility": sub.accessibility,
         "precision": geo.precision if geo else None,
     }
-    geometry = (
-        {"type": "Point", "coordinates": [geo.point.lon, geo.point.lat]} if geo else None
-    )
+    geometry = {"type": "Point", "coordinates": [geo.point.lon, geo.point.lat]} if geo else None
     return {
         "type": "Feature",
         "id": event.submission_id,

@@ -9,15 +9,17 @@ collection lazily, once per revision. Recent changes are kept for SSE resume.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import time
 import zlib
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
 
+import nats.errors
 import numpy as np
 import orjson
 import structlog
@@ -55,8 +57,15 @@ class FeedEntry:
         coords = (feature.get("geometry") or {}).get("coordinates")
         starts = datetime.fromisoformat(p["starts_at"]).timestamp()
         text = " ".join(
-            v for v in (p.get("title"), p.get("description"), p.get("organizer_name"),
-                        p.get("venue"), p.get("city")) if v
+            v
+            for v in (
+                p.get("title"),
+                p.get("description"),
+                p.get("organizer_name"),
+                p.get("venue"),
+                p.get("city"),
+            )
+            if v
         )
         return cls(
             id=key,
@@ -90,9 +99,7 @@ def sse_frame(event: str, revision: int, data: bytes) -> bytes:
 
 def collection(bodies, revision: int) -> bytes:
     """A FeatureCollection from serialized features (``revision``: a foreign member)."""
-    return b"".join(
-        (COLLECTION_HEAD, b",".join(bodies), b'],"revision":%d}' % revision)
-    )
+    return b"".join((COLLECTION_HEAD, b",".join(bodies), b'],"revision":%d}' % revision))
 
 
 class Representation:
@@ -135,6 +142,7 @@ class FeedStore:
         gzip_level: int = 6,
         snapshot_min_interval: float = 0.0,
         max_zoom: int = 16,
+        clusters_max_age: float = 0.0,
     ) -> None:
         self.entries: dict[str, FeedEntry] = {}
         self.revision = 0
@@ -147,7 +155,7 @@ class FeedStore:
         #: the log holds every change with a revision above this one
         self.log_floor = 0
         self.listeners: list[Callable[[Change], None]] = []
-        self.grid = GridIndex(max_zoom=max_zoom)
+        self.grid = GridIndex(max_zoom=max_zoom, max_age=clusters_max_age)
         self._ordered: list[FeedEntry] | None = None
         self._snapshot: Representation | None = None
         self._cache: dict[tuple, Representation] = {}
@@ -168,7 +176,9 @@ class FeedStore:
             if self.entries.pop(key, None) is None:
                 return  # a tombstone of an event we never showed
             self.grid.remove(key)
-            change = Change(revision, "delete", key, sse_frame("delete", revision, orjson.dumps({"id": key})))
+            change = Change(
+                revision, "delete", key, sse_frame("delete", revision, orjson.dumps({"id": key}))
+            )
         else:
             try:
                 entry = FeedEntry.from_bytes(key, revision, value or b"")
@@ -253,7 +263,9 @@ class FeedStore:
             self._cache[cache_key] = rep
         return rep
 
-    def cached(self, kind: str, query: FeedQuery, build: Callable[[list[FeedEntry]], bytes]) -> Representation:
+    def cached(
+        self, kind: str, query: FeedQuery, build: Callable[[list[FeedEntry]], bytes]
+    ) -> Representation:
         """A derived representation (filtered feed, export) cached until the next change."""
         rep = self.cached_if_present(kind, query)
         if rep is None:
@@ -303,13 +315,9 @@ class FeedWatcher:
     async def stop(self) -> None:
         task, self._task = self._task, None
         if self._watcher is not None:
-            try:
+            with contextlib.suppress(nats.errors.Error):  # the connection may be closed already
                 await self._watcher.stop()
-            except Exception:  # connection already closed
-                pass
         if task is not None:
             task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except (asyncio.CancelledError, Exception):
-                pass

@@ -136,9 +136,11 @@ def parse_instant(text: str, *, end_of_day: bool) -> float:
             if end_of_day:
                 moment += timedelta(days=1) - timedelta(microseconds=1)
             return moment.timestamp()
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError("date attendue au format ISO 8601 (2024-11-18 ou 2024-11-18T09:00:00+01:00)") from None
+        raise ValueError(
+            "date attendue au format ISO 8601 (2024-11-18 ou 2024-11-18T09:00:00+01:00)"
+        ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=PARIS)
     return moment.astimezone(UTC).timestamp()
@@ -163,7 +165,11 @@ def _codes(params, name: str, errors: list, max_len: int = 3) -> frozenset[str]:
     bad = [v for v in values if len(v) > max_len or not v.isalnum()]
     if bad:
         errors.append(
-            {"field": name, "code": "invalid_code", "message": f"code(s) invalide(s) : {', '.join(bad)}"}
+            {
+                "field": name,
+                "code": "invalid_code",
+                "message": f"code(s) invalide(s) : {', '.join(bad)}",
+            }
         )
     return frozenset(v.upper() for v in values)
 
@@ -192,7 +198,9 @@ def parse_query(params) -> FeedQuery:
             except ValueError as exc:
                 errors.append({"field": name, "code": "invalid_date", "message": str(exc)})
     if bounds["from"] is not None and bounds["to"] is not None and bounds["from"] > bounds["to"]:
-        errors.append({"field": "to", "code": "invalid_range", "message": "« to » précède « from »"})
+        errors.append(
+            {"field": "to", "code": "invalid_range", "message": "« to » précède « from »"}
+        )
     online = None
     if values := _values(params, "online"):
         flag = values[0].lower()
@@ -201,7 +209,9 @@ def parse_query(params) -> FeedQuery:
         elif flag in _FALSE:
             online = False
         else:
-            errors.append({"field": "online", "code": "invalid_boolean", "message": "attendu : true ou false"})
+            errors.append(
+                {"field": "online", "code": "invalid_boolean", "message": "attendu : true ou false"}
+            )
     q = getattr(params, "get", lambda *_: None)("q") or ""
     if len(q) > 200:
         errors.append({"field": "q", "code": "too_long", "message": "200 caractères au plus"})

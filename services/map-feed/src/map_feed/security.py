@@ -45,8 +45,10 @@ class SecurityHeaders:
                 headers.append("X-Content-Type-Options", "nosniff")
                 if headers.get("content-type", "").startswith("text/html"):
                     embeddable = path == "/widget" or path.startswith("/widget/")
-                    headers.append("Content-Security-Policy",
-                                   (self.embeddable if embeddable else self.own).decode())
+                    headers.append(
+                        "Content-Security-Policy",
+                        (self.embeddable if embeddable else self.own).decode(),
+                    )
                     headers.append("Referrer-Policy", "strict-origin-when-cross-origin")
                     if not embeddable:
                         headers.append("X-Frame-Options", "SAMEORIGIN")

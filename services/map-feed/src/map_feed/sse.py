@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
 
 import structlog
 from prometheus_client import Counter, Gauge
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 log = structlog.get_logger(__name__)
 
@@ -27,7 +27,7 @@ SSE_REFUSED = Counter("mapfeed_sse_refused_total", "SSE connections refused (rep
 class Client:
     """A connected stream: a bounded buffer of frames and a wake-up for its writer."""
 
-    __slots__ = ("frames", "limit", "waiter", "closed", "dropped", "writer")
+    __slots__ = ("closed", "dropped", "frames", "limit", "waiter", "writer")
 
     def __init__(self, limit: int) -> None:
         self.frames: deque[bytes] = deque()
@@ -136,14 +136,17 @@ class EventStreamResponse(Response):
     cancelled; returning without completing the response makes the server close the socket.
     """
 
-    def __init__(self, broadcaster: Broadcaster, client: Client, first: list[bytes],
-                 headers: dict[str, str]) -> None:
+    def __init__(
+        self, broadcaster: Broadcaster, client: Client, first: list[bytes], headers: dict[str, str]
+    ) -> None:
         self.status_code = 200
         self.background = None
         self.broadcaster = broadcaster
         self.client = client
         self.first = first
-        self.raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        self.raw_headers = [
+            (k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()
+        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         client = self.client
@@ -151,8 +154,13 @@ class EventStreamResponse(Response):
         await send({"type": "http.response.start", "status": 200, "headers": headers})
 
         async def write() -> None:
-            await send({"type": "http.response.body", "body": b"retry: 2000\n\n" + b"".join(self.first),
-                        "more_body": True})
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": b"retry: 2000\n\n" + b"".join(self.first),
+                    "more_body": True,
+                }
+            )
             self.first = []
             while (chunk := await client.next_chunk()) is not None:
                 await send({"type": "http.response.body", "body": chunk, "more_body": True})
