@@ -75,6 +75,25 @@ def pct(values: list[float], p: float) -> float | None:
     return s[k]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(stack) -> dict[str, float]:
+    """CPU seconds so far of each process of a self-contained stack (empty otherwise)."""
+    out: dict[str, float] = {}
+    if stack is None:
+        return out
+    for (name, replica), p in stack.processes.items():
+        if p.alive():
+            out[f"{name}-{replica}"] = cpu_seconds(p.proc.pid)
+    if stack.nats and stack.nats.proc:
+        out["nats-server"] = cpu_seconds(stack.nats.proc.pid)
+    return out
+
+
 def machine() -> dict:
     cpu = ""
     try:
@@ -199,29 +218,30 @@ def lag_is_zero(row: dict | None) -> bool:
 
 
 async def baseline(base_url: str, concurrency: int, seconds: float = 3.0) -> float:
-    """Requests/s of the trivial GET /healthz of the same server, at the same concurrency."""
+    """Requests/s of the trivial GET /healthz of the same server, at the same concurrency and
+    with the same bare client as the load (the house's ratio-to-baseline rule)."""
     done = 0
     stop = time.monotonic() + seconds
-    async with httpx.AsyncClient(
-        base_url=base_url, timeout=5, limits=httpx.Limits(max_connections=concurrency)
-    ) as c:
+    client = stackclient.BareHTTP(base_url, concurrency, 5.0)
 
-        async def worker() -> None:
-            nonlocal done
-            while time.monotonic() < stop:
-                try:
-                    r = await c.get("/healthz")
-                    done += r.status_code == 200
-                except httpx.HTTPError:
-                    pass
+    async def worker() -> None:
+        nonlocal done
+        while time.monotonic() < stop:
+            try:
+                status, _, _ = await client.request("GET", "/healthz")
+                done += status == 200
+            except (OSError, TimeoutError, asyncio.IncompleteReadError):
+                pass
 
-        t0 = time.monotonic()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return done / (time.monotonic() - t0)
+    t0 = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    took = time.monotonic() - t0
+    await client.aclose()
+    return done / took
 
 
 async def offer_load(
-    client: httpx.AsyncClient,
+    client: stackclient.BareHTTP | httpx.AsyncClient,
     gen: sample_events.Generator,
     rate: float,
     ramp: float,
@@ -251,9 +271,12 @@ async def offer_load(
         while True:
             await asyncio.sleep(2)
             done = len(results)
-            print(f"  t={time.monotonic() - start:5.1f}s offered={n} done={done} "
-                  f"accepted={sum(r.accepted for r in results)} in_flight={n - done}",
-                  file=sys.stderr, flush=True)
+            print(
+                f"  t={time.monotonic() - start:5.1f}s offered={n} done={done} "
+                f"accepted={sum(r.accepted for r in results)} in_flight={n - done}",
+                file=sys.stderr,
+                flush=True,
+            )
 
     reporter = asyncio.create_task(progress())
 
@@ -370,10 +393,14 @@ async def peak(args: argparse.Namespace, target: Target) -> dict:
             f"offering a ramp to {args.rate}/s over {args.ramp}s, then {args.duration}s ...",
             flush=True,
         )
+        poster = stackclient.BareHTTP(target.base_url, args.connections, args.timeout)
+        cpu0 = process_cpu(target.stack)
         results, sched = await offer_load(
-            client, gen, args.rate, args.ramp, args.duration, args.max_in_flight, t0
+            poster, gen, args.rate, args.ramp, args.duration, args.max_in_flight, t0
         )
         ru1 = resource.getrusage(resource.RUSAGE_SELF)
+        cpu1 = process_cpu(target.stack)
+        await poster.aclose()
         load_end = time.monotonic()
         accepted = [r for r in results if r.accepted]
         # wait for the pipeline to drain (all durables at zero), then for the feed to catch up
@@ -472,6 +499,7 @@ async def peak(args: argparse.Namespace, target: Target) -> dict:
             "upserts": sum(watcher.upserts.values()),
         },
         "deadletters": dead,
+        "cpu_s_during_load": {k: round(cpu1[k] - cpu0.get(k, 0), 2) for k in cpu1},
         "generator_cpu_s": round((ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime), 2),
         "checks": checks,
         "timeseries": sampler.rows,
@@ -543,14 +571,7 @@ async def drain(args: argparse.Namespace) -> dict:
         stack = own_stack(Path(tmp))
         with stack:
             base = stack.url("submission")
-            async with (
-                Bus(stack.nats_url) as bus,
-                httpx.AsyncClient(
-                    base_url=base,
-                    timeout=args.timeout,
-                    limits=httpx.Limits(max_connections=args.connections),
-                ) as client,
-            ):
+            async with Bus(stack.nats_url) as bus:
                 mix = sample_events.Mix(labelled=1.0, rejected=0.0, needs_review=0.0, online=0.0)
                 gen = sample_events.Generator(seed=args.seed, mix=mix, tag="drain")
                 for replicas in (1, 2):
@@ -560,7 +581,9 @@ async def drain(args: argparse.Namespace) -> dict:
                             if (name, rep) in stack.processes:
                                 stack.stop(name, rep)
 
-                    res = await post_all(client, gen.take(args.backlog), args.connections)
+                    poster = stackclient.BareHTTP(base, args.connections, args.timeout)
+                    res = await post_all(poster, gen.take(args.backlog), args.connections)
+                    await poster.aclose()
                     n_ok = sum(r.accepted for r in res)
                     print(f"[{replicas} replica(s)] backlog of {n_ok} received", flush=True)
                     run: dict = {"accepted": n_ok}
@@ -675,9 +698,11 @@ def table(result: dict) -> str:
             f"accepted → feed p50/p95/p99 (hold, n={hold['n']})",
             f"{hold['p50']} / {hold['p95']} / {hold['p99']} s",
         ),
-        ("first POST → feed p50/p95/p99 (client side, queueing included)",
-         " / ".join(str(result["first_post_to_feed_s"][k]) for k in ("p50", "p95", "p99"))
-         + " s"),
+        (
+            "first POST → feed p50/p95/p99 (client side, queueing included)",
+            " / ".join(str(result["first_post_to_feed_s"][k]) for k in ("p50", "p95", "p99"))
+            + " s",
+        ),
         ("max consumer lag", result["max_lag"]),
         ("drained after load end", f"{result['drained_after_load_s']} s"),
         ("final statuses", c["statuses"]),
@@ -695,6 +720,7 @@ def table(result: dict) -> str:
         ),
         ("expected vs got mismatches", c["expected_vs_got_mismatches"] or "none"),
         ("dead letters", result["deadletters"]),
+        ("CPU s during the load, per process", result["cpu_s_during_load"] or "n/a"),
         ("generator CPU (s)", result["generator_cpu_s"]),
         ("checks", "OK" if c["ok"] else "FAILED"),
     ]
