@@ -35,6 +35,7 @@ from sdi_common.contracts import (
     new_id,
 )
 from sdi_common.natsconn import publish_event
+from sdi_common.settings import REPO_ROOT
 from sdi_common.stack import Stack
 from sdi_common.testing import bootstrapped, nats_server
 
@@ -848,3 +849,71 @@ def test_widget_with_an_edition_sized_feed(edition_service, page):
     filtering = time.monotonic() - t1
     # not a benchmark (a shared 2-core machine): a bound that catches a pathological slowdown
     assert elapsed < 20 and filtering < 3, (elapsed, filtering)
+
+
+# ------------------------------------------------------------------ the whole pipeline
+
+ORGANISER_EVENT = {
+    "title": "Visite de l'atelier de chaudronnerie",
+    "description": "Soudure, pliage et découpe : les métiers de la chaudronnerie industrielle, "
+    "présentés par les techniciens de l'usine.",
+    "kind": "company_visit",
+    "starts_at": "2024-11-20T14:00:00+01:00",
+    "ends_at": "2024-11-20T17:00:00+01:00",
+    "audiences": ["pupils", "job_seekers"],
+    "is_free": True,
+    "informs_about_industry": True,
+    "online": False,
+    "location": {
+        "venue": "Atelier Sud",
+        "street": "2 rue de la Mairie",
+        "postcode": "69003",
+        "city": "Lyon",
+    },
+    "organizer": {
+        "name": "Chaudronnerie Lyonnaise",
+        "type": "company",
+        "email": "contact@example.fr",
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def whole_stack():
+    """nats-server and the four services, as ``make run`` starts them, with the trial edition
+    (the 2024 week with its submissions still open: the real deadline has passed)."""
+    env = {"EDITION_FILE": str(REPO_ROOT / "config" / "trial" / "2024-open.toml")}
+    with (
+        tempfile.TemporaryDirectory(prefix="sdi-widget-stack-") as tmpdir,
+        Stack(data_dir=Path(tmpdir), env=env) as stack,
+    ):
+        yield stack
+
+
+def test_submission_appears_live_and_withdrawal_removes_it(whole_stack, page):
+    """An organiser's submission goes through validation and geocoding to the open widget;
+    the organiser withdraws it and it leaves the widget, without any reload."""
+    base = whole_stack.url("map-feed")
+    open_widget({"base": base}, page, "?list=all")
+    page.evaluate("() => { window.__same_page = true; }")
+    _wait(lambda: page.evaluate("document.body.dataset.live") == "live", 10, "the SSE stream")
+    submission = whole_stack.url("submission")
+    r = httpx.post(submission + "/v1/submissions", json=ORGANISER_EVENT, timeout=10)
+    assert r.status_code == 202, r.text
+    sid, token = r.json()["id"], r.json()["organizer_token"]
+    title = ORGANISER_EVENT["title"]
+    has_title = (
+        "t => [...document.querySelectorAll('#sdi-results .sdi-event__title')]"
+        ".some(e => e.textContent === t)"
+    )
+    page.wait_for_function(has_title, arg=title, timeout=20000)
+    assert "contact@example.fr" not in page.content()
+
+    r = httpx.delete(
+        f"{submission}/v1/submissions/{sid}",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    assert r.status_code == 202, r.text
+    page.wait_for_function(f"t => !({has_title})(t)", arg=title, timeout=20000)
+    assert page.evaluate("() => window.__same_page") is True
