@@ -179,7 +179,9 @@ class Commands:
                 pass  # a retry finds "pending", republishes the same Nats-Msg-Id: deduplicated
         return Accepted(submission_id, 1, "received", token)
 
-    async def amend(self, doc: Doc, body: SubmissionIn, *, correlation_id: str | None) -> Accepted:
+    async def amend(
+        self, doc: Doc, body: SubmissionIn, *, by: str = "organizer", correlation_id: str | None
+    ) -> Accepted:
         if doc["status"] == "withdrawn":
             raise Conflict("withdrawn", "Cet événement a été retiré : il ne peut plus être modifié.")
         edition = self.edition()
@@ -200,7 +202,7 @@ class Commands:
         event = Received(
             submission_id=doc["id"],
             version=version,
-            by="organizer",
+            by=by,
             submission=submission,
             received_at=now(),
             contact_sealed=sealed,

@@ -164,7 +164,7 @@ async def amend(submission_id: str, request: Request) -> JSONResponse:
     rate_limit(request, rt)
     doc, _caller = await document_for(request, rt, submission_id)
     body = validate(await read_json(request, rt))
-    result = await run(rt, rt.commands.amend(doc, body, correlation_id=cid(request)))
+    result = await run(rt, rt.commands.amend(doc, body, by=caller.by, correlation_id=cid(request)))
     return JSONResponse(accepted_body(result), status_code=202)
 
 
