@@ -7,6 +7,8 @@ Ending the streams first lets browsers reconnect to another replica at once.
 
 from __future__ import annotations
 
+import signal
+from types import FrameType
 from typing import Any
 
 import uvicorn
@@ -15,6 +17,13 @@ from .settings import MapFeedSettings
 
 
 class Server(uvicorn.Server):
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
+        if sig == signal.SIGTERM:
+            # uvicorn re-raises the signal after its graceful shutdown (exit status 143);
+            # a requested stop that went well exits 0, as the house rules ask
+            self._captured_signals.remove(sig)
+
     async def shutdown(self, sockets: Any = None) -> None:
         feed = getattr(getattr(self.config.loaded_app, "state", None), "feed", None)
         if feed is None:  # the app is wrapped by uvicorn's middlewares
