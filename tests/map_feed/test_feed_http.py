@@ -102,6 +102,16 @@ async def test_etag_304_gzip_and_cache_headers(service, http, nc):
     ) as s:
         wire = b"".join([chunk async for chunk in s.aiter_raw()])
     assert len(wire) < len(r.content) and gzip.decompress(wire) == r.content
+    # a filtered feed (the full stack, not the fast path) validates the same way
+    filtered = await http.get(service.url + "/v1/feed", params={"kind": "company_visit"})
+    assert filtered.status_code == 200 and filtered.headers["etag"] != etag
+    assert sid in {f["id"] for f in filtered.json()["features"]}
+    again = await http.get(
+        service.url + "/v1/feed",
+        params={"kind": "company_visit"},
+        headers={"If-None-Match": filtered.headers["etag"]},
+    )
+    assert again.status_code == 304
     # the gzip variant's tag also validates
     assert (
         await http.get(service.url + "/v1/feed", headers={"If-None-Match": raw.headers["etag"]})
