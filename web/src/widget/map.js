@@ -38,7 +38,12 @@ function clusterIconFor(n) {
 }
 
 export function createMap(element, { tiles, attribution, popup, onTilesFailed }) {
+  // No animated zooms nor fades for visitors who asked their system for less motion.
+  const still = window.matchMedia?.("(prefers-reduced-motion: reduce)").matches ?? false;
   const map = L.map(element, {
+    zoomAnimation: !still,
+    fadeAnimation: !still,
+    markerZoomAnimation: !still,
     zoomControl: false,
     minZoom: 2,
     maxZoom: 18,
@@ -75,6 +80,7 @@ export function createMap(element, { tiles, attribution, popup, onTilesFailed })
   }
 
   const clusters = L.markerClusterGroup({
+    animate: !still,
     showCoverageOnHover: false,
     chunkedLoading: true,
     spiderfyOnMaxZoom: true,
