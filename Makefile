@@ -36,6 +36,8 @@ demo: install
 docs: install
 	$(UV) run --no-sync sdi-asyncapi > docs/asyncapi.yaml
 
+include web/assets.mk
+
 lint: install
 	$(UV) run --no-sync ruff check .
 
