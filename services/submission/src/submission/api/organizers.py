@@ -162,7 +162,7 @@ async def read(submission_id: str, request: Request) -> dict[str, Any]:
 async def amend(submission_id: str, request: Request) -> JSONResponse:
     rt = runtime(request)
     rate_limit(request, rt)
-    doc, _caller = await document_for(request, rt, submission_id)
+    doc, caller = await document_for(request, rt, submission_id)
     body = validate(await read_json(request, rt))
     result = await run(rt, rt.commands.amend(doc, body, by=caller.by, correlation_id=cid(request)))
     return JSONResponse(accepted_body(result), status_code=202)
