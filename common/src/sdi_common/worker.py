@@ -62,9 +62,11 @@ class Delivery:
 Handler = Callable[[Event, Delivery], Awaitable[None]]
 
 
-async def _raw_body(msg: NatsMessage) -> bytes:
-    # We parse (and dead-letter) ourselves: FastStream must not decode JSON first.
-    return msg.body
+async def _the_message(msg: NatsMessage) -> NatsMessage:
+    # The handler gets the message itself: we parse (and dead-letter) ourselves, and skip
+    # FastStream's JSON decoding and dependency injection (apply_types=False), which cost
+    # more CPU per message than our whole handling.
+    return msg
 
 
 def backoff(num_delivered: int, base: float = 0.5, cap: float = 30.0) -> float:
@@ -82,6 +84,7 @@ def build_broker(settings: ServiceSettings, **kwargs: Any) -> NatsBroker:
         # FastStream's per-message records go to DEBUG: free at INFO (a large cost otherwise)
         log_level=logging.DEBUG,
         graceful_timeout=settings.drain_timeout,
+        apply_types=False,
         **options,
         **kwargs,
     )
@@ -141,11 +144,11 @@ class Worker:
             pull_sub=PullSub(batch_size=self.batch_size, timeout=1.0),
             ack_policy=AckPolicy.MANUAL,
             max_workers=self.max_workers,
-            decoder=_raw_body,
+            decoder=_the_message,
             title=f"{consumer.durable}:consume",
             description=f"{consumer.description} (filter: {', '.join(consumer.filter_subjects)})",
         )
-        async def on_message(body: bytes, msg: NatsMessage) -> None:
+        async def on_message(msg: NatsMessage) -> None:
             await self._handle(fn, msg)
 
         return fn
