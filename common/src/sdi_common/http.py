@@ -172,6 +172,8 @@ def serve(app: ASGIApp, settings: ServiceSettings, **uvicorn_kwargs: Any) -> Non
         access_log=False,
         timeout_graceful_shutdown=int(settings.drain_timeout),
         lifespan="on",
+        # X-Forwarded-For is trusted only where a service says which proxies to trust.
+        proxy_headers=False,
         **uvicorn_kwargs,
     )
     # uvicorn re-raises the signal it caught once it has shut down: make that a clean exit.

@@ -59,10 +59,15 @@ async def connect(settings: ServiceSettings, name: str | None = None) -> NATS:
     return await nats.connect(**connect_options(settings, name or settings.service_name))
 
 
+#: events a person may legitimately repeat within one version (place it again, elsewhere)
+REPEATABLE = frozenset({"relocated"})
+
+
 def msg_id(event: Event) -> str:
     """Deterministic per (submission, version, type): a redelivered input that leads to the
     same output is deduplicated by JetStream instead of producing a second decision."""
-    return f"{event.submission_id}:{event.version}:{event.type}"
+    base = f"{event.submission_id}:{event.version}:{event.type}"
+    return f"{base}:{event.event_id}" if event.type in REPEATABLE else base
 
 
 def event_headers(event: Event, correlation_id: str | None = None) -> dict[str, str]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 
 import orjson
@@ -82,12 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         from .app import build_app
 
         app = build_app(settings)
-        # uvicorn re-raises the SIGTERM it handled once it has drained; with the default
-        # disposition that kills the process (-15). Make it the clean exit 0 it is.
-        signal.signal(signal.SIGTERM, _exit_cleanly)
-        # X-Forwarded-For is read by the app itself, from trusted proxies only (api/deps.py);
-        # uvicorn's own handling would trust any client connecting through loopback
-        serve(app, settings, proxy_headers=False)
+        # X-Forwarded-For is read by the app itself, from trusted proxies only (api/deps.py)
+        serve(app, settings)
         return 0
     if args.command == "operator-token":
         from .tokens import new_token, token_hash
@@ -106,10 +101,6 @@ def main(argv: list[str] | None = None) -> int:
     erased = asyncio.run(_retention())
     sys.stdout.write(orjson.dumps({"erased": erased}).decode() + "\n")
     return 0
-
-
-def _exit_cleanly(signum: int, frame: object) -> None:
-    raise SystemExit(0)
 
 
 if __name__ == "__main__":
