@@ -114,6 +114,7 @@ async def test_nothing_lost_nothing_duplicated_under_faults(stack, addok):
 
     await asyncio.sleep(3)
     note("restart nats-server")
+    nats_restarted_at = time.monotonic()
     await asyncio.to_thread(stack.restart_nats)
     note("nats-server back")
     await asyncio.sleep(6)
