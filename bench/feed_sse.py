@@ -24,8 +24,10 @@ import sys
 import time
 from pathlib import Path
 
+import orjson
+
 sys.path.insert(0, str(Path(__file__).parent))
-from feed_common import Nats, Service, feature, fill
+from feed_common import Nats, Service, feature, fill, free_port
 
 # ---------------------------------------------------------------------------- client side
 
@@ -72,29 +74,58 @@ async def clients_main(port: int, count: int, updates: int) -> None:
     print(json.dumps(arrivals), flush=True)
 
 
+# ---------------------------------------------------------------------------- baseline
+
+
+async def baseline_main(port: int) -> None:
+    """Child process: the least a Python SSE server can do (asyncio + uvloop, no framework):
+    answer the stream's headers, and write each line read on stdin to every connection."""
+    transports: list[asyncio.Transport] = []
+
+    class Stream(asyncio.Protocol):
+        def connection_made(self, transport):
+            self.transport = transport
+
+        def data_received(self, data):
+            if b"\r\n\r\n" in data:
+                self.transport.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\n")
+                transports.append(self.transport)
+
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(Stream, "127.0.0.1", port)
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    print("listening", flush=True)
+    while line := await reader.readline():
+        frame = b"id: 1\nevent: upsert\ndata: " + line.rstrip(b"\n") + b"\n\n"
+        for transport in transports:
+            if not transport.is_closing():
+                transport.write(frame)
+    server.close()
+
+
 # ---------------------------------------------------------------------------- driver
 
 
-async def fan_out(service: Service, nc, clients: int, updates: int) -> list[float]:
+async def fan_out(port: int, publish, clients: int, updates: int) -> list[float]:
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         __file__,
         "--child",
-        str(service.port),
+        str(port),
         str(clients),
         str(updates),
         stdout=subprocess.PIPE,
     )
     line = await asyncio.wait_for(proc.stdout.readline(), 90)
     assert line.strip() == b"ready", line
-    js = nc.jetstream()
     rng = random.Random(clients)
     sent = []
     await asyncio.sleep(1)
     for k in range(updates):
-        sid, body = feature(rng, k, title=f"bench-marker-{k} mise à jour")
+        _, body = feature(rng, k, title=f"bench-marker-{k} mise à jour")
         sent.append(time.time())
-        await js.publish(f"$KV.FEED.{sid}", body)
+        await publish(body)
         await asyncio.sleep(1.5)
     out, _ = await proc.communicate()
     arrivals = json.loads(out.decode().strip().splitlines()[-1])
@@ -122,9 +153,33 @@ async def main(client_counts: list[int], updates: int) -> None:
         empty_rss = service.rss_mb()
         revision = await fill(nc, 5_500, seed=1)
         await service.ready(revision)
+        js = nc.jetstream()
+
+        async def put(body: bytes) -> None:
+            sid = orjson.loads(body)["id"]
+            await js.publish(f"$KV.FEED.{sid}", body)
+
+        baseline_port = free_port()
+        baseline = await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            "--baseline",
+            str(baseline_port),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert (await baseline.stdout.readline()).strip() == b"listening"
+
+        async def write_baseline(body: bytes) -> None:
+            baseline.stdin.write(body + b"\n")
+            await baseline.stdin.drain()
+
         for clients in client_counts:
-            latencies = await fan_out(service, nc, clients, updates)
-            rows.append((clients, latencies))
+            latencies = await fan_out(service.port, put, clients, updates)
+            reference = await fan_out(baseline_port, write_baseline, clients, updates)
+            rows.append((clients, latencies, reference))
+        baseline.stdin.close()
+        await baseline.wait()
         base_rss = service.rss_mb()
         t0 = time.perf_counter()
         revision = await fill(nc, 100_000, seed=2)
@@ -141,11 +196,19 @@ async def main(client_counts: list[int], updates: int) -> None:
         f"SSE fan-out, one map-feed replica (1 uvicorn worker), {updates} updates each; "
         "latency from the FEED put to the client's read"
     )
-    print(f"{'clients':>8} {'deliveries':>10} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}")
-    for clients, lat in rows:
+    print(
+        "baseline: a bare asyncio+uvloop server writing the same frame to every socket "
+        "(no NATS, no HTTP framework), in the same run"
+    )
+    print(
+        f"{'clients':>8} {'deliveries':>10} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} | "
+        f"{'base p50':>8} {'base p99':>8} | {'p99 ratio':>9}"
+    )
+    for clients, lat, ref in rows:
         print(
             f"{clients:>8} {len(lat):>10} {pct(lat, 50) * 1e3:>8.0f} {pct(lat, 99) * 1e3:>8.0f} "
-            f"{max(lat) * 1e3:>8.0f}"
+            f"{max(lat) * 1e3:>8.0f} | {pct(ref, 50) * 1e3:>8.0f} {pct(ref, 99) * 1e3:>8.0f} | "
+            f"{pct(lat, 99) / pct(ref, 99):>8.1f}x"
         )
     print("goal: p99 <= 1000 ms at 5,000 clients")
     print(
@@ -156,6 +219,11 @@ async def main(client_counts: list[int], updates: int) -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--baseline":
+        import uvloop
+
+        uvloop.run(baseline_main(int(sys.argv[2])))
+        sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         import uvloop
 
