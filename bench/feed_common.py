@@ -185,7 +185,8 @@ async def fill(nc: nats.NATS, count: int, seed: int) -> int:
 class Service:
     """A map-feed process (no indexer: the bucket is filled directly)."""
 
-    def __init__(self, nats_url: str, **env: str) -> None:
+    def __init__(self, nats_url: str, workers: int = 1, **env: str) -> None:
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         environment = {
@@ -197,8 +198,24 @@ class Service:
             "LOG_LEVEL": "WARNING",
             **env,
         }
+        command = [str(BIN / "sdi-map-feed")]
+        if workers > 1:  # uvicorn's own supervisor; every worker syncs the whole feed
+            command = [
+                str(BIN / "uvicorn"),
+                "--factory",
+                "map_feed.app:build_asgi",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(workers),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ]
         self.proc = subprocess.Popen(
-            [str(BIN / "sdi-map-feed")],
+            command,
             env=environment,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -207,24 +224,38 @@ class Service:
     async def ready(self, revision: int = 0, timeout: float = 120) -> None:
         """Ready, with every revision up to ``revision`` applied in memory (from /metrics)."""
         deadline = time.monotonic() + timeout
+        # a new connection each time, so that every worker gets asked; several in a row
+        close = {"Connection": "close"}
+        in_a_row = 0
         async with httpx.AsyncClient() as http:
             while time.monotonic() < deadline:
                 try:
-                    if (await http.get(self.url + "/readyz")).status_code == 200:
-                        metrics = (await http.get(self.url + "/metrics")).text
+                    if (await http.get(self.url + "/readyz", headers=close)).status_code == 200:
+                        metrics = (await http.get(self.url + "/metrics", headers=close)).text
                         applied = re.search(r"^mapfeed_feed_revision (\S+)$", metrics, re.MULTILINE)
                         if applied and float(applied.group(1)) >= revision:
-                            return
+                            in_a_row += 1
+                            if in_a_row >= 1 + 4 * (self.workers - 1):
+                                return
+                            continue
                 except httpx.TransportError:
                     pass
+                in_a_row = 0
                 await asyncio.sleep(0.2)
         raise RuntimeError("map-feed not ready in time")
 
     def rss_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        """Resident memory of the server process(es): with workers, their sum."""
+        pids = [self.proc.pid]
+        if self.workers > 1:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
+            pids = [int(p) for p in children.split()]
+        total = 0.0
+        for pid in pids:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        return total
 
     def stop(self) -> None:
         self.proc.terminate()

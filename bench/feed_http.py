@@ -3,8 +3,9 @@
     uv run python bench/feed_http.py [--duration 5] [--connections 32]
 
 Needs ``wrk`` and ``nginx`` (Debian: apt-get install -y wrk nginx-light). One run starts a
-temporary nats-server, one map-feed process (one uvicorn worker, uvloop + httptools) and
-one nginx (worker_processes 1, the same gzip bytes as a static file with gzip_static),
+temporary nats-server, one map-feed process (one uvicorn worker, uvloop + httptools; ``--workers N``: N, each
+holding the whole feed) and one nginx (as many workers; the same gzip bytes as a static
+file with gzip_static),
 then measures both with wrk on loopback, gzip accepted, one after the other. Prints the
 requests per second and map-feed's share of nginx's (goals: >= 25 % for 200, >= 50 % for 304).
 """
@@ -27,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from feed_common import Nats, Service, fill, free_port
 
 NGINX_CONF = """
-worker_processes 1;
+worker_processes {workers};
 user root;  # the temp dir is private (0700)
 daemon off;
 pid {dir}/nginx.pid;
@@ -67,7 +68,7 @@ def wrk(url: str, headers: dict[str, str], duration: int, connections: int) -> f
     return rps
 
 
-async def main(duration: int, connections: int) -> None:
+async def main(duration: int, connections: int, workers: int) -> None:
     for tool in ("wrk", "nginx"):
         if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
             sys.exit(f"{tool} is missing: apt-get install -y wrk nginx-light")
@@ -75,9 +76,9 @@ async def main(duration: int, connections: int) -> None:
     (work / "tmp").mkdir()
     broker = Nats()
     nc = await broker.ready()
-    service = Service(broker.url, SNAPSHOT_MIN_INTERVAL="0")
+    service = Service(broker.url, workers=workers, SNAPSHOT_MIN_INTERVAL="0")
     nginx_port = free_port()
-    (work / "nginx.conf").write_text(NGINX_CONF.format(dir=work, port=nginx_port))
+    (work / "nginx.conf").write_text(NGINX_CONF.format(dir=work, port=nginx_port, workers=workers))
     nginx = None
     results = []
     try:
@@ -141,8 +142,8 @@ async def main(duration: int, connections: int) -> None:
         shutil.rmtree(work, ignore_errors=True)
 
     print(
-        f"GET /v1/feed, gzip, wrk -t1 -c{connections} -d{duration}s, loopback; map-feed: 1 uvicorn "
-        "worker; nginx: 1 worker, gzip_static"
+        f"GET /v1/feed, gzip, wrk -t1 -c{connections} -d{duration}s, loopback; map-feed: {workers} "
+        f"uvicorn worker(s); nginx: {workers} worker(s), gzip_static"
     )
     print(
         f"{'events':>8} {'body MB':>8} {'gz MB':>6} | {'200 feed':>9} {'200 nginx':>9} {'ratio':>6} "
@@ -161,5 +162,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=5)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn and nginx workers")
     args = parser.parse_args()
-    asyncio.run(main(args.duration, args.connections))
+    asyncio.run(main(args.duration, args.connections, args.workers))
