@@ -4,6 +4,10 @@ Each replica watches every key of the bucket (an ordered, ephemeral consumer: fa
 never the indexer's shared durable). The store keeps one ``FeedEntry`` per event — the
 feature's serialized bytes plus the few fields filters need — and builds the full
 collection lazily, once per revision. Recent changes are kept for SSE resume.
+
+The bucket keeps one revision per key (history 1): a value replaced before the watcher
+received it is gone from the stream, so a burst on one key can skip intermediate
+revisions. Every message is a whole state, so the store (and SSE clients) still converge.
 """
 
 from __future__ import annotations
