@@ -89,8 +89,8 @@ class RunningService:
 
 async def start_service(nats_url: str, **overrides) -> RunningService:
     from map_feed.app import build_asgi
-    from map_feed.server import Server, config
     from map_feed.settings import MapFeedSettings
+    from sdi_common.http import Server, server_config
 
     port = free_port()
     settings = MapFeedSettings(
@@ -102,7 +102,7 @@ async def start_service(nats_url: str, **overrides) -> RunningService:
         **overrides,
     )
     app = build_asgi(settings)
-    server = Server(config(app, settings))
+    server = Server(server_config(app, settings), app.state.feed.broadcaster.stop)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve())
     url = f"http://127.0.0.1:{port}"

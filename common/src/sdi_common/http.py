@@ -162,9 +162,26 @@ def create_app(
     return app
 
 
-def serve(app: ASGIApp, settings: ServiceSettings, **uvicorn_kwargs: Any) -> None:
-    """Run under uvicorn; on SIGTERM stop accepting, finish in-flight requests, then exit 0."""
-    config = uvicorn.Config(
+class Server(uvicorn.Server):
+    """uvicorn, with a hook run when shutdown starts.
+
+    uvicorn waits for open responses before the lifespan's shutdown; a response that never
+    ends by itself (Server-Sent Events) would hold every stop for the whole drain time.
+    ``before_shutdown`` ends such responses first, so clients reconnect elsewhere at once.
+    """
+
+    def __init__(self, config: uvicorn.Config, before_shutdown=None) -> None:
+        super().__init__(config)
+        self.before_shutdown = before_shutdown
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        if self.before_shutdown is not None:
+            await self.before_shutdown()
+        await super().shutdown(sockets)
+
+
+def server_config(app: ASGIApp, settings: ServiceSettings, **uvicorn_kwargs: Any) -> uvicorn.Config:
+    return uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -176,7 +193,17 @@ def serve(app: ASGIApp, settings: ServiceSettings, **uvicorn_kwargs: Any) -> Non
         proxy_headers=False,
         **uvicorn_kwargs,
     )
+
+
+def serve(
+    app: ASGIApp,
+    settings: ServiceSettings,
+    *,
+    before_shutdown: Callable[[], Awaitable[None]] | None = None,
+    **uvicorn_kwargs: Any,
+) -> None:
+    """Run under uvicorn; on SIGTERM stop accepting, finish in-flight requests, then exit 0."""
     # uvicorn re-raises the signal it caught once it has shut down: make that a clean exit.
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: sys.exit(0))
-    uvicorn.Server(config).run()
+    Server(server_config(app, settings, **uvicorn_kwargs), before_shutdown).run()
