@@ -78,6 +78,10 @@ def test_filters_select_the_right_events():
     assert select(kind="workshop,escape_game") == {ids["paris"], ids["marseille"]}
     assert select(audience="general_public") == {ids["paris"]}
     assert select(bbox="2,48,4,51") == {ids["lille"], ids["paris"]}
+    # a map zoomed out beyond the antimeridian asks for more than the world: clamped
+    assert select(bbox="-540,-100,540,100") == set(ids.values())
+    with pytest.raises(InvalidQuery):
+        parse_query({"bbox": "nan,0,1,1"})
     assert select(department="59") == {ids["lille"], ids["paris"], ids["marseille"]}
     assert select(**{"from": "2024-11-20"}) == set()
     assert select(**{"from": "2024-11-19", "to": "2024-11-19"}) == set(ids.values())

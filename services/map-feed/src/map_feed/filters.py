@@ -7,6 +7,8 @@ one problem+json answer lists them all.
 
 from __future__ import annotations
 
+import math
+
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -120,8 +122,11 @@ def parse_bbox(text: str) -> BBox:
         w, s, e, n = (float(p) for p in parts)
     except ValueError:
         raise ValueError("attendu : ouest,sud,est,nord (4 nombres en degrés WGS 84)") from None
-    if not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s <= 90 and -90 <= n <= 90):
-        raise ValueError("coordonnées hors limites (longitude ±180, latitude ±90)")
+    if not all(math.isfinite(v) for v in (w, s, e, n)):
+        raise ValueError("coordonnées non finies")
+    # A map zoomed out past the antimeridian (Leaflet) asks for more than the world: clamp.
+    w, e = max(-180.0, min(180.0, w)), max(-180.0, min(180.0, e))
+    s, n = max(-90.0, min(90.0, s)), max(-90.0, min(90.0, n))
     if s > n:
         raise ValueError("le sud doit être inférieur ou égal au nord")
     return (w, s, e, n)
