@@ -209,14 +209,25 @@ async def test_clusters(service, http, nc):
 
 async def test_security_headers_and_widget_is_embeddable(service, http):
     r = await http.get(service.url + "/widget")
-    if r.status_code == 200:
-        csp = r.headers["content-security-policy"]
-        assert "frame-ancestors *" in csp and "https://tile.openstreetmap.org" in csp
-        assert r.headers["x-content-type-options"] == "nosniff"
-        assert r.headers["referrer-policy"]
-    else:  # the widget is not built in this checkout: a clear 404, the service still runs
-        assert r.status_code == 404 and r.headers["content-type"] == "application/problem+json"
+    assert r.status_code == 200, "the built widget is committed under map_feed/static"
+    csp = r.headers["content-security-policy"]
+    assert "frame-ancestors *" in csp and "https://tile.openstreetmap.org" in csp
+    assert r.headers["x-content-type-options"] == "nosniff"
+    assert r.headers["referrer-policy"]
+    # the page is told which tiles the service (and its CSP) allows
+    assert 'data-tiles="https://tile.openstreetmap.org/{z}/{x}/{y}.png"' in r.text
     assert (await http.get(service.url + "/v1/feed")).headers["x-content-type-options"] == "nosniff"
+
+
+async def test_widget_uses_the_configured_tiles(nats_url):
+    svc = await start_service(nats_url, tile_url="https://{s}.tiles.example.fr/{z}/{x}/{y}.png")
+    try:
+        async with httpx.AsyncClient(base_url=svc.url) as client:
+            r = await client.get("/widget")
+        assert 'data-tiles="https://{s}.tiles.example.fr/{z}/{x}/{y}.png"' in r.text
+        assert "https://*.tiles.example.fr" in r.headers["content-security-policy"]
+    finally:
+        await svc.stop()
 
 
 async def test_service_starts_without_the_widget_build(nats_url, tmp_path):

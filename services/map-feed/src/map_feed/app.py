@@ -8,6 +8,7 @@ the bucket) runs in the same process unless ``RUN_INDEXER=false``.
 from __future__ import annotations
 
 import asyncio
+import html
 import os
 import zlib
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from typing import Any
 import orjson
 import structlog
 from fastapi import FastAPI, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from prometheus_client import Gauge
 from sdi_common import natsconn, topology
 from sdi_common.contracts import Event, Published
@@ -384,10 +385,12 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
     @app.get("/widget", include_in_schema=False)
     async def widget() -> Response:
         if not index.is_file():
-            return problem(404, "Widget absent", "Le widget n'a pas été construit (make widget).")
-        return FileResponse(
-            index, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"}
+            return problem(404, "Widget absent", "Le widget n'a pas été construit (make assets).")
+        # The configured tiles (the ones the CSP allows) go to the page as <body data-tiles>.
+        page = index.read_text(encoding="utf-8").replace(
+            'data-tiles=""', f'data-tiles="{html.escape(settings.tile_url, quote=True)}"', 1
         )
+        return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
 
     app.mount("/static", WidgetFiles(directory=static_dir, check_dir=False), name="static")
     return app
