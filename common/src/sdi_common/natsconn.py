@@ -63,10 +63,21 @@ async def connect(settings: ServiceSettings, name: str | None = None) -> NATS:
 REPEATABLE = frozenset({"relocated"})
 
 
+#: one decision per stage and version, whatever it says: a redelivery judged differently
+#: (another edition, a geocoder that came back) cannot add a second, contradicting one
+STAGE = {
+    "labelled": "judged",
+    "rejected": "judged",
+    "needs_review": "judged",
+    "geocoded": "placed",
+    "location_unresolved": "placed",
+}
+
+
 def msg_id(event: Event) -> str:
-    """Deterministic per (submission, version, type): a redelivered input that leads to the
-    same output is deduplicated by JetStream instead of producing a second decision."""
-    base = f"{event.submission_id}:{event.version}:{event.type}"
+    """Deterministic per (submission, version, stage): a redelivered input is deduplicated by
+    JetStream (within the stream's duplicate window) instead of producing a second decision."""
+    base = f"{event.submission_id}:{event.version}:{STAGE.get(event.type, event.type)}"
     return f"{base}:{event.event_id}" if event.type in REPEATABLE else base
 
 

@@ -4,7 +4,7 @@ It consumes the shared durable consumer ``topology.VALIDATION`` (work-queue styl
 replicas share the load) and publishes the verdict on ``submissions.<outcome>``. The
 shared ``Worker`` acks, retries and dead-letters; idempotency on (submission id, version)
 comes from the verdict being a pure function of the message and the edition, and from
-the ``Nats-Msg-Id`` (``<id>:<version>:<outcome>``) that makes JetStream drop a second
+the ``Nats-Msg-Id`` (``<id>:<version>:judged``) that makes JetStream drop a second
 publication of the same decision after a redelivery.
 
 The edition is loaded once at start-up. Changing it re-judges nothing: an operator
