@@ -141,6 +141,7 @@ def fuzz(api: str, base_url: str, headers_for=None, documented=None) -> list[str
                 failures.append(
                     f"{operation.method.upper()} {operation.path} [{mode.value}]: {exc}"
                 )
+    print(f"\nfuzz {api}: {CASES[api]} generated cases, {len(failures)} failing operation(s)")
     return failures
 
 
