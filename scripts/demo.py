@@ -23,8 +23,8 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "scripts"), str(REPO / "bench" / "peak")]
 
-import sample_events  # noqa: E402
-import stackclient  # noqa: E402
+import sample_events
+import stackclient
 
 
 async def run(args: argparse.Namespace) -> int:

@@ -172,8 +172,8 @@ INDUSTRIAL_EVENTS = {
         (
             "Visite du plateau technique {school}",
             (
-                "Les élèves présentent l'usinage sur machines "
-                "à commande numérique, la chaudronnerie et la maintenance des systèmes de production."
+                "Les élèves présentent l'usinage sur machines à commande numérique, "
+                "la chaudronnerie et la maintenance des systèmes de production."
             ),
         ),
     ],
@@ -216,8 +216,8 @@ INDUSTRIAL_EVENTS = {
             "Job dating industrie {sector}",
             (
                 "Rencontrez les recruteurs des entreprises "
-                "industrielles du territoire : opérateurs de production, techniciens de maintenance, "
-                "soudeurs, conducteurs de ligne."
+                "industrielles du territoire : opérateurs de production, "
+                "techniciens de maintenance, soudeurs, conducteurs de ligne."
             ),
         ),
     ],

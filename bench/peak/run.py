@@ -51,9 +51,9 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path[:0] = [str(REPO / "scripts"), str(HERE)]
 
-import sample_events  # noqa: E402
-import stackclient  # noqa: E402
-from stackclient import SETTLED, Bus, FeedWatcher  # noqa: E402
+import sample_events
+import stackclient
+from stackclient import SETTLED, Bus, FeedWatcher
 
 RESULTS = REPO / "bench" / "results"
 EDITION = HERE / "edition-2024-open.toml"

@@ -13,9 +13,11 @@ import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 import httpx
+import nats
+import nats.errors
 
 #: the statuses a submission rests in without a person acting (needs_review waits for one)
 SETTLED = frozenset({"published", "rejected", "location_unresolved", "withdrawn", "needs_review"})
@@ -317,10 +319,7 @@ class FeedWatcher:
     async def stop(self) -> None:
         if self._task:
             self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+            await asyncio.gather(self._task, return_exceptions=True)
 
 
 # --------------------------------------------------------------------------- JetStream
@@ -334,9 +333,7 @@ class Bus:
         self.nc = None
         self.js = None
 
-    async def __aenter__(self) -> Bus:
-        import nats
-
+    async def __aenter__(self) -> Self:
         self.nc = await nats.connect(
             self.nats_url,
             name="sdi-proof-observer",
@@ -356,7 +353,7 @@ class Bus:
         for durable in DURABLES:
             try:
                 info = await self.js.consumer_info("SUBMISSIONS", durable, timeout=2)
-            except Exception:  # noqa: BLE001 - a missing consumer or a restarting server
+            except (nats.errors.Error, TimeoutError):  # missing, or the server restarting
                 continue
             out[durable] = {
                 "pending": info.num_pending or 0,

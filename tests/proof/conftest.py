@@ -17,7 +17,7 @@ for extra in (
     if str(extra) not in sys.path:
         sys.path.insert(0, str(extra))
 
-from proof_support import Tokens  # noqa: E402
+from proof_support import Tokens
 
 
 @pytest.fixture(scope="module")

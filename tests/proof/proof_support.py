@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import time
 from pathlib import Path
+from typing import Self
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -71,7 +72,7 @@ class FlakyProxy:
             def log_message(self, *args):  # quiet
                 pass
 
-            def do_GET(self):  # noqa: N802 - http.server's naming
+            def do_GET(self):
                 if proxy.failing:
                     with lock:
                         proxy.served["500"] += 1
@@ -96,7 +97,7 @@ class FlakyProxy:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
 
-    def __enter__(self) -> FlakyProxy:
+    def __enter__(self) -> Self:
         self.thread.start()
         return self
 

@@ -34,14 +34,17 @@ from proof_support import FlakyProxy, proof_env
 from sdi_common.stack import Stack
 
 RATE = float(os.environ.get("FAULT_TEST_RATE", "20"))
+FEED_CONVERGE = 30.0
 pytestmark = pytest.mark.timeout(290)
 
 
 @pytest.fixture(scope="module")
 def addok(tmp_path_factory):
-    with running_addok(tmp_path_factory.mktemp("addok"), read_mairies()) as url:
-        with FlakyProxy(url) as proxy:
-            yield proxy
+    with (
+        running_addok(tmp_path_factory.mktemp("addok"), read_mairies()) as url,
+        FlakyProxy(url) as proxy,
+    ):
+        yield proxy
 
 
 @pytest.fixture(scope="module")
@@ -201,9 +204,15 @@ async def test_nothing_lost_nothing_duplicated_under_faults(stack, addok):
 
     # 3. the feed, on both replicas, holds exactly the published ones, once each
     published = {sid for sid, o in outcome.items() if o == "published"}
+    # (a replica converges on its own: give it up to FEED_CONVERGE seconds)
     for replica in (1, 2):
+        deadline = time.monotonic() + FEED_CONVERGE
         async with httpx.AsyncClient(base_url=stack.url("map-feed", replica)) as feed:
-            ids = await stackclient.feed_ids(feed)
+            while True:
+                ids = await stackclient.feed_ids(feed)
+                if set(ids) == published or time.monotonic() > deadline:
+                    break
+                await asyncio.sleep(1)
         dupes = [i for i, c in Counter(ids).items() if c > 1]
         if dupes or set(ids) != published:
             missing = published - set(ids)
