@@ -628,8 +628,10 @@ def plot(result: dict, path: Path) -> None:
     ax = axes[0]
     for stage, subjects in STAGES.items():
         counts = [stage_count(r, subjects, base) for r in rows]
+        w = 4  # samples: a 2 s moving window keeps the 0.5 s sampling noise out
         rates = [0.0] + [
-            (counts[i] - counts[i - 1]) / max(1e-6, ts[i] - ts[i - 1]) for i in range(1, len(ts))
+            (counts[i] - counts[max(0, i - w)]) / max(1e-6, ts[i] - ts[max(0, i - w)])
+            for i in range(1, len(ts))
         ]
         ax.plot(ts, rates, label=stage)
     ax.set_ylabel("events/s")

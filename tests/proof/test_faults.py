@@ -213,6 +213,10 @@ async def test_nothing_lost_nothing_duplicated_under_faults(stack, addok):
                 if set(ids) == published or time.monotonic() > deadline:
                     break
                 await asyncio.sleep(1)
+        waited = FEED_CONVERGE - (deadline - time.monotonic())
+        print(
+            f"map-feed-{replica}: {len(set(ids) & published)}/{len(published)} after {waited:.1f} s"
+        )
         dupes = [i for i, c in Counter(ids).items() if c > 1]
         if dupes or set(ids) != published:
             missing = published - set(ids)
