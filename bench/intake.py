@@ -49,7 +49,7 @@ def start_service(nats_url: str, data_dir: Path) -> tuple[subprocess.Popen, str]
         "RATE_LIMIT_PER_MINUTE": "0",
         "RETENTION_INTERVAL": "0",
         "LOG_LEVEL": "WARNING",
-        "EDITION_FILE": str(REPO / "bench" / "peak" / "edition-2024-open.toml"),
+        "EDITION_FILE": str(REPO / "config" / "trial" / "2024-open.toml"),
     }
     proc = subprocess.Popen([str(BIN / "sdi-submission")], env=env,
                             stdout=subprocess.DEVNULL, stderr=open(data_dir / "service.log", "ab"))

@@ -1,6 +1,6 @@
 """Load a few hundred realistic events into a running stack, so that the map comes alive.
 
-    make run            # in one terminal (with EDITION_FILE=bench/peak/edition-2024-open.toml,
+    make run            # in one terminal (with EDITION_FILE=config/trial/2024-open.toml,
                         # else every event is late: the 2024 deadline has passed)
     make demo           # in another: uv run python scripts/demo.py
 

@@ -2,7 +2,7 @@
 
 Two ways to run it:
 
-    # against `make run` (EDITION_FILE=bench/peak/edition-2024-open.toml make run), using the
+    # against `make run` (EDITION_FILE=config/trial/2024-open.toml make run), using the
     # NATS URL printed in its banner:
     uv run python bench/peak/run.py --base-url http://127.0.0.1:8001 \
         --feed-url http://127.0.0.1:8004 --nats-url nats://127.0.0.1:PORT --rate 100
@@ -56,7 +56,7 @@ import stackclient
 from stackclient import SETTLED, Bus, FeedWatcher
 
 RESULTS = REPO / "bench" / "results"
-EDITION = HERE / "edition-2024-open.toml"
+EDITION = REPO / "config" / "trial" / "2024-open.toml"
 JUDGED = ("submissions.labelled", "submissions.rejected", "submissions.needs_review")
 PLACED = ("submissions.geocoded", "submissions.location_unresolved")
 STAGES = {

@@ -11,7 +11,7 @@ from typing import Self
 REPO = Path(__file__).resolve().parents[2]
 
 #: the 2024 edition with its window still open (the shipped deadline has passed)
-EDITION = REPO / "bench" / "peak" / "edition-2024-open.toml"
+EDITION = REPO / "config" / "trial" / "2024-open.toml"
 
 
 def proof_env(**extra: str) -> dict[str, str]:

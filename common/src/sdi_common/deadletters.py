@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import base64
 import json
+import os
 import sys
 from datetime import UTC, datetime
 
@@ -22,6 +23,7 @@ import nats
 from nats.js import JetStreamContext
 
 from . import subjects
+from .logging import configure_logging
 from .natsconn import connect
 from .settings import ServiceSettings
 
@@ -94,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     rp = sub.add_parser("replay", help="republish dead letters by sequence number")
     rp.add_argument("seqs", nargs="+", type=int)
     args = parser.parse_args(argv)
+
+    # Logs go to stderr: stdout carries only the JSON lines an operator may pipe elsewhere.
+    configure_logging("sdi-deadletters", os.environ.get("LOG_LEVEL", "WARNING"))
 
     async def run() -> int:
         # NATS_URL, NATS_CREDS and NATS_TLS_CA from the environment, as for the services

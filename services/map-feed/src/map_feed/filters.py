@@ -148,7 +148,10 @@ def parse_instant(text: str, *, end_of_day: bool) -> float:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=PARIS)
-    return moment.astimezone(UTC).timestamp()
+    try:
+        return moment.astimezone(UTC).timestamp()
+    except OverflowError:  # year 1 or 9999 shifted past the calendar's ends
+        raise ValueError("date hors des limites du calendrier") from None
 
 
 def _choices(params, name: str, allowed: Sequence[str], errors: list) -> frozenset[str]:
