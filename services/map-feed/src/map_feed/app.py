@@ -30,7 +30,7 @@ from starlette.staticfiles import StaticFiles
 from . import exports
 from .fast_path import FeedFastPath
 from .feed_store import FeedEntry, FeedStore, FeedWatcher, Representation, collection, sse_frame
-from .filters import FeedQuery, InvalidQuery, parse_query
+from .filters import OPENAPI_CLUSTERS, OPENAPI_FILTERS, FeedQuery, InvalidQuery, parse_query
 from .http_cache import represent
 from .indexer import FeedIndexer
 from .security import SecurityHeaders
@@ -203,7 +203,12 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
 
     # ------------------------------------------------------------------ feed
 
-    @app.get("/v1/feed", tags=["feed"], summary="The events as a GeoJSON FeatureCollection")
+    @app.get(
+        "/v1/feed",
+        openapi_extra={"parameters": OPENAPI_FILTERS},
+        tags=["feed"],
+        summary="The events as a GeoJSON FeatureCollection",
+    )
     async def get_feed(request: Request) -> Response:
         if (busy := not_synced()) is not None:
             return busy
@@ -218,7 +223,12 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
             )
         return await represent(request, rep, GEOJSON, cache_headers)
 
-    @app.get("/v1/feed.csv", tags=["exports"], summary="The events as CSV (UTF-8, header row)")
+    @app.get(
+        "/v1/feed.csv",
+        openapi_extra={"parameters": OPENAPI_FILTERS},
+        tags=["exports"],
+        summary="The events as CSV (UTF-8, header row)",
+    )
     async def get_csv(request: Request) -> Response:
         return await export(
             request,
@@ -228,7 +238,12 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
             "semaine-industrie.csv",
         )
 
-    @app.get("/v1/feed.ics", tags=["exports"], summary="The events as iCalendar (RFC 5545)")
+    @app.get(
+        "/v1/feed.ics",
+        openapi_extra={"parameters": OPENAPI_FILTERS},
+        tags=["exports"],
+        summary="The events as iCalendar (RFC 5545)",
+    )
     async def get_ics(request: Request) -> Response:
         return await export(
             request,
@@ -238,7 +253,12 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
             "semaine-industrie.ics",
         )
 
-    @app.get("/v1/feed.jsonld", tags=["exports"], summary="The events as schema.org/Event JSON-LD")
+    @app.get(
+        "/v1/feed.jsonld",
+        openapi_extra={"parameters": OPENAPI_FILTERS},
+        tags=["exports"],
+        summary="The events as schema.org/Event JSON-LD",
+    )
     async def get_jsonld(request: Request) -> Response:
         return await export(
             request,
@@ -320,7 +340,12 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
 
     # ------------------------------------------------------------------ clusters
 
-    @app.get("/v1/feed/clusters", tags=["feed"], summary="Clusters of events for a map view")
+    @app.get(
+        "/v1/feed/clusters",
+        openapi_extra={"parameters": OPENAPI_CLUSTERS},
+        tags=["feed"],
+        summary="Clusters of events for a map view",
+    )
     async def get_clusters(request: Request) -> Response:
         if (busy := not_synced()) is not None:
             return busy

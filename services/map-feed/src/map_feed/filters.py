@@ -8,7 +8,6 @@ one problem+json answer lists them all.
 from __future__ import annotations
 
 import math
-
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
@@ -112,6 +111,50 @@ def _values(params: Mapping[str, str] | object, name: str) -> list[str]:
     getlist = getattr(params, "getlist", None)
     raw: Iterable[str] = getlist(name) if getlist else ([params[name]] if name in params else [])  # type: ignore[index,operator]
     return [v.strip() for value in raw for v in value.split(",") if v.strip()]
+
+
+def _query_param(name: str, schema: dict, description: str, required: bool = False) -> dict:
+    return {
+        "name": name,
+        "in": "query",
+        "required": required,
+        "schema": schema,
+        "description": description,
+    }
+
+
+#: The filters as OpenAPI parameters: the service parses its query string itself (so that
+#: every error is reported at once, in French), and documents it here.
+OPENAPI_FILTERS = [
+    _query_param("bbox", {"type": "string"}, "ouest,sud,est,nord en degrés WGS 84"),
+    _query_param(
+        "kind",
+        {"type": "string", "enum": list(KINDS)},
+        "type(s) d'événement, séparés par des virgules",
+    ),
+    _query_param("audience", {"type": "string", "enum": list(AUDIENCES)}, "public(s) visé(s)"),
+    _query_param("department", {"type": "string"}, "code(s) de département : 75, 2A, 971"),
+    _query_param("region", {"type": "string"}, "code(s) INSEE de région : 11, 84"),
+    _query_param(
+        "from",
+        {"type": "string", "format": "date-time"},
+        "se termine à partir de (date ou date-heure ISO 8601)",
+    ),
+    _query_param(
+        "to",
+        {"type": "string", "format": "date-time"},
+        "commence au plus tard (date ou date-heure ISO 8601)",
+    ),
+    _query_param("online", {"type": "boolean"}, "en ligne (true) ou sur place (false)"),
+    _query_param("q", {"type": "string"}, "texte, sans tenir compte des accents"),
+]
+OPENAPI_CLUSTERS = [
+    _query_param("bbox", {"type": "string"}, "ouest,sud,est,nord en degrés WGS 84", required=True),
+    _query_param(
+        "zoom", {"type": "integer", "minimum": 0, "maximum": 22}, "niveau de zoom", required=True
+    ),
+    *OPENAPI_FILTERS[1:],
+]
 
 
 def parse_bbox(text: str) -> BBox:
