@@ -25,6 +25,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+import nats.errors
 import structlog
 from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
@@ -225,7 +226,11 @@ class Worker:
                 yield
             finally:
                 # FastStream stops fetching, then waits up to graceful_timeout for handlers.
-                await self.broker.stop()
+                try:
+                    await self.broker.stop()
+                except nats.errors.Error as exc:
+                    # NATS unreachable while stopping: whatever is unacked is redelivered.
+                    log.warning("worker.stop_without_drain", error=repr(exc))
                 log.info("worker.stopped", consumer=self.consumer.durable)
 
         return _lifespan
