@@ -13,26 +13,11 @@ from datetime import UTC, datetime
 
 import orjson
 
+from .features import PROPERTIES
+
+#: the feature's properties, then its point (FIELDS.md documents each column)
 CSV_COLUMNS = (
-    "id",
-    "version",
-    "title",
-    "description",
-    "kind",
-    "starts_at",
-    "ends_at",
-    "audiences",
-    "organizer_name",
-    "venue",
-    "street",
-    "postcode",
-    "city",
-    "department",
-    "region",
-    "online",
-    "online_url",
-    "registration_url",
-    "accessibility",
+    *(name for name in PROPERTIES if name != "precision"),
     "longitude",
     "latitude",
     "precision",
