@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import yaml
-
 from sdi_common import subjects, topology
 from sdi_common.asyncapi import EVENTS, document
 

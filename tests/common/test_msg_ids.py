@@ -4,7 +4,6 @@ from datetime import UTC, datetime
 
 from sdi_common.contracts import GeoResult, Judged, LocationUnresolved, Point, Reason, Relocated
 from sdi_common.natsconn import msg_id
-
 from test_worker_runtime import SUBMISSION
 
 

@@ -6,7 +6,6 @@ from datetime import UTC, datetime
 
 import nats
 import pytest
-
 from sdi_common import subjects, topology
 from sdi_common.bootstrap import bootstrap
 from sdi_common.contracts import Judged, Organizer, Received, Submission, parse_event

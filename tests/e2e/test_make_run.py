@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 import httpx
-
 from sdi_common.stack import SERVICES, free_port
 
 BIN = Path(sys.executable).parent
@@ -23,7 +22,9 @@ def _ready(url: str) -> bool:
 
 
 def _children(pid: int) -> set[int]:
-    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
+    out = subprocess.run(
+        ["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True, check=False
+    )
     return {int(x) for x in out.stdout.split()}
 
 

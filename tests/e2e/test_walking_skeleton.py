@@ -8,7 +8,6 @@ import time
 
 import httpx
 import pytest
-
 from sdi_common.settings import REPO_ROOT
 from sdi_common.stack import SERVICES, Stack
 

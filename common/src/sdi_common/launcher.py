@@ -62,7 +62,7 @@ def main() -> int:
     stack = Stack(data_dir=data_dir, nats_url=os.environ.get("NATS_URL") or None, ports=_ports())
     stopping = False
 
-    def on_signal(signum, frame):  # noqa: ARG001
+    def on_signal(signum, frame):
         nonlocal stopping
         stopping = True
 
@@ -71,7 +71,7 @@ def main() -> int:
 
     try:
         stack.start_all()
-    except BaseException as exc:
+    except BaseException as exc:  # noqa: BLE001 - whatever failed, stop what was started
         stack.stop_all()
         print(f"sdi-run: could not start: {exc}", file=sys.stderr)
         return 1

@@ -6,6 +6,7 @@ so that both start the very same processes in the very same way.
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import signal
@@ -16,6 +17,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 BIN = Path(sys.executable).parent
 
@@ -56,7 +58,7 @@ def http_ok(url: str) -> bool:
     try:
         with urllib.request.urlopen(url, timeout=1) as r:
             return r.status == 200
-    except Exception:
+    except (OSError, http.client.HTTPException):  # refused, reset, timed out, 503...
         return False
 
 
@@ -82,20 +84,20 @@ class NatsServer:
 
     def start(self) -> NatsServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        log = open(self.data_dir / "nats-server.log", "ab")
-        self.proc = subprocess.Popen(
-            [
-                nats_server_binary(),
-                "-a", "127.0.0.1",
-                "-p", str(self.port),
-                "-m", str(self.monitor_port),
-                "-js",
-                "-sd", str(self.data_dir),
-                "--server_name", "sdi-local",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with open(self.data_dir / "nats-server.log", "ab") as log:  # the child keeps its copy
+            self.proc = subprocess.Popen(
+                [
+                    nats_server_binary(),
+                    "-a", "127.0.0.1",
+                    "-p", str(self.port),
+                    "-m", str(self.monitor_port),
+                    "-js",
+                    "-sd", str(self.data_dir),
+                    "--server_name", "sdi-local",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         wait_until(
             lambda: http_ok(f"http://127.0.0.1:{self.monitor_port}/healthz?js-enabled-only=true"),
             20,
@@ -203,10 +205,14 @@ class Stack:
         if self.log_to_files:
             (self.data_dir / "logs").mkdir(parents=True, exist_ok=True)
             p.log_path = self.data_dir / "logs" / f"{name}-{replica}.log"
-            out = open(p.log_path, "ab")
-        p.proc = subprocess.Popen(
-            [str(BIN / f"sdi-{name}")], env=full_env, stdout=out, stderr=subprocess.STDOUT
-        )
+            out = open(p.log_path, "ab")  # noqa: SIM115 - closed below, the child keeps its copy
+        try:
+            p.proc = subprocess.Popen(
+                [str(BIN / f"sdi-{name}")], env=full_env, stdout=out, stderr=subprocess.STDOUT
+            )
+        finally:
+            if out is not None:
+                out.close()
         self.processes[key] = p
         if wait:
             self.wait_ready(name, replica)
@@ -265,7 +271,7 @@ class Stack:
         if self.nats:
             self.nats.stop()
 
-    def __enter__(self) -> Stack:
+    def __enter__(self) -> Self:
         try:
             self.start_all()
         except BaseException:

@@ -23,7 +23,7 @@ from pathlib import Path
 from .bootstrap import bootstrap
 from .stack import NatsServer, Stack
 
-__all__ = ["NatsServer", "Stack", "bootstrapped", "nats_server", "docker_available"]
+__all__ = ["NatsServer", "Stack", "bootstrapped", "docker_available", "nats_server"]
 
 
 def docker_available() -> bool:
@@ -32,7 +32,7 @@ def docker_available() -> bool:
 
         docker.from_env().ping()
         return True
-    except Exception:
+    except Exception:  # noqa: BLE001 - no docker package, no engine, no permission
         return False
 
 
