@@ -31,21 +31,18 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from sdi_common.contracts import AUDIENCES
+from sdi_common.contracts import TARGET_AUDIENCES as _TARGETS
+
 REPO = Path(__file__).resolve().parents[1]
 ADDRESSES_CSV = REPO / "tests" / "data" / "mairie_addresses.csv"
 PARIS_WINTER = timezone(timedelta(hours=1))  # Europe/Paris in November/December (CET)
 
 REJECTION_CODES = ("out_of_period", "not_free", "no_target_audience", "not_industry_related")
-TARGET_AUDIENCES = (
-    "pupils",
-    "youth",
-    "students",
-    "job_seekers",
-    "educators",
-    "hr_professionals",
-    "general_public",
-)
-OTHER_AUDIENCES = ("employees", "business_partners")
+# The contract's vocabulary, in its order (``rng.sample`` needs a sequence, and the order keeps
+# generation deterministic for a seed).
+TARGET_AUDIENCES = tuple(a for a in AUDIENCES if a in _TARGETS)
+OTHER_AUDIENCES = tuple(a for a in AUDIENCES if a not in _TARGETS)
 
 
 @dataclass(frozen=True)
