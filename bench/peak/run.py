@@ -53,7 +53,7 @@ sys.path[:0] = [str(REPO / "scripts"), str(HERE)]
 
 import sample_events
 import stackclient
-from stackclient import SETTLED, Bus, FeedWatcher
+from stackclient import SETTLED, Background, Bus, FeedWatcher
 
 RESULTS = REPO / "bench" / "results"
 EDITION = REPO / "config" / "trial" / "2024-open.toml"
@@ -146,13 +146,12 @@ def own_stack(data_dir: Path, env: dict[str, str] | None = None):
 # --------------------------------------------------------------------------- sampling
 
 
-class Sampler:
+class Sampler(Background):
     """Every `interval` s: per-subject counts and consumer lag, with a timestamp."""
 
     def __init__(self, bus: Bus, t0: float, interval: float = 0.5):
         self.bus, self.t0, self.interval = bus, t0, interval
         self.rows: list[dict] = []
-        self._task: asyncio.Task | None = None
 
     async def sample(self) -> dict | None:
         try:
@@ -167,15 +166,6 @@ class Sampler:
         while True:
             await self.sample()
             await asyncio.sleep(self.interval)
-
-    def start(self) -> Sampler:
-        self._task = asyncio.create_task(self._run())
-        return self
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
 
 
 def stage_count(row: dict, subjects: tuple[str, ...], base: dict) -> int:

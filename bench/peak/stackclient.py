@@ -252,7 +252,25 @@ async def feed_ids(client: httpx.AsyncClient) -> list[str]:
     return [f["id"] for f in resp.json()["features"]]
 
 
-class FeedWatcher:
+class Background:
+    """Runs ``self._run()`` in a task of its own between ``start()`` and ``await stop()``."""
+
+    _task: asyncio.Task | None = None
+
+    async def _run(self) -> None:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        self._task = asyncio.create_task(self._run())
+        return self
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+
+class FeedWatcher(Background):
     """Follows ``/v1/feed/stream`` and records when each id was first upserted.
 
     Reconnects with ``Last-Event-ID`` when the stream drops (a map-feed replica killed).
@@ -267,7 +285,6 @@ class FeedWatcher:
         self.reconnects = 0
         self.last_id: str | None = None
         self.connected = asyncio.Event()
-        self._task: asyncio.Task | None = None
 
     def _on(self, event: str, data: str) -> None:
         now = time.monotonic()
@@ -311,15 +328,6 @@ class FeedWatcher:
                     pass
                 self.reconnects += 1
                 await asyncio.sleep(0.2)
-
-    def start(self) -> FeedWatcher:
-        self._task = asyncio.create_task(self._run())
-        return self
-
-    async def stop(self) -> None:
-        if self._task:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
 
 
 # --------------------------------------------------------------------------- JetStream
