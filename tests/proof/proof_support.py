@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import time
 from pathlib import Path
 from typing import Self
 
@@ -37,16 +36,6 @@ class Tokens:
 
     def env(self) -> str:
         return f"alice:{self._h(self.valid)},bob:{self._h(self.expired)}@2020-01-01"
-
-
-def wait_for(predicate, timeout: float, what: str, interval: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
 
 
 class FlakyProxy:
