@@ -43,10 +43,8 @@ def document() -> AsyncAPI:
             description=f"Published by {publisher}. Header Nats-Msg-Id = submission:version:type.",
         )
     for consumer in topology.CONSUMERS:
-        subject = consumer.filter_subjects[0] if len(consumer.filter_subjects) == 1 else "submissions.*"
-
         @broker.subscriber(
-            subject,
+            consumer.subject,
             stream=SUBMISSIONS,
             durable=consumer.durable,
             pull_sub=PullSub(),

@@ -64,6 +64,13 @@ class Consumer:
     ack_wait: float = 30.0
     max_ack_pending: int = 2000
 
+    @property
+    def subject(self) -> str:
+        """The subject FastStream binds to (and documents): the filter, or a wildcard."""
+        if len(self.filter_subjects) == 1:
+            return self.filter_subjects[0]
+        return f"{subjects.PREFIX}.*"
+
     def config(self) -> ConsumerConfig:
         return ConsumerConfig(
             durable_name=self.durable,

@@ -22,6 +22,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +37,7 @@ from . import subjects
 from .contracts import Event, encode, parse_event
 from .deadletters import write_dead_letter
 from .metrics import HANDLER_LATENCY, MESSAGES
-from .natsconn import CORRELATION_HEADER, connect_options, event_headers
+from .natsconn import CORRELATION_HEADER, SUBMISSION_HEADER, connect_options, event_headers
 from .settings import ServiceSettings
 from .topology import Consumer
 
@@ -102,13 +103,11 @@ class Worker:
         max_workers: int = 64,
         broker: NatsBroker | None = None,
     ) -> None:
-        self.settings = settings
         self.consumer = consumer
         self.batch_size = batch_size
         # Handlers run concurrently (up to max_workers) while the next batch is fetched.
         self.max_workers = max_workers
         self.broker = broker or build_broker(settings)
-        self.in_flight = 0
         # Declared as FastStream publishers so that the AsyncAPI document shows them.
         self._publishers = {
             kind: self.broker.publisher(
@@ -126,20 +125,15 @@ class Worker:
         return self.broker._connection is not None and self.broker._connection.is_connected
 
     async def publish(self, event: Event, ctx: Delivery | None = None) -> None:
-        """Publish an event, deduplicated by JetStream on (submission, version, type)."""
+        """Publish an event, deduplicated by JetStream (see ``natsconn.msg_id``)."""
         headers = event_headers(event, ctx.correlation_id if ctx else None)
         await self._publishers[event.type].publish(encode(event), headers=headers)
 
     def handler(self, fn: Handler) -> Handler:
         consumer = self.consumer
-        subject = (
-            consumer.filter_subjects[0]
-            if len(consumer.filter_subjects) == 1
-            else f"{subjects.PREFIX}.*"
-        )
 
         @self.broker.subscriber(
-            subject,
+            consumer.subject,
             stream=SUBMISSIONS,
             durable=consumer.durable,
             pull_sub=PullSub(batch_size=self.batch_size, timeout=1.0),
@@ -166,10 +160,9 @@ class Worker:
         durable = self.consumer.durable
         labels = (durable, raw.subject)
         start = time.perf_counter()
-        self.in_flight += 1
         with structlog.contextvars.bound_contextvars(
             correlation_id=ctx.correlation_id,
-            submission_id=headers.get("X-Submission-Id"),
+            submission_id=headers.get(SUBMISSION_HEADER),
             subject=raw.subject,
         ):
             try:
@@ -198,7 +191,6 @@ class Worker:
                 await msg.ack()
                 MESSAGES.labels(*labels, "ok").inc()
             finally:
-                self.in_flight -= 1
                 HANDLER_LATENCY.labels(*labels).observe(time.perf_counter() - start)
 
     async def _dead_letter(self, msg: NatsMessage, ctx: Delivery, error: str) -> None:
@@ -216,7 +208,6 @@ class Worker:
 
     def lifespan(self):
         """A FastAPI lifespan that runs the broker alongside the health endpoints."""
-        from contextlib import asynccontextmanager
 
         @asynccontextmanager
         async def _lifespan(app):
