@@ -179,12 +179,11 @@ def stage_rates(rows: list[dict], base: dict, window: float = 5.0) -> dict:
         series = [(r["t"], stage_count(r, subjects, base)) for r in rows]
         best = 0.0
         j = 0
-        for i, (t, c) in enumerate(series):
+        for t, c in series:
             while series[j][0] < t - window:
                 j += 1
             if t - series[j][0] >= window * 0.8:
                 best = max(best, (c - series[j][1]) / (t - series[j][0]))
-            del i
         active = [(t, c) for t, c in series if c > 0]
         mean = None
         if len(active) >= 2 and active[-1][0] > active[0][0]:
