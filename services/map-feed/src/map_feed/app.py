@@ -46,6 +46,12 @@ GEOJSON = "application/geo+json"
 #: exports bigger than this are built in a worker thread (the event loop keeps streaming)
 THREAD_THRESHOLD = 2_000
 MAX_ZOOM = 22
+#: the open-data exports: served at /v1/feed.<kind>, as semaine-industrie.<kind>
+EXPORTS = (
+    ("csv", exports.to_csv, "text/csv; charset=utf-8", "The events as CSV (UTF-8, header row)"),
+    ("ics", exports.to_ics, "text/calendar; charset=utf-8", "The events as iCalendar (RFC 5545)"),
+    ("jsonld", exports.to_jsonld, "application/ld+json", "The events as schema.org/Event JSON-LD"),
+)
 
 
 class WidgetFiles(StaticFiles):
@@ -223,62 +229,31 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
             )
         return await represent(request, rep, GEOJSON, cache_headers)
 
-    @app.get(
-        "/v1/feed.csv",
-        openapi_extra={"parameters": OPENAPI_FILTERS},
-        tags=["exports"],
-        summary="The events as CSV (UTF-8, header row)",
-    )
-    async def get_csv(request: Request) -> Response:
-        return await export(
-            request,
-            "csv",
-            lambda es: exports.to_csv(e.body for e in es),
-            "text/csv; charset=utf-8",
-            "semaine-industrie.csv",
-        )
+    def export_endpoint(kind: str, to_bytes, media_type: str):
+        filename = f"semaine-industrie.{kind}"
 
-    @app.get(
-        "/v1/feed.ics",
-        openapi_extra={"parameters": OPENAPI_FILTERS},
-        tags=["exports"],
-        summary="The events as iCalendar (RFC 5545)",
-    )
-    async def get_ics(request: Request) -> Response:
-        return await export(
-            request,
-            "ics",
-            lambda es: exports.to_ics(e.body for e in es),
-            "text/calendar; charset=utf-8",
-            "semaine-industrie.ics",
-        )
+        async def endpoint(request: Request) -> Response:
+            if (busy := not_synced()) is not None:
+                return busy
+            query = query_of(request)
+            if isinstance(query, Response):
+                return query
+            rep = await derived(kind, query, lambda es: to_bytes(e.body for e in es))
+            headers = {**cache_headers, "Content-Disposition": f'inline; filename="{filename}"'}
+            return await represent(request, rep, media_type, headers)
 
-    @app.get(
-        "/v1/feed.jsonld",
-        openapi_extra={"parameters": OPENAPI_FILTERS},
-        tags=["exports"],
-        summary="The events as schema.org/Event JSON-LD",
-    )
-    async def get_jsonld(request: Request) -> Response:
-        return await export(
-            request,
-            "jsonld",
-            lambda es: exports.to_jsonld(e.body for e in es),
-            "application/ld+json",
-            "semaine-industrie.jsonld",
-        )
+        return endpoint
 
-    async def export(
-        request: Request, kind: str, build, media_type: str, filename: str
-    ) -> Response:
-        if (busy := not_synced()) is not None:
-            return busy
-        query = query_of(request)
-        if isinstance(query, Response):
-            return query
-        rep = await derived(kind, query, build)
-        headers = {**cache_headers, "Content-Disposition": f'inline; filename="{filename}"'}
-        return await represent(request, rep, media_type, headers)
+    for kind, to_bytes, media_type, summary in EXPORTS:
+        app.add_api_route(
+            f"/v1/feed.{kind}",
+            export_endpoint(kind, to_bytes, media_type),
+            methods=["GET"],
+            name=f"get_{kind}",
+            openapi_extra={"parameters": OPENAPI_FILTERS},
+            tags=["exports"],
+            summary=summary,
+        )
 
     # ------------------------------------------------------------------ stream
 
