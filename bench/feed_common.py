@@ -8,9 +8,7 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -21,9 +19,10 @@ import httpx
 import nats
 import nats.errors
 import orjson
+from sdi_common import contracts
+from sdi_common.stack import BIN, free_port
 
 REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
 WORDS = [
     "usine",
     "atelier",
@@ -49,32 +48,9 @@ WORDS = [
     "écologique",
     "jeunes",
 ]
-KINDS = (
-    "company_visit",
-    "training_visit",
-    "workshop",
-    "escape_game",
-    "webinar",
-    "job_dating",
-    "conference",
-    "forum",
-    "exhibition",
-)
-AUDIENCES = (
-    "pupils",
-    "youth",
-    "students",
-    "job_seekers",
-    "educators",
-    "hr_professionals",
-    "general_public",
-)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+#: the feed's vocabulary, without "other" and with the seven target publics only
+KINDS = tuple(k for k in contracts.KINDS if k != "other")
+AUDIENCES = tuple(a for a in contracts.AUDIENCES if a in contracts.TARGET_AUDIENCES)
 
 
 _TEXTS: dict[int, list[str]] = {}
