@@ -215,9 +215,7 @@ class Commands:
         envelope = sealing.read_envelope(doc.get("contact_sealed"))
         if envelope.callback_url != body.callback_url:
             return False
-        key = await self._nats(self.keys.get(envelope.kid)) if envelope.kid else None
-        current = sealing.unseal(key, envelope, submission_id=doc["id"]) if key else None
-        return current == body.contact()
+        return await self.contact_of(doc) == body.contact()
 
     async def withdraw(self, doc: Doc, *, by: str, correlation_id: str | None) -> Accepted:
         if doc["status"] != "withdrawn":
