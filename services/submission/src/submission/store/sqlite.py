@@ -194,14 +194,13 @@ class SqliteStore(Store):
         await asyncio.to_thread(thread.join)
         self._thread = None
 
-    async def load(self, submission_id: str) -> tuple[Doc, int] | None:
-        def _load(db: sqlite3.Connection):
-            return db.execute(
-                "SELECT doc, rev FROM submissions WHERE id = ?", (submission_id,)
-            ).fetchone()
-
-        row = await self._run(_load)
+    @staticmethod
+    def _load_here(db: sqlite3.Connection, submission_id: str) -> tuple[Doc, int] | None:
+        row = db.execute("SELECT doc, rev FROM submissions WHERE id = ?", (submission_id,)).fetchone()
         return (orjson.loads(row[0]), row[1]) if row else None
+
+    async def load(self, submission_id: str) -> tuple[Doc, int] | None:
+        return await self._run(lambda db: self._load_here(db, submission_id))
 
     async def save(self, doc: Doc, revision: int | None) -> bool:
         return await self._run(lambda db: self._save_here(db, doc, revision))
@@ -232,10 +231,7 @@ class SqliteStore(Store):
         """Read, project and write in one trip to the database thread (one writer: no race)."""
 
         def _apply_here(db: sqlite3.Connection) -> Outcome | None:
-            row = db.execute(
-                "SELECT doc, rev FROM submissions WHERE id = ?", (event.submission_id,)
-            ).fetchone()
-            doc, revision = (orjson.loads(row[0]), row[1]) if row else (None, None)
+            doc, revision = self._load_here(db, event.submission_id) or (None, None)
             outcome = apply(doc, event)
             if outcome is not None and not self._save_here(db, outcome.doc, revision):
                 raise StoreConflict(event.submission_id)  # another process wrote it: retry
