@@ -3,61 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
-import socket
-import subprocess
 import sys
 from pathlib import Path
 
 import nats
-import nats.errors
 import pytest
 from sdi_common import topology
+from sdi_common.stack import free_port
+from sdi_common.testing import bootstrapped, nats_server
 
 sys.path.insert(0, str(Path(__file__).parent))  # for ``import mapfeed_events``
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _nats_binary() -> str:
-    candidate = Path(sys.executable).parent / "nats-server"
-    return str(candidate) if candidate.exists() else shutil.which("nats-server")
 
 
 @pytest.fixture(scope="session")
 def nats_url(tmp_path_factory):
     """A real nats-server with JetStream on a free port, and the project's topology."""
-    port = free_port()
-    store = tmp_path_factory.mktemp("nats")
-    proc = subprocess.Popen(
-        [_nats_binary(), "-a", "127.0.0.1", "-p", str(port), "-js", "-sd", str(store)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"nats://127.0.0.1:{port}"
-
-    async def wait_and_bootstrap():
-        for _ in range(100):
-            try:
-                nc = await nats.connect(url, max_reconnect_attempts=0)
-                break
-            except (OSError, nats.errors.Error):
-                await asyncio.sleep(0.1)
-        else:
-            raise RuntimeError("nats-server did not start")
-        from sdi_common.bootstrap import bootstrap
-
-        await bootstrap(url, nc=nc)
-        await nc.close()
-
-    asyncio.run(wait_and_bootstrap())
-    yield url
-    proc.terminate()
-    proc.wait(10)
+    with nats_server(tmp_path_factory.mktemp("nats")) as url:
+        yield bootstrapped(url)
 
 
 @pytest.fixture
