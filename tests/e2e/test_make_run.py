@@ -8,17 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-from sdi_common.stack import SERVICES, free_port
+from sdi_common.stack import SERVICES, free_port, http_ok
 
 BIN = Path(sys.executable).parent
-
-
-def _ready(url: str) -> bool:
-    try:
-        return httpx.get(url + "/readyz", timeout=1).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _children(pid: int) -> set[int]:
@@ -39,7 +31,7 @@ def test_launcher_runs_supervises_and_stops_cleanly(tmp_path):
     proc = subprocess.Popen([str(BIN / "sdi-run")], env=env, stdout=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 90
-        while not all(_ready(f"http://127.0.0.1:{p}") for p in ports.values()):
+        while not all(http_ok(f"http://127.0.0.1:{p}/readyz") for p in ports.values()):
             assert proc.poll() is None, "sdi-run exited early"
             assert time.monotonic() < deadline, "services not ready in 90 s"
             time.sleep(0.3)
@@ -51,7 +43,7 @@ def test_launcher_runs_supervises_and_stops_cleanly(tmp_path):
         os.kill(victim, signal.SIGKILL)
         deadline = time.monotonic() + 30
         while not (len(_children(proc.pid)) == len(SERVICES) + 1
-                   and all(_ready(f"http://127.0.0.1:{p}") for p in ports.values())):
+                   and all(http_ok(f"http://127.0.0.1:{p}/readyz") for p in ports.values())):
             assert time.monotonic() < deadline, "crashed service not restarted"
             time.sleep(0.3)
         children = _children(proc.pid)

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 from sdi_common.settings import REPO_ROOT
-from sdi_common.stack import SERVICES, Stack
+from sdi_common.stack import SERVICES, Stack, wait_until
 
 # The real 2024 deadline has passed: the trial edition keeps the same week, open window.
 TRIAL_EDITION = str(REPO_ROOT / "config" / "trial" / "2024-open.toml")
@@ -36,16 +36,6 @@ def stack(tmp_path_factory):
         yield s
 
 
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def test_every_service_answers_health_readiness_and_metrics(stack):
     for name in SERVICES:
         for path in ("/healthz", "/readyz", "/metrics"):
@@ -66,7 +56,7 @@ def test_submission_reaches_the_feed_and_is_published(stack):
         feed = httpx.get(stack.url("map-feed") + "/v1/feed", timeout=5).json()
         return next((f for f in feed["features"] if f["id"] == sid), None)
 
-    feature = _wait(in_feed, 10, "the event in the feed")
+    feature = wait_until(in_feed, 10, "the event in the feed")
     elapsed = time.monotonic() - t0
     assert elapsed < 5, f"took {elapsed:.1f}s to reach the feed"
     assert feature["properties"]["title"] == EVENT["title"]
@@ -82,7 +72,7 @@ def test_submission_reaches_the_feed_and_is_published(stack):
         ).json()
         return got if got["status"] == "published" else None
 
-    doc = _wait(published, 10, "status published")
+    doc = wait_until(published, 10, "status published")
     assert [h["status"] for h in doc["history"]][:2] == ["received", "labelled"]
 
 
@@ -99,7 +89,7 @@ def test_rejected_submission_never_reaches_the_feed(stack):
         ).json()
         return got if got["status"] == "rejected" else None
 
-    doc = _wait(decided, 10, "status rejected")
+    doc = wait_until(decided, 10, "status rejected")
     assert "not_free" in {r["code"] for r in doc["reasons"]}
     feed = httpx.get(stack.url("map-feed") + "/v1/feed").json()
     assert sid not in {f["id"] for f in feed["features"]}

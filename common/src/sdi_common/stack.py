@@ -45,11 +45,12 @@ def port_is_free(port: int) -> bool:
         return True
 
 
-def wait_until(predicate, timeout: float, what: str, interval: float = 0.05) -> None:
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.05):
+    """Poll ``predicate`` until it returns something truthy, and return that."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if predicate():
-            return
+        if value := predicate():
+            return value
         time.sleep(interval)
     raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
 
