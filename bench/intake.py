@@ -24,38 +24,18 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from sdi_common.bootstrap import bootstrap
-from sdi_common.stack import BIN, NatsServer, free_port, http_ok, wait_until
+from sdi_common.stack import Stack
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "scripts"))
 
 from sample_events import generate
-
-
-def start_service(nats_url: str, data_dir: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "NATS_URL": nats_url,
-        "PORT": str(port),
-        "DATA_DIR": str(data_dir),
-        "RATE_LIMIT_PER_MINUTE": "0",
-        "RETENTION_INTERVAL": "0",
-        "LOG_LEVEL": "WARNING",
-        "EDITION_FILE": str(REPO / "config" / "trial" / "2024-open.toml"),
-    }
-    proc = subprocess.Popen([str(BIN / "sdi-submission")], env=env,
-                            stdout=subprocess.DEVNULL, stderr=open(data_dir / "service.log", "ab"))
-    url = f"http://127.0.0.1:{port}"
-    wait_until(lambda: http_ok(url + "/readyz"), 60, "sdi-submission ready")
-    return proc, url
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -193,18 +173,18 @@ def main() -> int:
     p.add_argument("--samples", type=int, default=5000)
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-intake-") as tmp:
-        tmp_path = Path(tmp)
-        server = NatsServer(tmp_path / "nats").start()
-        proc = None
+        stack = Stack(Path(tmp), env={
+            "RATE_LIMIT_PER_MINUTE": "0",
+            "RETENTION_INTERVAL": "0",
+            "LOG_LEVEL": "WARNING",
+            "EDITION_FILE": str(REPO / "config" / "trial" / "2024-open.toml"),
+        })
         try:
-            asyncio.run(bootstrap(server.url))
-            proc, url = start_service(server.url, tmp_path)
-            asyncio.run(run(args, url, (proc.pid, server.proc.pid)))
+            asyncio.run(bootstrap(stack.start_nats()))
+            service = stack.start("submission")
+            asyncio.run(run(args, service.url, (service.proc.pid, stack.nats.proc.pid)))
         finally:
-            if proc is not None:
-                proc.terminate()
-                proc.wait(20)
-            server.stop()
+            stack.stop_all()
     return 0
 
 
