@@ -17,10 +17,10 @@ from pathlib import Path
 
 import httpx
 import nats
-import nats.errors
 import orjson
 from sdi_common import contracts
-from sdi_common.stack import BIN, free_port
+from sdi_common.bootstrap import bootstrap
+from sdi_common.stack import BIN, NatsServer, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 WORDS = [
@@ -104,40 +104,20 @@ def feature(rng: random.Random, i: int, title: str | None = None) -> tuple[str, 
 
 
 class Nats:
+    """A nats-server with JetStream in a temporary directory, and the project's topology."""
+
     def __init__(self) -> None:
         self.dir = tempfile.mkdtemp(prefix="bench-nats-")
-        self.port = free_port()
-        self.url = f"nats://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen(
-            [
-                str(BIN / "nats-server"),
-                "-a",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "-js",
-                "-sd",
-                self.dir,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        self.server = NatsServer(Path(self.dir)).start()
+        self.url = self.server.url
 
     async def ready(self) -> nats.NATS:
-        from sdi_common.bootstrap import bootstrap
-
-        for _ in range(100):
-            try:
-                nc = await nats.connect(self.url, max_reconnect_attempts=0)
-                break
-            except (OSError, nats.errors.Error):
-                await asyncio.sleep(0.1)
+        nc = await nats.connect(self.url)
         await bootstrap(self.url, nc=nc)
         return nc
 
     def stop(self) -> None:
-        self.proc.terminate()
-        self.proc.wait(10)
+        self.server.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
