@@ -56,8 +56,3 @@ def bootstrapped(url: str) -> str:
     """Declare streams, consumers and buckets on the server (what ``sdi-bootstrap`` does)."""
     asyncio.run(bootstrap(url))
     return url
-
-
-async def abootstrapped(url: str) -> str:
-    await bootstrap(url)
-    return url
