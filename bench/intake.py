@@ -79,7 +79,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def phase(url: str, server_pid: int | tuple[int, int], kind: str, seconds: float, concurrency: int,
+async def phase(url: str, pids: tuple[int, int], kind: str, seconds: float, concurrency: int,
                 bodies: list[dict], cursor: list[int]) -> dict:
     latencies: list[float] = []
     errors: dict[int, int] = {}
@@ -106,27 +106,26 @@ async def phase(url: str, server_pid: int | tuple[int, int], kind: str, seconds:
         if conn.writer is not None:
             conn.writer.close()
 
-    pid, nats_pid = server_pid if isinstance(server_pid, tuple) else (server_pid, None)
-    nats_before = cpu_seconds(nats_pid) if nats_pid else 0.0
+    pid, nats_pid = pids
+    nats_before = cpu_seconds(nats_pid)
     cpu_before, began = cpu_seconds(pid), time.perf_counter()
     await asyncio.gather(*[one() for _ in range(concurrency)])
     elapsed = time.perf_counter() - began
     return {"kind": kind, "ok": len(latencies), "elapsed": elapsed, "latencies": latencies,
             "errors": errors, "server_cpu": cpu_seconds(pid) - cpu_before,
-            "nats_cpu": (cpu_seconds(nats_pid) - nats_before) if nats_pid else 0.0}
+            "nats_cpu": cpu_seconds(nats_pid) - nats_before}
 
 
-async def run(args: argparse.Namespace, url: str, pid: int) -> None:
+async def run(args: argparse.Namespace, url: str, pids: tuple[int, int]) -> None:
     samples = generate(args.samples, seed=7, tag="bench")
     bodies = [{"raw": json.dumps(s.body).encode(), "key": s.idempotency_key} for s in samples]
     cursor = [0]
     results: dict[str, list[dict]] = {"trivial": [], "intake": [], "intake+key": []}
-    await phase(url, pid, "trivial", 1.0, args.concurrency, bodies, cursor)  # warm-up
-    await phase(url, pid, "intake", 1.0, args.concurrency, bodies, cursor)
+    await phase(url, pids, "trivial", 1.0, args.concurrency, bodies, cursor)  # warm-up
+    await phase(url, pids, "intake", 1.0, args.concurrency, bodies, cursor)
     for _ in range(args.rounds):
-        for kind in results:
-            results[kind].append(
-                await phase(url, pid, kind, args.seconds, args.concurrency, bodies, cursor))
+        for kind, runs in results.items():
+            runs.append(await phase(url, pids, kind, args.seconds, args.concurrency, bodies, cursor))
     summary = {}
     for kind, runs in results.items():
         ok = sum(r["ok"] for r in runs)
