@@ -50,7 +50,3 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
     # Access logs are replaced by our own metrics; per-message logs stay at DEBUG.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     logging.getLogger("faststream.access").setLevel(logging.WARNING)
-
-
-def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
-    return structlog.get_logger(name)
