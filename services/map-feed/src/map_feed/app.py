@@ -8,6 +8,7 @@ the bucket) runs in the same process unless ``RUN_INDEXER=false``.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import os
 import zlib
@@ -349,7 +350,7 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
                 422, "Requête invalide", "; ".join(e["message"] for e in errors), errors=errors
             )
         bbox = query.bbox
-        filters = FeedQuery(**{**query.__dict__, "bbox": None})
+        filters = dataclasses.replace(query, bbox=None)
         mask = store.slot_mask(filters)
         clusters, point_ids = store.grid.query(bbox, zoom, mask)
         parts = [
