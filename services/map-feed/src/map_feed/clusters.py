@@ -28,6 +28,11 @@ def mercator(lon: float, lat: float) -> tuple[float, float]:
     return (lon + 180.0) / 360.0, min(max(y, 0.0), 1.0 - 1e-12)
 
 
+def _cells(v: np.ndarray, n: int) -> np.ndarray:
+    """The cell numbers, along one axis, of normalised coordinates on a grid ``n`` wide."""
+    return np.minimum((v * n).astype(np.int64), n - 1)
+
+
 @dataclass(frozen=True)
 class Level:
     lon: np.ndarray  # mean longitude of each cell's points
@@ -109,20 +114,20 @@ class GridIndex:
             version, made_at, level = self._levels[zoom]
             if version == self.version or time.monotonic() - made_at < self.max_age:
                 return level
-        selected = self.alive[: self._size]
-        if mask is not None:
-            selected = selected & mask[: self._size]
-        level = self._compute(zoom, np.flatnonzero(selected))
+        level = self._compute(zoom, np.flatnonzero(self._selected(mask)))
         if mask is None:
             self._levels[zoom] = (self.version, time.monotonic(), level)
         return level
 
+    def _selected(self, mask: np.ndarray | None) -> np.ndarray:
+        """The used slots holding a point (and passing ``mask``, when given)."""
+        selected = self.alive[: self._size]
+        return selected if mask is None else selected & mask[: self._size]
+
     def _compute(self, zoom: int, slots: np.ndarray) -> Level:
         n = CELLS_PER_TILE * (1 << zoom)
         x, y = self.x[slots], self.y[slots]
-        ix = np.minimum((x * n).astype(np.int64), n - 1)
-        iy = np.minimum((y * n).astype(np.int64), n - 1)
-        key = ix * n + iy
+        key = _cells(x, n) * n + _cells(y, n)
         order = np.argsort(key, kind="stable")
         key, slots, x, y = key[order], slots[order], x[order], y[order]
         if key.size == 0:
@@ -147,13 +152,7 @@ class GridIndex:
             if not undecided.any():
                 break
             m = CELLS_PER_TILE * (1 << z)
-            split = (
-                np.minimum((min_x * m).astype(np.int64), m - 1)
-                != np.minimum((max_x * m).astype(np.int64), m - 1)
-            ) | (
-                np.minimum((min_y * m).astype(np.int64), m - 1)
-                != np.minimum((max_y * m).astype(np.int64), m - 1)
-            )
+            split = (_cells(min_x, m) != _cells(max_x, m)) | (_cells(min_y, m) != _cells(max_y, m))
             now = undecided & split
             expansion[now] = z
             undecided &= ~split
@@ -172,10 +171,9 @@ class GridIndex:
     def query(self, bbox, zoom: int, mask: np.ndarray | None = None):
         """``(clusters, point_ids)``: clusters as ``(key, lon, lat, count, expansion)``."""
         if zoom > self.max_zoom:
-            selected = self.alive[: self._size]
-            if mask is not None:
-                selected = selected & mask[: self._size]
-            inside = selected & self._in_bbox(self.lon[: self._size], self.lat[: self._size], bbox)
+            inside = self._selected(mask) & self._in_bbox(
+                self.lon[: self._size], self.lat[: self._size], bbox
+            )
             return [], [self.ids[i] for i in np.flatnonzero(inside)]
         level = self.level(zoom, mask)
         hits = np.flatnonzero(self._in_bbox(level.lon, level.lat, bbox))
