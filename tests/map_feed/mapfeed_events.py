@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 
+from map_feed.features import build_feature, dumps
 from sdi_common.contracts import (
     Geocoded,
     GeoResult,
@@ -76,6 +77,11 @@ def relocated(sid: str, version: int = 1, *, lon=2.35, lat=48.85, **sub) -> Relo
         submission=submission(**sub),
         location=geo(lon, lat, precision="operator", source="operator"),
     )
+
+
+def feature_bytes(sid: str, version: int = 1, **kw) -> bytes:
+    """The feed feature the indexer writes for ``geocoded(sid, version, **kw)``."""
+    return dumps(build_feature(geocoded(sid, version, **kw)))
 
 
 def judged(sid: str, version: int, type_: str) -> Judged:

@@ -11,14 +11,10 @@ import orjson
 import pytest
 from map_feed.clusters import GridIndex
 from map_feed.exports import CSV_COLUMNS, ics_escape, ics_fold, to_csv, to_ics, to_jsonld
-from map_feed.features import build_feature, department_of_postcode, dumps
+from map_feed.features import department_of_postcode
 from map_feed.feed_store import FeedStore
 from map_feed.filters import EMPTY, InvalidQuery, fold, parse_query
-from mapfeed_events import geocoded, new_sid
-
-
-def body(sid, version=1, **kw) -> bytes:
-    return dumps(build_feature(geocoded(sid, version, **kw)))
+from mapfeed_events import feature_bytes, new_sid
 
 
 def filled_store() -> tuple[FeedStore, dict[str, str]]:
@@ -44,7 +40,7 @@ def filled_store() -> tuple[FeedStore, dict[str, str]]:
     for rev, (name, kw) in enumerate(samples, start=1):
         sid = new_sid()
         ids[name] = sid
-        store.apply(sid, rev, body(sid, **kw), None)
+        store.apply(sid, rev, feature_bytes(sid, **kw), None)
     store.mark_synced()
     return store, ids
 
@@ -115,7 +111,7 @@ def test_change_log_is_bounded():
     store.mark_synced()
     sid = new_sid()
     for rev in range(1, 21):
-        store.apply(sid, rev, body(sid, rev), None)
+        store.apply(sid, rev, feature_bytes(sid, rev), None)
     assert len(store.log) == 5 and store.log_floor == 15
     assert store.changes_since(14) is None
     assert [c.revision for c in store.changes_since(15)] == [16, 17, 18, 19, 20]
@@ -173,7 +169,9 @@ def test_ics_escaping_and_folding():
 def test_ics_export_parses_with_icalendar():
     sid = new_sid()
     tricky = "Atelier ; virgules, barres \\ et\nretours — « métiers » " + "x" * 120
-    cal_bytes = to_ics([body(sid, 2, title="Soudure, usinage; et plus", description=tricky)])
+    cal_bytes = to_ics(
+        [feature_bytes(sid, 2, title="Soudure, usinage; et plus", description=tricky)]
+    )
     assert b"\r\n" in cal_bytes and all(len(l) <= 75 for l in cal_bytes.split(b"\r\n"))
     cal = icalendar.Calendar.from_ical(cal_bytes)
     events = list(cal.walk("VEVENT"))
@@ -188,7 +186,7 @@ def test_ics_export_parses_with_icalendar():
 
 def test_jsonld_export_is_schema_org_events():
     sid = new_sid()
-    doc = orjson.loads(to_jsonld([body(sid)]))
+    doc = orjson.loads(to_jsonld([feature_bytes(sid)]))
     assert doc["@context"] == "https://schema.org"
     event = doc["@graph"][0]
     assert event["@type"] == "Event" and event["identifier"] == sid

@@ -9,15 +9,10 @@ import httpx
 import orjson
 import pytest
 from conftest import start_service
-from map_feed.features import build_feature, dumps
 from map_feed.sse import SSE_DROPPED
-from mapfeed_events import geocoded, new_sid
+from mapfeed_events import feature_bytes, new_sid
 
 pytestmark = pytest.mark.timeout(120)
-
-
-def feature_bytes(sid: str, version: int = 1, **kw) -> bytes:
-    return dumps(build_feature(geocoded(sid, version, **kw)))
 
 
 class SSE:
