@@ -58,14 +58,12 @@ def invalid(errors: list[FieldError]) -> ProblemError:
 
 
 def unavailable(rt: Runtime) -> ProblemError:
-    return ProblemError(
-        problem(
-            503,
-            "Service momentanément indisponible",
-            "Votre demande n'a pas été enregistrée. Réessayez dans quelques secondes.",
-            type=PROBLEMS + "unavailable",
-            headers={"Retry-After": str(rt.settings.retry_after)},
-        )
+    return fail(
+        503,
+        "Service momentanément indisponible",
+        "Votre demande n'a pas été enregistrée. Réessayez dans quelques secondes.",
+        type=PROBLEMS + "unavailable",
+        headers={"Retry-After": str(rt.settings.retry_after)},
     )
 
 
@@ -105,14 +103,12 @@ def client_address(request: Request, rt: Runtime) -> str:
 def rate_limit(request: Request, rt: Runtime) -> None:
     wait = rt.limiter.hit(client_address(request, rt))
     if wait:
-        raise ProblemError(
-            problem(
-                429,
-                "Trop de demandes",
-                "Vous envoyez trop de demandes à la fois ; patientez un peu avant de réessayer.",
-                type=PROBLEMS + "rate-limited",
-                headers={"Retry-After": retry_after(wait)},
-            )
+        raise fail(
+            429,
+            "Trop de demandes",
+            "Vous envoyez trop de demandes à la fois ; patientez un peu avant de réessayer.",
+            type=PROBLEMS + "rate-limited",
+            headers={"Retry-After": retry_after(wait)},
         )
 
 
@@ -169,14 +165,12 @@ _NOT_FOUND = ("Demande introuvable", "Aucune demande ne correspond à cet identi
 def bearer(request: Request) -> str:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise ProblemError(
-            problem(
-                401,
-                "Authentification requise",
-                "Présentez le jeton reçu lors de l'inscription (Authorization: Bearer ...).",
-                type=PROBLEMS + "unauthenticated",
-                headers={"WWW-Authenticate": 'Bearer realm="submissions"'},
-            )
+        raise fail(
+            401,
+            "Authentification requise",
+            "Présentez le jeton reçu lors de l'inscription (Authorization: Bearer ...).",
+            type=PROBLEMS + "unauthenticated",
+            headers={"WWW-Authenticate": 'Bearer realm="submissions"'},
         )
     return token.strip()
 
