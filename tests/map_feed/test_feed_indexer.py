@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import orjson
+from map_feed.features import PROPERTIES
 from map_feed.indexer import FeedIndexer
 from mapfeed_events import geocoded, judged, new_sid, relocated, unresolved, withdrawn
 from nats.js.errors import KeyNotFoundError
@@ -59,6 +60,7 @@ async def test_geocoded_becomes_a_public_feature(nc, kv):
         "accessibility",
         "precision",
     }
+    assert tuple(props) == PROPERTIES  # the documented order, which the CSV columns follow
 
 
 async def test_redelivery_is_unchanged_and_reports_the_same_revision(nc, kv):
