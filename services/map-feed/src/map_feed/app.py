@@ -225,8 +225,10 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
         if query.is_empty:
             rep = store.snapshot()
         else:
+            # read now, not in the builder's thread: the body's revision matches its ETag
+            revision = store.revision
             rep = await derived(
-                "feed", query, lambda es: collection([e.body for e in es], store.revision)
+                "feed", query, lambda es: collection([e.body for e in es], revision)
             )
         return await represent(request, rep, GEOJSON, cache_headers)
 
