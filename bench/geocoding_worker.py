@@ -37,7 +37,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import nats
-from geocoding.app import build_worker
+from geocoding.app import build_service, build_worker
 from geocoding.chain import build_chain
 from geocoding.gazetteer import default_gazetteer
 from geocoding.settings import GeocodingSettings
@@ -181,7 +181,6 @@ async def run_addok(batch: list[Judged]) -> dict:
     a cold GEOCACHE, then the same addresses again (new submissions) with a warm one."""
     sys.path.insert(0, str(ROOT / "tests" / "geocoding"))
     from geo_addok import read_mairies, running_addok
-    from geocoding.cache import GeoCache
 
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -209,10 +208,7 @@ async def run_addok(batch: list[Judged]) -> dict:
                 [e.model_copy(update={"submission_id": "w" + e.submission_id}) for e in batch],
             ),
         ):
-            holder: dict[str, Worker] = {}
-            cache = GeoCache(lambda h=holder: h["w"].broker.connection.jetstream())
-            chain = build_chain(settings, default_gazetteer(), cache)
-            worker = holder["w"] = build_worker(settings, chain)
+            worker, chain = build_service(settings, default_gazetteer())
             await publish_backlog(js, events_)
             res[name] = await drain(js, worker, len(events_))
             await chain.aclose()

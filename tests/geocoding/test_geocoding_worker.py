@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 import nats
 import pytest
 from geo_faults import fault_server
-from geocoding.app import build_app, build_worker
-from geocoding.chain import build_chain
+from geocoding.app import build_app, build_service
 from geocoding.gazetteer import default_gazetteer
 from geocoding.settings import GeocodingSettings
 from prometheus_client import REGISTRY
@@ -69,12 +68,7 @@ async def js(nats_url):
 
 
 async def start_worker(settings: GeocodingSettings):
-    from geocoding.cache import GeoCache
-
-    holder = {}
-    cache = GeoCache(lambda: holder["w"].broker.connection.jetstream())
-    chain = build_chain(settings, default_gazetteer(), cache)
-    worker = holder["w"] = build_worker(settings, chain)
+    worker, chain = build_service(settings, default_gazetteer())
     await worker.broker.start()
     return worker, chain
 

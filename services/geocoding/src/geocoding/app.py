@@ -121,14 +121,22 @@ def build_worker(settings: GeocodingSettings, chain: GeocodingChain) -> Worker:
     return worker
 
 
-def build_app(
-    settings: GeocodingSettings | None = None, gazetteer: Gazetteer | None = None
-) -> FastAPI:
-    settings = settings or GeocodingSettings()
+def build_service(
+    settings: GeocodingSettings, gazetteer: Gazetteer | None = None
+) -> tuple[Worker, GeocodingChain]:
+    """The worker and its chain, the shared cache reading the worker's own connection."""
     holder: dict[str, Worker] = {}
     cache = GeoCache(lambda: holder["worker"].broker.connection.jetstream())
     chain = build_chain(settings, gazetteer, cache)
     worker = holder["worker"] = build_worker(settings, chain)
+    return worker, chain
+
+
+def build_app(
+    settings: GeocodingSettings | None = None, gazetteer: Gazetteer | None = None
+) -> FastAPI:
+    settings = settings or GeocodingSettings()
+    worker, chain = build_service(settings, gazetteer)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
