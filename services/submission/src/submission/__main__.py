@@ -11,12 +11,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from typing import TYPE_CHECKING
 
 import orjson
 from sdi_common import topology
 from sdi_common.http import serve
 from sdi_common.logging import configure_logging
 from sdi_common.natsconn import connect
+
+if TYPE_CHECKING:
+    from .settings import SubmissionSettings
 
 
 def _settings():
@@ -25,11 +29,10 @@ def _settings():
     return SubmissionSettings()
 
 
-async def _rebuild() -> dict:
+async def _rebuild(settings: SubmissionSettings) -> dict:
     from .app import make_store
     from .projector import rebuild
 
-    settings = _settings()
     store = make_store(settings)
     await store.open()
     nc = await connect(settings, name="submission-rebuild")
@@ -40,14 +43,13 @@ async def _rebuild() -> dict:
         await store.close()
 
 
-async def _retention() -> int:
+async def _retention(settings: SubmissionSettings) -> int:
     from .app import active_edition, make_store
     from .commands import Commands
     from .idempotency import IdempotencyRecords
     from .retention import run_retention
     from .sealing import ContactKeys
 
-    settings = _settings()
     store = make_store(settings)
     await store.open()
     nc = await connect(settings, name="submission-retention")
@@ -95,10 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     if args.command == "rebuild":
-        counts = asyncio.run(_rebuild())
+        counts = asyncio.run(_rebuild(settings))
         sys.stdout.write(orjson.dumps(counts).decode() + "\n")
         return 0
-    erased = asyncio.run(_retention())
+    erased = asyncio.run(_retention(settings))
     sys.stdout.write(orjson.dumps({"erased": erased}).decode() + "\n")
     return 0
 
