@@ -1,11 +1,15 @@
-"""Fixtures of the geocoding tests: a real addok over its own redis-server."""
+"""Fixtures of the geocoding tests: a real addok over its own redis-server, a real
+nats-server with the topology declared."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
+import nats
 import pytest
+from sdi_common.bootstrap import bootstrap
+from sdi_common.testing import nats_server
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -22,3 +26,17 @@ def addok_url(tmp_path_factory, mairies) -> str:
     """A real addok (addok-fr, addok-france) indexing the ~3,000 mairie addresses."""
     with running_addok(tmp_path_factory.mktemp("addok"), mairies) as url:
         yield url
+
+
+@pytest.fixture
+async def nats_url(tmp_path):
+    with nats_server(tmp_path) as url:
+        await bootstrap(url)
+        yield url
+
+
+@pytest.fixture
+async def js(nats_url):
+    nc = await nats.connect(nats_url)
+    yield nc.jetstream()
+    await nc.close()

@@ -13,20 +13,9 @@ from geocoding.cache import GeoCache, NegativeMemo
 from geocoding.chain import ChainUnavailable, GeocodingChain
 from geocoding.gazetteer import default_gazetteer
 from geocoding.http_geocoder import HttpGeocoder, HttpGeocoderConfig
-from sdi_common.bootstrap import bootstrap
 from sdi_common.contracts import Location
-from sdi_common.testing import nats_server
 
 BELLIGNAT = Location(street="10 place de l'Hôtel-de-Ville", postcode="01100", city="Bellignat")
-
-
-@pytest.fixture
-async def js(tmp_path):
-    with nats_server(tmp_path) as url:
-        await bootstrap(url)
-        nc = await nats.connect(url)
-        yield nc.jetstream()
-        await nc.close()
 
 
 def ban(url: str) -> HttpGeocoder:

@@ -15,11 +15,9 @@ from geocoding.gazetteer import default_gazetteer
 from geocoding.settings import GeocodingSettings
 from prometheus_client import REGISTRY
 from sdi_common import subjects
-from sdi_common.bootstrap import bootstrap
 from sdi_common.contracts import Decided, Judged, Submission, parse_event
 from sdi_common.deadletters import list_dead_letters
 from sdi_common.natsconn import publish_event
-from sdi_common.testing import nats_server
 
 PARIS = ZoneInfo("Europe/Paris")
 OUT = {subjects.GEOCODED, subjects.LOCATION_UNRESOLVED}
@@ -51,20 +49,6 @@ def labelled(sid: str, sub: Submission, version: int = 1) -> Judged:
         submission=sub,
         edition="2024",
     )
-
-
-@pytest.fixture
-async def nats_url(tmp_path):
-    with nats_server(tmp_path) as url:
-        await bootstrap(url)
-        yield url
-
-
-@pytest.fixture
-async def js(nats_url):
-    nc = await nats.connect(nats_url)
-    yield nc.jetstream()
-    await nc.close()
 
 
 async def start_worker(settings: GeocodingSettings):
