@@ -36,7 +36,7 @@ from sdi_common.contracts import (
 )
 from sdi_common.natsconn import publish_event
 from sdi_common.settings import REPO_ROOT
-from sdi_common.stack import Stack
+from sdi_common.stack import Stack, wait_until
 from sdi_common.testing import bootstrapped, nats_server
 
 CHROMIUM = "/usr/bin/chromium"
@@ -272,16 +272,6 @@ def publish(url: str, events) -> None:
     in_thread(lambda: asyncio.run(asyncio.wait_for(_publish(url, events), 30)))
 
 
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 # ------------------------------------------------------------------------------ fixtures
 
 
@@ -304,7 +294,7 @@ def service():
             ]
             events.append(online_event())
             publish(url, events)
-            _wait(
+            wait_until(
                 lambda: (
                     len(httpx.get(base + "/v1/feed", timeout=5).json()["features"]) == len(events)
                 ),
@@ -378,7 +368,7 @@ def test_widget_loads_and_shows_every_event_on_map_and_list(service, page):
     assert ONLINE_TITLE in titles and "Atelier robotique collaborative" in titles
     assert page.inner_text("#sdi-count").startswith(f"{service['count']} événements")
     # the live region announced the count
-    _wait(lambda: "événements" in page.inner_text("#sdi-status"), 5, "the announced count")
+    wait_until(lambda: "événements" in page.inner_text("#sdi-status"), 5, "the announced count")
 
     fit_everything(page)
     assert points_on_map(page) == service["count"] - 1  # the online event has no point
@@ -480,7 +470,7 @@ def test_new_event_appears_live_and_withdrawn_one_disappears(service, page):
     page.evaluate("() => { window.__same_page = true; }")
     fit_everything(page)
     before = points_on_map(page)
-    _wait(lambda: page.evaluate("document.body.dataset.live") == "live", 10, "the SSE stream")
+    wait_until(lambda: page.evaluate("document.body.dataset.live") == "live", 10, "the SSE stream")
 
     event = geocoded(
         "Démonstration de soudage laser",
@@ -577,7 +567,7 @@ def test_server_clusters_mode_for_large_feeds(service, page):
     page.wait_for_timeout(300)
     assert points_on_map(page) == 2
 
-    _wait(lambda: page.evaluate("document.body.dataset.live") == "live", 10, "the SSE stream")
+    wait_until(lambda: page.evaluate("document.body.dataset.live") == "live", 10, "the SSE stream")
     event = geocoded(
         "Atelier de découpe laser",
         kind="workshop",
@@ -666,7 +656,7 @@ def test_embed_script_inserts_a_sized_iframe_with_parameters(service, page, tmp_
         assert frame.locator("#sdi-kind").input_value() == "workshop"
         assert frame.locator("#sdi-department").input_value() == "59"
         # auto height: the iframe grows from data-height to the widget's content
-        _wait(
+        wait_until(
             lambda: page.evaluate("() => document.querySelector('iframe').offsetHeight") > 600,
             10,
             "the iframe to take the widget's height",
@@ -711,10 +701,10 @@ def test_widget_catches_up_after_the_service_restarts(service, page):
     back the widget reconnects with ?since=<last revision> and shows it, without a reload."""
     open_widget(service, page, "?list=all")
     page.evaluate("() => { window.__same_page = true; }")
-    _wait(lambda: page.evaluate("document.body.dataset.live") == "live", 10, "the SSE stream")
+    wait_until(lambda: page.evaluate("document.body.dataset.live") == "live", 10, "the SSE stream")
     stack = service["stack"]
     stack.stop("map-feed")
-    _wait(
+    wait_until(
         lambda: page.evaluate("document.body.dataset.live") == "reconnecting",
         10,
         "the widget to notice the broken stream",
@@ -896,7 +886,7 @@ def test_submission_appears_live_and_withdrawal_removes_it(whole_stack, page):
     base = whole_stack.url("map-feed")
     open_widget({"base": base}, page, "?list=all")
     page.evaluate("() => { window.__same_page = true; }")
-    _wait(lambda: page.evaluate("document.body.dataset.live") == "live", 10, "the SSE stream")
+    wait_until(lambda: page.evaluate("document.body.dataset.live") == "live", 10, "the SSE stream")
     submission = whole_stack.url("submission")
     r = httpx.post(submission + "/v1/submissions", json=ORGANISER_EVENT, timeout=10)
     assert r.status_code == 202, r.text
