@@ -98,7 +98,6 @@ def noop_worker(settings: GeocodingSettings, publish: bool) -> Worker:
         settings,
         topology.GEOCODING,
         publishes={"geocoded": Geocoded},
-        batch_size=settings.fetch_batch,
     )
 
     @worker.handler

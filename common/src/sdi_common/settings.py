@@ -29,5 +29,7 @@ class ServiceSettings(BaseSettings):
     log_format: str = "json"
     #: seconds a stopping service waits for in-flight work before giving up
     drain_timeout: float = 10.0
+    #: FETCH_BATCH: messages a worker fetches per pull request (handled concurrently)
+    fetch_batch: int = 64
     #: number of JetStream replicas of streams and buckets (3 in a cluster)
     stream_replicas: int = 1

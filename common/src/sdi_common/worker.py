@@ -99,12 +99,12 @@ class Worker:
         consumer: Consumer,
         *,
         publishes: dict[str, type[Event]] | None = None,
-        batch_size: int = 64,
+        batch_size: int | None = None,
         max_workers: int = 64,
         broker: NatsBroker | None = None,
     ) -> None:
         self.consumer = consumer
-        self.batch_size = batch_size
+        self.batch_size = batch_size or settings.fetch_batch
         # Handlers run concurrently (up to max_workers) while the next batch is fetched.
         self.max_workers = max_workers
         self.broker = broker or build_broker(settings)

@@ -95,7 +95,6 @@ def build_worker(settings: GeocodingSettings, chain: GeocodingChain) -> Worker:
         settings,
         topology.GEOCODING,
         publishes={"geocoded": Geocoded, "location_unresolved": LocationUnresolved},
-        batch_size=settings.fetch_batch,
     )
 
     @worker.handler

@@ -46,8 +46,6 @@ class GeocodingSettings(ServiceSettings):
     #: NEGATIVE_TTL: seconds an address no remote geocoder found is not asked again in this
     #: process (0: off). Never stored in the shared cache.
     negative_ttl: float = 600.0
-    #: FETCH_BATCH: messages fetched (and geocoded concurrently) per pull request
-    fetch_batch: int = 64
 
     @field_validator("geocoder_chain")
     @classmethod

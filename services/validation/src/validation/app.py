@@ -50,7 +50,6 @@ def build_worker(settings: ValidationSettings, edition: Edition) -> Worker:
         settings,
         topology.VALIDATION,
         publishes={outcome: Judged for outcome in OUTCOMES},
-        batch_size=settings.fetch_batch,
     )
 
     @worker.handler

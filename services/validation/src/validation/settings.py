@@ -13,5 +13,3 @@ class ValidationSettings(ServiceSettings):
     #: EDITION_FILE: the active edition (TOML); unset: the newest file in config/editions/.
     #: Read once at start-up: changing it re-judges nothing already decided.
     edition_file: Path | None = None
-    #: FETCH_BATCH: messages fetched per pull request from the durable consumer
-    fetch_batch: int = 64
