@@ -119,20 +119,15 @@ async def test_poison_messages_end_in_dead_letters_and_the_services_go_on(stack)
                     expected.add((durable, subject, data))
         assert len(expected) >= 2 * len(LIFECYCLE_SUBJECTS) + 2  # the projector sees all
 
-        def found(records):
-            got = {
+        def recorded(records) -> set[tuple[str, str, bytes]]:
+            return {
                 (r.get("consumer"), r.get("subject"), base64.b64decode(r["data_b64"]))
                 for r in records
                 if "data_b64" in r
             }
-            return expected <= got
 
-        records = await wait_records(js, found)
-        got = {
-            (r.get("consumer"), r.get("subject"), base64.b64decode(r["data_b64"]))
-            for r in records
-            if "data_b64" in r
-        }
+        records = await wait_records(js, lambda records: expected <= recorded(records))
+        got = recorded(records)
         missing = sorted((d, s) for d, s, _ in expected - got)
         assert not missing, f"no dead-letter record for (consumer, subject): {missing}"
         for r in records:
@@ -145,7 +140,7 @@ async def test_poison_messages_end_in_dead_letters_and_the_services_go_on(stack)
             deadline = time.monotonic() + 20
             while True:
                 lag = await bus.lag()
-                if all(v["pending"] + v["ack_pending"] == 0 for v in lag.values()):
+                if stackclient.drained(lag):
                     break
                 assert time.monotonic() < deadline, f"consumers stuck on poison: {lag}"
                 await asyncio.sleep(0.3)
