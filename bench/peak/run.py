@@ -200,7 +200,7 @@ def stage_rates(rows: list[dict], base: dict, window: float = 5.0) -> dict:
 
 
 def lag_is_zero(row: dict | None) -> bool:
-    return bool(row) and all(v["pending"] + v["ack_pending"] == 0 for v in row["lag"].values())
+    return bool(row) and stackclient.drained(row["lag"])
 
 
 # --------------------------------------------------------------------------- load

@@ -333,6 +333,11 @@ class FeedWatcher(Background):
 # --------------------------------------------------------------------------- JetStream
 
 
+def drained(lag: dict[str, dict[str, int]]) -> bool:
+    """Nothing pending nor awaiting an ack on any consumer of a ``Bus.lag()`` answer."""
+    return all(v["pending"] + v["ack_pending"] == 0 for v in lag.values())
+
+
 class Bus:
     """Read-only views of the JetStream state: consumer lag and per-subject counts."""
 

@@ -140,7 +140,7 @@ async def test_nothing_lost_nothing_duplicated_under_faults(stack, addok):
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:  # the pipeline drains first
             lag = await bus.lag()
-            if len(lag) == 4 and all(v["pending"] + v["ack_pending"] == 0 for v in lag.values()):
+            if len(lag) == 4 and stackclient.drained(lag):
                 break
             await asyncio.sleep(0.5)
         final = await stackclient.wait_settled(client, accepted, timeout=30)
