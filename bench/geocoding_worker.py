@@ -133,14 +133,14 @@ async def publish_backlog(js, batch: list[Judged]) -> float:
 async def drain(js, worker: Worker, n: int) -> dict:
     """Start the worker and time it until the consumer has nothing pending nor unacked."""
     start = time.perf_counter()
-    await worker.broker.start()
+    await worker.start()
     while True:
         await asyncio.sleep(0.01)
         info = await js.consumer_info(subjects.STREAM, topology.GEOCODING.durable)
         if info.num_pending == 0 and info.num_ack_pending == 0:
             break
     elapsed = time.perf_counter() - start
-    await worker.broker.stop()
+    await worker.stop()
     return {"rate": n / elapsed, "seconds": elapsed, "redelivered": info.num_redelivered}
 
 

@@ -78,7 +78,7 @@ async def fill_backlog(js, n: int, tag: str) -> float:
 
 async def drain_time(js, worker: Worker, n: int) -> float:
     t0 = time.perf_counter()
-    await worker.broker.start()
+    await worker.start()
     try:
         while True:
             info = await js.consumer_info(subjects.STREAM, topology.VALIDATION.durable)
@@ -86,7 +86,7 @@ async def drain_time(js, worker: Worker, n: int) -> float:
                 return time.perf_counter() - t0
             await asyncio.sleep(0.01)
     finally:
-        await worker.broker.stop()
+        await worker.stop()
 
 
 async def verdict_count(js) -> int:

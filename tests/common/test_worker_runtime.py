@@ -74,7 +74,7 @@ async def test_worker_judges_once_and_dead_letters_poison(nats_url):
 
     nc = await nats.connect(nats_url)
     js = nc.jetstream()
-    await worker.broker.start()
+    await worker.start()
     try:
         await publish_event(js, received("a1"))
         await publish_event(js, received("a1"))  # same Nats-Msg-Id: deduplicated
@@ -101,7 +101,7 @@ async def test_worker_judges_once_and_dead_letters_poison(nats_url):
             await asyncio.sleep(0.05)
         assert sum(1 for s, _ in seen if s == "boom") == 2
     finally:
-        await worker.broker.stop()
+        await worker.stop()
         await nc.close()
 
 
@@ -124,7 +124,7 @@ async def test_transient_errors_are_retried_then_dead_lettered(nats_url):
 
     from sdi_common.contracts import Withdrawn
 
-    await worker.broker.start()
+    await worker.start()
     try:
         await publish_event(js, Withdrawn(submission_id="once", version=1, by="organizer"))
         await publish_event(js, Withdrawn(submission_id="always", version=1, by="organizer"))
@@ -137,5 +137,5 @@ async def test_transient_errors_are_retried_then_dead_lettered(nats_url):
         assert len(records) == 1 and "failed 3 times" in records[0]["error"]
         assert json.loads(__import__("base64").b64decode(records[0]["data_b64"]))["submission_id"] == "always"
     finally:
-        await worker.broker.stop()
+        await worker.stop()
         await nc.close()

@@ -53,7 +53,7 @@ def labelled(sid: str, sub: Submission, version: int = 1) -> Judged:
 
 async def start_worker(settings: GeocodingSettings):
     worker, chain = build_service(settings, default_gazetteer())
-    await worker.broker.start()
+    await worker.start()
     return worker, chain
 
 
@@ -63,7 +63,7 @@ async def gazetteer_worker(nats_url):
         GeocodingSettings(nats_url=nats_url, service_name="geocoding-test")
     )
     yield worker
-    await worker.broker.stop()
+    await worker.stop()
     await chain.aclose()
 
 
@@ -211,7 +211,7 @@ async def test_second_identical_address_is_a_cache_hit(js, nats_url, addok_url, 
         got = await placed(js, 2)
         second = got["c-2"][1]
     finally:
-        await worker.broker.stop()
+        await worker.stop()
         await chain.aclose()
     assert first.location.source == "addok" and first.location.citycode == row["citycode"]
     assert second.location == first.location
@@ -241,7 +241,7 @@ async def test_remote_outage_is_retried_not_lost(js, nats_url):
             healthy.set()
             got = await placed(js, 1)
         finally:
-            await worker.broker.stop()
+            await worker.stop()
             await chain.aclose()
     subject, out = got["o-1"]
     assert subject == subjects.GEOCODED

@@ -38,9 +38,9 @@ async def js(nats_url):
 @pytest.fixture
 async def worker(nats_url, edition_2024):
     w = build_worker(ValidationSettings(nats_url=nats_url, service_name="validation-test"), edition_2024)
-    await w.broker.start()
+    await w.start()
     yield w
-    await w.broker.stop()
+    await w.stop()
 
 
 def received(make_submission, sid, version=1, received_at=ON_TIME, **overrides):
@@ -177,7 +177,7 @@ async def test_replicas_share_the_consumer(js, nats_url, edition_2024, make_subm
     settings = ValidationSettings(nats_url=nats_url, service_name="validation-test")
     workers = [build_worker(settings, edition_2024) for _ in range(2)]
     for w in workers:
-        await w.broker.start()
+        await w.start()
     try:
         await asyncio.gather(*(
             publish_event(js, received(make_submission, f"r-{i}")) for i in range(40)
@@ -186,4 +186,4 @@ async def test_replicas_share_the_consumer(js, nats_url, edition_2024, make_subm
         assert sorted(e.submission_id for _, e in events) == sorted(f"r-{i}" for i in range(40))
     finally:
         for w in workers:
-            await w.broker.stop()
+            await w.stop()

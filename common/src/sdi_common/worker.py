@@ -1,4 +1,4 @@
-"""FastStream plumbing for a service that consumes one durable pull consumer.
+"""The runtime of a service that consumes one durable pull consumer.
 
     worker = Worker(settings, topology.VALIDATION, publishes={"labelled": Judged, ...})
 
@@ -13,11 +13,18 @@ The error policy lives here, once:
   ``max_deliver``; on the last delivery, a dead-letter record then ``term``;
 - success: ``ack``. A handler cancelled by shutdown ``nak``s at once so another replica
   takes the message without waiting for ``ack_wait``.
+
+FastStream's broker holds the connection and the publishers (declared, so the AsyncAPI
+document shows them). The pull loop is nats-py's own: it fetches up to ``FETCH_BATCH``
+messages at a time and handles them concurrently. FastStream's per-message subscriber
+machinery cost more CPU than our whole handling, and its batch mode drops a partial batch
+when a later fetch of it times out (ag2ai/faststream#2219), so it is not used.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -28,9 +35,10 @@ from typing import Any
 
 import nats.errors
 import structlog
-from faststream.middlewares import AckPolicy
-from faststream.nats import JStream, NatsBroker, NatsMessage, PullSub
+from faststream.nats import JStream, NatsBroker
 from faststream.nats.security import NatsSecurity
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
 from pydantic import ValidationError
 
 from . import subjects
@@ -42,6 +50,9 @@ from .settings import ServiceSettings
 from .topology import Consumer
 
 log = structlog.get_logger(__name__)
+
+#: how long an idle fetch waits on the server (a new message ends it at once)
+POLL_SECONDS = 1.0
 
 #: the stream exists already (bootstrap declared it); FastStream must not declare it
 SUBMISSIONS = JStream(subjects.STREAM, declare=False)
@@ -58,17 +69,10 @@ class Delivery:
     subject: str
     num_delivered: int
     correlation_id: str | None
-    message: NatsMessage
+    message: Msg
 
 
 Handler = Callable[[Event, Delivery], Awaitable[None]]
-
-
-async def _the_message(msg: NatsMessage) -> NatsMessage:
-    # The handler gets the message itself: we parse (and dead-letter) ourselves, and skip
-    # FastStream's JSON decoding and dependency injection (apply_types=False), which cost
-    # more CPU per message than our whole handling.
-    return msg
 
 
 def backoff(num_delivered: int, base: float = 0.5, cap: float = 30.0) -> float:
@@ -100,13 +104,17 @@ class Worker:
         *,
         publishes: dict[str, type[Event]] | None = None,
         batch_size: int | None = None,
-        max_workers: int = 64,
         broker: NatsBroker | None = None,
     ) -> None:
         self.consumer = consumer
         self.batch_size = batch_size or settings.fetch_batch
-        # Handlers run concurrently (up to max_workers) while the next batch is fetched.
-        self.max_workers = max_workers
+        # messages handled at once: a batch being handled while the next one is fetched
+        self.max_in_flight = 2 * self.batch_size
+        self.drain_timeout = settings.drain_timeout
+        self._fn: Handler | None = None
+        self._sub: JetStreamContext.PullSubscription | None = None
+        self._pulling: asyncio.Task | None = None
+        self._in_flight: set[asyncio.Task] = set()
         self.broker = broker or build_broker(settings)
         # Declared as FastStream publishers so that the AsyncAPI document shows them.
         self._publishers = {
@@ -122,7 +130,9 @@ class Worker:
 
     @property
     def ready(self) -> bool:
-        return self.broker._connection is not None and self.broker._connection.is_connected
+        connection = self.broker._connection
+        pulling = self._pulling is not None and not self._pulling.done()
+        return pulling and connection is not None and connection.is_connected
 
     async def publish(self, event: Event, ctx: Delivery | None = None) -> None:
         """Publish an event, deduplicated by JetStream (see ``natsconn.msg_id``)."""
@@ -130,32 +140,74 @@ class Worker:
         await self._publishers[event.type].publish(encode(event), headers=headers)
 
     def handler(self, fn: Handler) -> Handler:
-        consumer = self.consumer
-
-        @self.broker.subscriber(
-            consumer.subject,
-            stream=SUBMISSIONS,
-            durable=consumer.durable,
-            pull_sub=PullSub(batch_size=self.batch_size, timeout=1.0),
-            ack_policy=AckPolicy.MANUAL,
-            max_workers=self.max_workers,
-            decoder=_the_message,
-            title=f"{consumer.durable}:consume",
-            description=f"{consumer.description} (filter: {', '.join(consumer.filter_subjects)})",
-        )
-        async def on_message(msg: NatsMessage) -> None:
-            await self._handle(fn, msg)
-
+        self._fn = fn
         return fn
 
-    async def _handle(self, fn: Handler, msg: NatsMessage) -> None:
-        raw = msg.raw_message
+    async def start(self) -> None:
+        """Connect, bind to the durable consumer and start pulling."""
+        assert self._fn is not None, "no handler registered"
+        await self.broker.start()
+        js = self.broker.connection.jetstream()
+        self._sub = await js.pull_subscribe_bind(self.consumer.durable, subjects.STREAM)
+        self._pulling = asyncio.create_task(self._pull(self._fn), name=f"pull:{self.consumer.durable}")
+
+    async def _pull(self, fn: Handler) -> None:
+        in_flight: set[asyncio.Task] = set()
+        room = asyncio.Semaphore(self.max_in_flight)
+
+        def done(task: asyncio.Task) -> None:
+            in_flight.discard(task)
+            room.release()
+
+        self._in_flight = in_flight
+        while True:
+            try:
+                # returns as soon as messages are there; raises TimeoutError when idle
+                messages = await self._sub.fetch(self.batch_size, timeout=POLL_SECONDS)
+            except TimeoutError:  # nats.errors.TimeoutError is one too
+                continue
+            except nats.errors.Error as exc:  # disconnected, reconnecting: the client retries
+                log.warning("worker.fetch_failed", error=repr(exc))
+                await asyncio.sleep(1.0)
+                continue
+            for raw in messages:
+                await room.acquire()
+                task = asyncio.create_task(self._handle(fn, raw))
+                in_flight.add(task)
+                task.add_done_callback(done)
+
+    async def stop(self) -> None:
+        """Stop pulling, give the messages in hand ``DRAIN_TIMEOUT`` to finish (the rest
+        are nak'ed), then close the connection."""
+        if self._pulling is not None:
+            self._pulling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pulling
+            self._pulling = None
+        if self._in_flight:
+            _, late = await asyncio.wait(set(self._in_flight), timeout=self.drain_timeout)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
+        if self._sub is not None:
+            # before the broker drains the connection: a pull subscription never drains
+            with contextlib.suppress(nats.errors.Error):
+                await self._sub.unsubscribe()
+            self._sub = None
+        try:
+            await self.broker.stop()
+        except nats.errors.Error as exc:
+            # NATS unreachable while stopping: whatever is unacked is redelivered.
+            log.warning("worker.stop_without_drain", error=repr(exc))
+
+    async def _handle(self, fn: Handler, raw: Msg) -> None:
         headers = raw.headers or {}
         ctx = Delivery(
             subject=raw.subject,
             num_delivered=raw.metadata.num_delivered or 1,
             correlation_id=headers.get(CORRELATION_HEADER),
-            message=msg,
+            message=raw,
         )
         durable = self.consumer.durable
         labels = (durable, raw.subject)
@@ -172,56 +224,51 @@ class Worker:
                     raise Poison(f"not a lifecycle event: {exc.error_count()} error(s)") from exc
                 await fn(event, ctx)
             except Poison as exc:
-                await self._dead_letter(msg, ctx, str(exc))
+                await self._dead_letter(raw, ctx, str(exc))
                 MESSAGES.labels(*labels, "dead_letter").inc()
             except asyncio.CancelledError:
-                await msg.nack()
+                await raw.nak()
                 raise
             except Exception as exc:
                 if ctx.num_delivered >= self.consumer.max_deliver:
                     log.exception("message.giving_up", deliveries=ctx.num_delivered)
-                    await self._dead_letter(msg, ctx, f"failed {ctx.num_delivered} times: {exc!r}")
+                    await self._dead_letter(raw, ctx, f"failed {ctx.num_delivered} times: {exc!r}")
                     MESSAGES.labels(*labels, "dead_letter").inc()
                 else:
                     delay = backoff(ctx.num_delivered)
                     log.warning("message.retry", error=repr(exc), delay=round(delay, 2))
-                    await msg.nack(delay=delay)
+                    await raw.nak(delay=delay)
                     MESSAGES.labels(*labels, "retry").inc()
             else:
-                await msg.ack()
+                await raw.ack()
                 MESSAGES.labels(*labels, "ok").inc()
             finally:
                 HANDLER_LATENCY.labels(*labels).observe(time.perf_counter() - start)
 
-    async def _dead_letter(self, msg: NatsMessage, ctx: Delivery, error: str) -> None:
+    async def _dead_letter(self, msg: Msg, ctx: Delivery, error: str) -> None:
         log.error("message.dead_letter", error=error, deliveries=ctx.num_delivered)
         await write_dead_letter(
             self.broker.connection.jetstream(),
             consumer=self.consumer.durable,
             subject=ctx.subject,
-            data=msg.raw_message.data,
-            headers=msg.raw_message.headers,
+            data=msg.data,
+            headers=msg.headers,
             error=error,
             deliveries=ctx.num_delivered,
         )
-        await msg.reject()  # term: JetStream will not deliver it again
+        await msg.term()  # JetStream will not deliver it again
 
     def lifespan(self):
-        """A FastAPI lifespan that runs the broker alongside the health endpoints."""
+        """A FastAPI lifespan that runs the worker alongside the health endpoints."""
 
         @asynccontextmanager
         async def _lifespan(app):
-            await self.broker.start()
+            await self.start()
             log.info("worker.started", consumer=self.consumer.durable)
             try:
                 yield
             finally:
-                # FastStream stops fetching, then waits up to graceful_timeout for handlers.
-                try:
-                    await self.broker.stop()
-                except nats.errors.Error as exc:
-                    # NATS unreachable while stopping: whatever is unacked is redelivered.
-                    log.warning("worker.stop_without_drain", error=repr(exc))
+                await self.stop()
                 log.info("worker.stopped", consumer=self.consumer.durable)
 
         return _lifespan

@@ -108,7 +108,7 @@ class MapFeed:
         self.broadcaster.start()
         if settings.run_indexer:
             self.worker = self._indexer_worker(FeedIndexer(js, kv))
-            await self.worker.broker.start()
+            await self.worker.start()
         log.info("map_feed.started", indexer=settings.run_indexer)
 
     def _indexer_worker(self, indexer: FeedIndexer):
@@ -135,7 +135,7 @@ class MapFeed:
     async def stop(self) -> None:
         await self.broadcaster.stop()
         if self.worker is not None:
-            await self.worker.broker.stop()
+            await self.worker.stop()
         if self.watcher is not None:
             await self.watcher.stop()
         if self.nc is not None:

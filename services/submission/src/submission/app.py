@@ -137,7 +137,7 @@ def build_app(settings: SubmissionSettings | None = None) -> FastAPI:
                 log.info("submission.rebuilding_empty_store", events=stream.state.messages)
                 await rebuild(nc, store)
         callbacks.start()
-        await projector.broker.start()
+        await projector.start()
         retention = None
         if settings.retention_interval > 0:
             retention = asyncio.create_task(
@@ -153,7 +153,7 @@ def build_app(settings: SubmissionSettings | None = None) -> FastAPI:
                 retention.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await retention
-            await projector.broker.stop()
+            await projector.stop()
             await callbacks.stop()
             await keys.stop()
             await nc.drain()
