@@ -1,6 +1,7 @@
 """Benchmark: intake (POST /v1/submissions) against the real service and a real nats-server.
 
     uv run python bench/intake.py [--seconds 6] [--rounds 2] [--concurrency 64]
+    BENCH_ENV="APPLY_ON_ACCEPT=false" uv run python bench/intake.py   # service settings to try
 
 Starts a nats-server (JetStream, temp dir) with the real topology and ``sdi-submission`` as
 its own process (uvicorn, SQLite store in a temp dir, the projector consuming the stream),
@@ -177,6 +178,7 @@ def main() -> int:
             "RETENTION_INTERVAL": "0",
             "LOG_LEVEL": "WARNING",
             "EDITION_FILE": str(REPO / "config" / "trial" / "2024-open.toml"),
+            **dict(kv.split("=", 1) for kv in os.environ.get("BENCH_ENV", "").split() if kv),
         })
         try:
             asyncio.run(bootstrap(stack.start_nats()))
