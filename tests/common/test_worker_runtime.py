@@ -5,14 +5,11 @@ import json
 from datetime import UTC, datetime
 
 import nats
-import pytest
 from sdi_common import subjects, topology
-from sdi_common.bootstrap import bootstrap
 from sdi_common.contracts import Judged, Organizer, Received, Submission, parse_event
 from sdi_common.deadletters import list_dead_letters, replay
 from sdi_common.natsconn import publish_event
 from sdi_common.settings import ServiceSettings
-from sdi_common.testing import nats_server
 from sdi_common.worker import Poison, Worker
 
 SUBMISSION = Submission(
@@ -35,13 +32,6 @@ def received(sid: str, version: int = 1) -> Received:
         submission_id=sid, version=version, by="organizer",
         submission=SUBMISSION, received_at=datetime(2024, 11, 1, tzinfo=UTC),
     )
-
-
-@pytest.fixture
-async def nats_url(tmp_path):
-    with nats_server(tmp_path) as url:
-        await bootstrap(url)
-        yield url
 
 
 async def _collect(js, subject: str, n: int, timeout: float = 10) -> list:

@@ -6,10 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import nats
 import pytest
-from sdi_common.bootstrap import bootstrap
-from sdi_common.testing import nats_server
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -28,15 +25,3 @@ def addok_url(tmp_path_factory, mairies) -> str:
         yield url
 
 
-@pytest.fixture
-async def nats_url(tmp_path):
-    with nats_server(tmp_path) as url:
-        await bootstrap(url)
-        yield url
-
-
-@pytest.fixture
-async def js(nats_url):
-    nc = await nats.connect(nats_url)
-    yield nc.jetstream()
-    await nc.close()

@@ -14,14 +14,11 @@ import pytest
 from sdi_common.contracts import Judged, Reason, Submission
 from sdi_common.natsconn import publish_event
 from sdi_common.stack import Stack
+from sdi_common.testing import CHROMIUM
 from submission.tokens import token_hash
 from submission_support import OPERATOR_TOKEN
 
-CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).resolve().parents[1] / "widget" / "vendor" / "axe.min.js"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 
 pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(),
@@ -39,16 +36,6 @@ def form_service(nats_server, tmp_path_factory, edition_file):
         yield stack.start("submission").url
     finally:
         stack.stop_all()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

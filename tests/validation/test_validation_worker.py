@@ -8,31 +8,15 @@ from zoneinfo import ZoneInfo
 import nats
 import pytest
 from sdi_common import subjects
-from sdi_common.bootstrap import bootstrap
 from sdi_common.contracts import Received, Withdrawn, parse_event
 from sdi_common.deadletters import list_dead_letters
 from sdi_common.natsconn import publish_event
-from sdi_common.testing import nats_server
 from validation.app import build_worker
 from validation.settings import ValidationSettings
 
 PARIS = ZoneInfo("Europe/Paris")
 ON_TIME = datetime(2024, 10, 15, 10, tzinfo=PARIS)
 VERDICT_SUBJECTS = {subjects.LABELLED, subjects.REJECTED, subjects.NEEDS_REVIEW}
-
-
-@pytest.fixture
-async def nats_url(tmp_path):
-    with nats_server(tmp_path) as url:
-        await bootstrap(url)
-        yield url
-
-
-@pytest.fixture
-async def js(nats_url):
-    nc = await nats.connect(nats_url)
-    yield nc.jetstream()
-    await nc.close()
 
 
 @pytest.fixture

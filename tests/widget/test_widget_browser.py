@@ -37,21 +37,9 @@ from sdi_common.contracts import (
 from sdi_common.natsconn import publish_event
 from sdi_common.settings import REPO_ROOT
 from sdi_common.stack import Stack, wait_until
-from sdi_common.testing import bootstrapped, nats_server
+from sdi_common.testing import CHROMIUM, bootstrapped, nats_server
 
-CHROMIUM = "/usr/bin/chromium"
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # Hermetic: nothing but the local services resolves (the tile server is unreachable).
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
 
 pytestmark = [
     pytest.mark.skipif(
@@ -304,17 +292,6 @@ def service():
             yield {"base": base, "nats": url, "count": len(events), "stack": stack}
         finally:
             stack.stop_all()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        # Playwright gives every launch a fresh temporary profile (--user-data-dir).
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

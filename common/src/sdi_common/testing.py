@@ -23,7 +23,22 @@ from pathlib import Path
 from .bootstrap import bootstrap
 from .stack import NatsServer, Stack
 
-__all__ = ["NatsServer", "Stack", "bootstrapped", "docker_available", "nats_server"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "NatsServer", "Stack", "bootstrapped",
+           "docker_available", "nats_server"]
+
+#: Debian's Chromium, driven by Playwright with ``executable_path`` (never a downloaded one)
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # Hermetic: nothing but the local services resolves (the tile server is unreachable).
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
 
 
 def docker_available() -> bool:
