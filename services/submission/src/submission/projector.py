@@ -51,7 +51,6 @@ async def rebuild(nc: NATS, store: Store, *, batch_log: int = 1000) -> dict[str,
     info = await js.stream_info(subjects.STREAM)
     last = info.state.last_seq
     await store.clear()
-    store.forget_recent()
     counts = {"events": 0, "applied": 0, "invalid": 0}
     if info.state.messages == 0:
         return counts

@@ -207,6 +207,15 @@ async def document_for(request: Request, rt: Runtime, submission_id: str) -> tup
     raise fail(404, *_NOT_FOUND, type=PROBLEMS + "not-found")
 
 
+async def operator_document(request: Request, rt: Runtime, submission_id: str) -> tuple[Operator, Doc]:
+    """An operator's action on one submission: 403 for another bearer, 404 if it does not exist."""
+    op = operator_of(request, rt)
+    doc = await rt.store.get(submission_id) if len(submission_id) <= 64 else None
+    if doc is None:
+        raise fail(404, *_NOT_FOUND, type=PROBLEMS + "not-found")
+    return op, doc
+
+
 def cid(request: Request) -> str:
     return correlation_id(request)
 

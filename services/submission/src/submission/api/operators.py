@@ -18,9 +18,9 @@ from ..store.base import Filters
 from .deps import (
     PROBLEMS,
     cid,
-    document_for,
     fail,
     invalid,
+    operator_document,
     operator_of,
     read_json,
     run,
@@ -126,8 +126,7 @@ async def export(
 @router.post("/{submission_id}/decision", status_code=202, summary="Labelliser ou refuser")
 async def decide(submission_id: str, request: Request) -> JSONResponse:
     rt = runtime(request)
-    op = operator_of(request, rt)
-    doc, _ = await document_for(request, rt, submission_id)
+    op, doc = await operator_document(request, rt, submission_id)
     body = _parse(DecisionIn, await read_json(request, rt))
     if body.decision == "reject" and not body.reason:
         raise invalid([{"field": "reason", "code": "required",
@@ -143,8 +142,7 @@ async def decide(submission_id: str, request: Request) -> JSONResponse:
 @router.put("/{submission_id}/location", status_code=202, summary="Placer un événement à la main")
 async def relocate(submission_id: str, request: Request) -> JSONResponse:
     rt = runtime(request)
-    op = operator_of(request, rt)
-    doc, _ = await document_for(request, rt, submission_id)
+    op, doc = await operator_document(request, rt, submission_id)
     body = _parse(LocationIn, await read_json(request, rt))
     result = await run(
         rt,
@@ -158,8 +156,7 @@ async def relocate(submission_id: str, request: Request) -> JSONResponse:
              summary="Faire réexaminer sous l'édition en vigueur")
 async def rejudge(submission_id: str, request: Request) -> JSONResponse:
     rt = runtime(request)
-    op = operator_of(request, rt)
-    doc, _ = await document_for(request, rt, submission_id)
+    op, doc = await operator_document(request, rt, submission_id)
     result = await run(
         rt, rt.commands.rejudge(doc, by=f"operator:{op.name}", correlation_id=cid(request))
     )
@@ -170,8 +167,7 @@ async def rejudge(submission_id: str, request: Request) -> JSONResponse:
                summary="Effacer les coordonnées de l'organisateur (RGPD)")
 async def erase_contact(submission_id: str, request: Request) -> JSONResponse:
     rt = runtime(request)
-    op = operator_of(request, rt)
-    doc, _ = await document_for(request, rt, submission_id)
+    op, doc = await operator_document(request, rt, submission_id)
     await run(rt, rt.commands.erase_contact(doc, by=f"operator:{op.name}",
                                             correlation_id=cid(request)))
     return JSONResponse({"id": doc["id"], "contact_erased": True, "links": links(doc["id"])},

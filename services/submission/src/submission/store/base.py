@@ -80,9 +80,13 @@ class Store(ABC):
     def scan(self, filters: Filters) -> AsyncIterator[Doc]:
         """Every matching document, newest first (exports, retention)."""
 
-    @abstractmethod
     async def clear(self) -> None:
-        """Drop every document (before a rebuild)."""
+        """Drop every document (before a rebuild); every event must then be applied again."""
+        await self._clear()
+        self._forget_recent()
+
+    @abstractmethod
+    async def _clear(self) -> None: ...
 
     @abstractmethod
     async def count(self) -> int: ...
@@ -105,8 +109,7 @@ class Store(ABC):
         if len(recent) > 50_000:
             recent.popitem(last=False)
 
-    def forget_recent(self) -> None:
-        """After a clear: every event must be applied again."""
+    def _forget_recent(self) -> None:
         self.__dict__.pop("_recent", None)
 
     async def apply(self, event: Event, attempts: int = 20) -> Outcome | None:

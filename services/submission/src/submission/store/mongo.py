@@ -96,7 +96,7 @@ class MongoStore(Store):
         async for record in self.col.find(_query(filters, None), {"doc": 1}).sort(_ORDER):
             yield record["doc"]
 
-    async def clear(self) -> None:
+    async def _clear(self) -> None:
         await self.col.delete_many({})
 
     async def count(self) -> int:

@@ -145,7 +145,7 @@ class SqliteStore(Store):
                 db.execute("SAVEPOINT op")
                 try:
                     outcomes.append((op, op[0](db), None))
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - any failure undoes only this op
                     if db.in_transaction:
                         db.execute("ROLLBACK TO op")
                     outcomes.append((op, None, exc))
@@ -156,7 +156,7 @@ class SqliteStore(Store):
                     outcomes = [(o, None, e or lost) for o, _, e in outcomes]
                     db.execute("BEGIN IMMEDIATE")
             db.execute("COMMIT")
-        except Exception as exc:  # nothing of this batch is committed: all of it fails
+        except Exception as exc:  # noqa: BLE001 - nothing of this batch is committed: all of it fails
             if db is not None and db.in_transaction:
                 db.rollback()
             failed = {id(o) for o, _, _ in outcomes}
@@ -269,7 +269,7 @@ class SqliteStore(Store):
                 return
             cursor = page.next_cursor
 
-    async def clear(self) -> None:
+    async def _clear(self) -> None:
         await self._run(lambda db: db.execute("DELETE FROM submissions"))
 
     async def count(self) -> int:
