@@ -170,6 +170,10 @@ class Worker:
                 log.warning("worker.fetch_failed", error=repr(exc))
                 await asyncio.sleep(1.0)
                 continue
+            except Exception:  # whatever else: log it, and go on pulling
+                log.exception("worker.fetch_error")
+                await asyncio.sleep(1.0)
+                continue
             for raw in messages:
                 await room.acquire()
                 task = asyncio.create_task(self._handle(fn, raw))
