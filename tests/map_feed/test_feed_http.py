@@ -205,6 +205,10 @@ async def test_clusters(service, http, nc):
     assert set(sids) <= {f["id"] for f in r.json()["features"]}
     bad = await http.get(service.url + "/v1/feed/clusters", params={"zoom": "x"})
     assert bad.status_code == 422 and {e["field"] for e in bad.json()["errors"]} == {"bbox", "zoom"}
+    # found by the fuzzer: a bbox of separators only is missing, not a 500
+    empty = await http.get(service.url + "/v1/feed/clusters", params={"bbox": ",", "zoom": 8})
+    assert empty.status_code == 422
+    assert [e["code"] for e in empty.json()["errors"]] == ["missing"]
 
 
 async def test_security_headers_and_widget_is_embeddable(service, http):

@@ -7,12 +7,10 @@ the bucket) runs in the same process unless ``RUN_INDEXER=false``.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import html
 import os
 import zlib
-from collections.abc import Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -30,7 +28,7 @@ from starlette.staticfiles import StaticFiles
 
 from . import exports
 from .fast_path import FeedFastPath
-from .feed_store import FeedEntry, FeedStore, FeedWatcher, Representation, collection, sse_frame
+from .feed_store import FeedStore, FeedWatcher, Representation, collection, sse_frame
 from .filters import OPENAPI_CLUSTERS, OPENAPI_FILTERS, FeedQuery, InvalidQuery, parse_query
 from .http_cache import represent
 from .indexer import FeedIndexer
@@ -44,8 +42,6 @@ FEED_REVISION = Gauge("mapfeed_feed_revision", "Last FEED bucket revision applie
 FEED_EVENTS = Gauge("mapfeed_feed_events", "Events in the in-memory feed")
 
 GEOJSON = "application/geo+json"
-#: exports bigger than this are built in a worker thread (the event loop keeps streaming)
-THREAD_THRESHOLD = 2_000
 MAX_ZOOM = 22
 #: the open-data exports: served at /v1/feed.<kind>, as semaine-industrie.<kind>
 EXPORTS = (
@@ -194,20 +190,6 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
             headers={"Retry-After": "2"},
         )
 
-    async def derived(
-        kind: str, query: FeedQuery, build: Callable[[list[FeedEntry]], bytes]
-    ) -> Representation:
-        """A cached representation; large ones are built in a thread."""
-        if len(store) <= THREAD_THRESHOLD:
-            return store.cached(kind, query, build)
-        revision = store.revision
-        rep = store.cached_if_present(kind, query)
-        if rep is None:
-            entries = store.select(query)
-            body = await asyncio.to_thread(build, entries)
-            rep = store.remember(kind, query, body, revision)
-        return rep
-
     # ------------------------------------------------------------------ feed
 
     @app.get(
@@ -227,7 +209,7 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
         else:
             # read now, not in the builder's thread: the body's revision matches its ETag
             revision = store.revision
-            rep = await derived(
+            rep = await store.derived(
                 "feed", query, lambda es: collection([e.body for e in es], revision)
             )
         return await represent(request, rep, GEOJSON, cache_headers)
@@ -241,7 +223,7 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
             query = query_of(request)
             if isinstance(query, Response):
                 return query
-            rep = await derived(kind, query, lambda es: to_bytes(e.body for e in es))
+            rep = await store.derived(kind, query, lambda es: to_bytes(e.body for e in es))
             headers = {**cache_headers, "Content-Disposition": f'inline; filename="{filename}"'}
             return await represent(request, rep, media_type, headers)
 
@@ -328,14 +310,6 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
         if (busy := not_synced()) is not None:
             return busy
         errors = []
-        if not request.query_params.get("bbox"):
-            errors.append(
-                {
-                    "field": "bbox",
-                    "code": "missing",
-                    "message": "bbox=ouest,sud,est,nord est requis",
-                }
-            )
         try:
             zoom = int(request.query_params.get("zoom", ""))
             if not 0 <= zoom <= MAX_ZOOM:
@@ -347,6 +321,10 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
         query = query_of(request)
         if isinstance(query, Response):
             return query
+        if query.bbox is None:  # absent, or only separators ("bbox=,")
+            errors.insert(
+                0, {"field": "bbox", "code": "missing", "message": "bbox=ouest,sud,est,nord est requis"}
+            )
         if errors:
             return problem(
                 422, "Requête invalide", "; ".join(e["message"] for e in errors), errors=errors

@@ -31,6 +31,9 @@ import structlog
 from .clusters import GridIndex
 from .filters import FeedQuery, fold
 
+#: feeds larger than this build their derived representations in a thread
+THREAD_THRESHOLD = 2_000
+
 log = structlog.get_logger(__name__)
 
 COLLECTION_HEAD = b'{"type":"FeatureCollection","features":['
@@ -267,13 +270,20 @@ class FeedStore:
             self._cache[cache_key] = rep
         return rep
 
-    def cached(
+    async def derived(
         self, kind: str, query: FeedQuery, build: Callable[[list[FeedEntry]], bytes]
     ) -> Representation:
-        """A derived representation (filtered feed, export) cached until the next change."""
+        """A derived representation (filtered feed, export) cached until the next change;
+        built in a thread when the feed is large, so that the event loop keeps serving."""
+        revision = self.revision  # read first: the ETag must not claim a newer feed than built
         rep = self.cached_if_present(kind, query)
         if rep is None:
-            rep = self.remember(kind, query, build(self.select(query)), self.revision)
+            entries = self.select(query)
+            if len(self) <= THREAD_THRESHOLD:
+                body = build(entries)
+            else:
+                body = await asyncio.to_thread(build, entries)
+            rep = self.remember(kind, query, body, revision)
         return rep
 
     def slot_mask(self, query: FeedQuery) -> np.ndarray | None:
