@@ -95,6 +95,26 @@ def test_rejected_submission_never_reaches_the_feed(stack):
     assert sid not in {f["id"] for f in feed["features"]}
 
 
+def test_after_a_nats_restart_new_events_reach_the_feed_within_seconds(stack):
+    # The feed watch's ephemeral consumer dies with the server; map-feed watches afresh
+    # on reconnection (nats-py alone notices after two missed heartbeats: 16-19 s here).
+    stack.restart_nats()
+
+    def accepted():
+        r = httpx.post(stack.url("submission") + "/v1/submissions", json=EVENT, timeout=10)
+        return r.json()["id"] if r.status_code == 202 else None
+
+    sid = wait_until(accepted, 30, "a 202 once NATS is back")
+    t0 = time.monotonic()
+
+    def in_feed() -> bool:
+        feed = httpx.get(stack.url("map-feed") + "/v1/feed", timeout=5).json()
+        return any(f["id"] == sid for f in feed["features"])
+
+    wait_until(in_feed, 15, "the event in the feed after the restart")
+    assert time.monotonic() - t0 < 8
+
+
 def test_sigterm_stops_every_service_cleanly(stack):
     # Last test of the module: stop each service gracefully, expect exit code 0.
     for name in reversed(list(SERVICES)):

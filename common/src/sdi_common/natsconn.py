@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import ssl
+from collections.abc import Awaitable, Callable
 
 import nats
 import structlog
@@ -22,8 +23,13 @@ CORRELATION_HEADER = "X-Correlation-Id"
 SUBMISSION_HEADER = "X-Submission-Id"
 
 
-def connect_options(settings: ServiceSettings, name: str) -> dict:
-    """Options shared by nats-py and FastStream's broker: reconnect forever, log state changes."""
+def connect_options(
+    settings: ServiceSettings,
+    name: str,
+    on_reconnected: Callable[[], Awaitable[None]] | None = None,
+) -> dict:
+    """Options shared by nats-py and FastStream's broker: reconnect forever, log state changes
+    (and call ``on_reconnected`` once the connection is back)."""
 
     async def on_error(exc: Exception) -> None:
         log.warning("nats.error", error=repr(exc))
@@ -31,8 +37,10 @@ def connect_options(settings: ServiceSettings, name: str) -> dict:
     async def on_disconnected() -> None:
         log.warning("nats.disconnected")
 
-    async def on_reconnected() -> None:
+    async def reconnected() -> None:
         log.info("nats.reconnected")
+        if on_reconnected is not None:
+            await on_reconnected()
 
     options: dict = {
         "servers": [s.strip() for s in settings.nats_url.split(",")],
@@ -41,7 +49,7 @@ def connect_options(settings: ServiceSettings, name: str) -> dict:
         "reconnect_time_wait": 1,
         "error_cb": on_error,
         "disconnected_cb": on_disconnected,
-        "reconnected_cb": on_reconnected,
+        "reconnected_cb": reconnected,
     }
     if settings.nats_creds:
         options["user_credentials"] = settings.nats_creds
@@ -55,8 +63,14 @@ def redact(url: str) -> str:
     return re.sub(r"(//[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
-async def connect(settings: ServiceSettings, name: str | None = None) -> NATS:
-    return await nats.connect(**connect_options(settings, name or settings.service_name))
+async def connect(
+    settings: ServiceSettings,
+    name: str | None = None,
+    on_reconnected: Callable[[], Awaitable[None]] | None = None,
+) -> NATS:
+    return await nats.connect(
+        **connect_options(settings, name or settings.service_name, on_reconnected)
+    )
 
 
 #: events a person may legitimately repeat within one version (place it again, elsewhere)

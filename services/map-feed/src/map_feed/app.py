@@ -96,7 +96,9 @@ class MapFeed:
 
     async def start(self) -> None:
         settings = self.settings
-        self.nc = await natsconn.connect(settings, name=f"{settings.service_name}-watcher")
+        self.nc = await natsconn.connect(
+            settings, name=f"{settings.service_name}-watcher", on_reconnected=self._rewatch
+        )
         js = self.nc.jetstream()
         kv = await js.key_value(topology.FEED_BUCKET.name)
         self.watcher = FeedWatcher(self.store, kv)
@@ -106,6 +108,10 @@ class MapFeed:
             self.worker = self._indexer_worker(FeedIndexer(js, kv))
             await self.worker.start()
         log.info("map_feed.started", indexer=settings.run_indexer)
+
+    async def _rewatch(self) -> None:
+        if self.watcher is not None:
+            await self.watcher.rewatch()
 
     def _indexer_worker(self, indexer: FeedIndexer):
         from sdi_common.worker import Worker

@@ -323,8 +323,21 @@ class FeedWatcher:
             if self._task is None:
                 return
             log.warning("feed.watch_ended_restarting")
-            await asyncio.sleep(1)
-            self._watcher = await self.kv.watchall()
+            while self._task is not None:
+                await asyncio.sleep(1)
+                try:
+                    self._watcher = await self.kv.watchall()
+                    break
+                except nats.errors.Error as exc:  # NATS still coming back: try again
+                    log.warning("feed.watch_restart_failed", error=repr(exc))
+
+    async def rewatch(self) -> None:
+        """Watch afresh (after a reconnection: the server may have lost the watch's
+        ephemeral consumer, and nats-py notices only after two missed heartbeats)."""
+        if self._task is not None and self._watcher is not None:
+            log.info("feed.rewatch")
+            with contextlib.suppress(nats.errors.Error):
+                await self._watcher.stop()  # ends the loop in _run, which watches again
 
     async def stop(self) -> None:
         task, self._task = self._task, None
