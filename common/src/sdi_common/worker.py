@@ -14,8 +14,8 @@ The error policy lives here, once:
 - success: ``ack``. A handler cancelled by shutdown ``nak``s at once so another replica
   takes the message without waiting for ``ack_wait``.
 
-FastStream's broker holds the connection and the publishers (declared, so the AsyncAPI
-document shows them). The pull loop is nats-py's own: it fetches up to ``FETCH_BATCH``
+FastStream's broker holds the connection and the publishers (the AsyncAPI document is
+generated apart, by ``sdi_common.asyncapi``). The pull loop is nats-py's own: it fetches up to ``FETCH_BATCH``
 messages at a time and handles them concurrently. FastStream's per-message subscriber
 machinery cost more CPU than our whole handling, and its batch mode drops a partial batch
 when a later fetch of it times out (ag2ai/faststream#2219), so it is not used.
@@ -85,12 +85,10 @@ def build_broker(settings: ServiceSettings, **kwargs: Any) -> NatsBroker:
     if (ssl_context := options.pop("tls", None)) is not None:
         # FastStream takes TLS as a security object, not nats-py's ``tls=`` option.
         kwargs["security"] = NatsSecurity(ssl_context=ssl_context)
+    # No subscriber: the pull loop below consumes, and stop() drains it.
     return NatsBroker(
         logger=logging.getLogger("faststream"),
-        # FastStream's per-message records go to DEBUG: free at INFO (a large cost otherwise)
-        log_level=logging.DEBUG,
-        graceful_timeout=settings.drain_timeout,
-        apply_types=False,
+        log_level=logging.DEBUG,  # FastStream's own records: free at INFO
         **options,
         **kwargs,
     )
@@ -116,7 +114,7 @@ class Worker:
         self._pulling: asyncio.Task | None = None
         self._in_flight: set[asyncio.Task] = set()
         self.broker = broker or build_broker(settings)
-        # Declared as FastStream publishers so that the AsyncAPI document shows them.
+        # one FastStream publisher per event type the service may publish
         self._publishers = {
             kind: self.broker.publisher(
                 subjects.for_type(kind),
@@ -152,14 +150,13 @@ class Worker:
         self._pulling = asyncio.create_task(self._pull(self._fn), name=f"pull:{self.consumer.durable}")
 
     async def _pull(self, fn: Handler) -> None:
-        in_flight: set[asyncio.Task] = set()
+        in_flight = self._in_flight
         room = asyncio.Semaphore(self.max_in_flight)
 
         def done(task: asyncio.Task) -> None:
             in_flight.discard(task)
             room.release()
 
-        self._in_flight = in_flight
         while True:
             try:
                 # returns as soon as messages are there; raises TimeoutError when idle
