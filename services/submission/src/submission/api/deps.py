@@ -193,26 +193,34 @@ class Caller:
     operator: Operator | None = None
 
 
+async def _stored(rt: Runtime, submission_id: str) -> Doc | None:
+    return await rt.store.get(submission_id) if len(submission_id) <= 64 else None
+
+
+def not_found() -> ProblemError:
+    return fail(404, *_NOT_FOUND, type=PROBLEMS + "not-found")
+
+
 async def document_for(request: Request, rt: Runtime, submission_id: str) -> tuple[Doc, Caller]:
     """The document, if the bearer is its organiser or an operator; else 404 (same answer
     whether the id exists or not)."""
     token = bearer(request)
     op = rt.operators.authenticate(token)
-    doc = await rt.store.get(submission_id) if len(submission_id) <= 64 else None
+    doc = await _stored(rt, submission_id)
     if doc is not None:
         if op is not None:
             return doc, Caller(f"operator:{op.name}", op)
         if same_hash(token_hash(token), doc.get("token_sha256")):
             return doc, Caller("organizer")
-    raise fail(404, *_NOT_FOUND, type=PROBLEMS + "not-found")
+    raise not_found()
 
 
 async def operator_document(request: Request, rt: Runtime, submission_id: str) -> tuple[Operator, Doc]:
     """An operator's action on one submission: 403 for another bearer, 404 if it does not exist."""
     op = operator_of(request, rt)
-    doc = await rt.store.get(submission_id) if len(submission_id) <= 64 else None
+    doc = await _stored(rt, submission_id)
     if doc is None:
-        raise fail(404, *_NOT_FOUND, type=PROBLEMS + "not-found")
+        raise not_found()
     return op, doc
 
 
