@@ -19,14 +19,9 @@ install:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	$(UV) sync --locked --quiet
 
-## System packages some tests drive: Debian's Chromium (browser tests) and nginx (benchmark).
+## System packages the tests drive (Chromium, redis-server, ...): see scripts/test-deps.sh.
 test-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing Debian's chromium for the browser tests"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	      || echo "chromium could not be installed: browser tests will be skipped"; \
-	  else echo "chromium missing and not root: browser tests will be skipped"; fi; }
+	@scripts/test-deps.sh
 
 ## Load a few hundred realistic events into a running stack (after `make run`).
 demo: install

@@ -11,9 +11,8 @@ import orjson
 import pytest
 from map_feed.clusters import GridIndex
 from map_feed.exports import CSV_COLUMNS, ics_escape, ics_fold, to_csv, to_ics, to_jsonld
-from map_feed.features import department_of_postcode
 from map_feed.feed_store import FeedStore
-from map_feed.filters import EMPTY, InvalidQuery, fold, parse_query
+from map_feed.filters import EMPTY, InvalidQuery, parse_query
 from mapfeed_events import feature_bytes, new_sid
 
 
@@ -43,16 +42,6 @@ def filled_store() -> tuple[FeedStore, dict[str, str]]:
         store.apply(sid, rev, feature_bytes(sid, **kw), None)
     store.mark_synced()
     return store, ids
-
-
-def test_fold_is_accent_and_case_insensitive():
-    assert fold("Écoles ŒUVRE Métiers") == "ecoles oeuvre metiers"
-
-
-def test_department_of_postcode():
-    assert department_of_postcode("59000") == "59"
-    assert department_of_postcode("20090") == "2A" and department_of_postcode("20200") == "2B"
-    assert department_of_postcode("97100") == "971"
 
 
 def test_parse_query_collects_every_error():

@@ -22,7 +22,7 @@ from sdi_common.contracts import (
     Withdrawn,
 )
 from submission import sealing
-from submission.projection import NotYet, apply, department_of
+from submission.projection import NotYet, apply
 from submission.tokens import token_hash
 from submission_support import make_payload
 
@@ -168,9 +168,3 @@ def test_rejudge_after_erasure_stays_erased():
     assert doc["contact_erased"] is True and doc["status"] == "received"
     assert doc["token_sha256"] == token_hash("tok")
 
-
-def test_departments():
-    assert department_of("69007") == "69"
-    assert department_of("20000") == "2A" and department_of("20200") == "2B"
-    assert department_of("97400") == "974"
-    assert department_of(None) is None

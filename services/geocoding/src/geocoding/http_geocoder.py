@@ -20,10 +20,11 @@ from typing import Any
 import httpx
 import structlog
 from sdi_common.contracts import GeoResult, Point
+from sdi_common.places import department_of
 
 from .breaker import CircuitBreaker, State
 from .metrics import BREAKER_STATE, GEOCODER_LATENCY, GEOCODER_REQUESTS
-from .quality import AddressQuery, commune_agrees, department_of, is_plm, same_commune
+from .quality import AddressQuery, commune_agrees, is_plm, same_commune
 from .ratelimit import TokenBucket
 
 log = structlog.get_logger(__name__)

@@ -15,53 +15,20 @@ the same key.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
+
+from sdi_common.text import fold
 
 __all__ = [
     "CityQuery",
     "address_key",
     "city_tokens",
-    "fold",
     "normalize_city",
     "normalize_postcode",
     "normalize_street",
     "parse_city",
     "strip_parenthesized",
 ]
-
-
-def _build_fold_table() -> dict[int, str]:
-    """Latin-1/Latin Extended-A letters → ASCII, everything that is not a letter or a
-    digit → space. str.translate with this table is much faster than NFKD per call."""
-    table: dict[int, str] = {}
-    for cp in range(0x250):
-        ch = chr(cp)
-        if ch.isascii():
-            if not ch.isalnum():
-                table[cp] = " "
-            continue
-        base = "".join(c for c in unicodedata.normalize("NFKD", ch) if c.isascii())
-        table[cp] = base if base.isalnum() else " "
-    table.update({ord("ß"): "ss", ord("æ"): "ae", ord("Æ"): "AE", ord("œ"): "oe"})
-    table.update({ord("Œ"): "OE", ord("ø"): "o", ord("Ø"): "O", ord("đ"): "d", ord("ł"): "l"})
-    # typographic apostrophes, dashes and spaces
-    for ch in "\u2018\u2019\u201b\u02bc\u2010\u2011\u2012\u2013\u2014\u00a0\u202f":
-        table[ord(ch)] = " "
-    return table
-
-
-_FOLD = _build_fold_table()
-_SPACES = re.compile(r"\s+")
-
-
-def fold(s: str) -> str:
-    """'L’Haÿ-les-Roses' → 'l hay les roses'."""
-    out = s.translate(_FOLD)
-    if not out.isascii():  # rare: characters beyond the table (Greek, CJK...)
-        out = "".join(c for c in unicodedata.normalize("NFKD", out) if c.isascii() or c.isalnum())
-    return " ".join(out.lower().split())
-
 
 ARTICLES = frozenset({"le", "la", "les", "l", "aux", "las", "los"})
 #: words dropped for the loose match ("Saint Martin de la Mer" ≈ "St Martin la Mer")

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from sdi_common.contracts import GeoResult, Location
+from sdi_common.places import department_of
 
 from .normalize import normalize_city
 
@@ -64,11 +65,6 @@ def commune_code(citycode: str) -> str:
 
 def is_plm(citycode: str | None) -> bool:
     return bool(citycode) and commune_code(citycode) in {c for _, _, c in _PLM}
-
-
-def department_of(citycode: str) -> str:
-    """ "75111" -> "75", "2A004" -> "2A", "97105" -> "971"."""
-    return citycode[:3] if citycode.startswith("97") else citycode[:2]
 
 
 def same_commune(a: str, b: str) -> bool:

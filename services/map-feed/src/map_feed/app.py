@@ -22,6 +22,7 @@ from prometheus_client import Gauge
 from sdi_common import natsconn, topology
 from sdi_common.contracts import Event, Published
 from sdi_common.http import create_app, problem
+from sdi_common.security import SecurityHeaders
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.staticfiles import StaticFiles
@@ -32,7 +33,7 @@ from .feed_store import FeedStore, FeedWatcher, Representation, collection, sse_
 from .filters import OPENAPI_CLUSTERS, OPENAPI_FILTERS, FeedQuery, InvalidQuery, parse_query
 from .http_cache import represent
 from .indexer import FeedIndexer
-from .security import SecurityHeaders
+from .security import html_headers
 from .settings import MapFeedSettings
 from .sse import Broadcaster, EventStreamResponse
 
@@ -168,7 +169,7 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
     app.state.feed = feed
     FEED_REVISION.set_function(lambda: store.revision)
     FEED_EVENTS.set_function(lambda: len(store))
-    app.add_middleware(SecurityHeaders, tile_origin=settings.tile_origin)
+    app.add_middleware(SecurityHeaders, html=html_headers(settings.tile_origin))
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -8,6 +8,7 @@ query string take the ordinary route.
 
 from __future__ import annotations
 
+from sdi_common.etag import etag_matches
 from sdi_common.metrics import HTTP_REQUESTS
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -54,7 +55,7 @@ class FeedFastPath:
             (b"x-feed-revision", b"%d" % rep.revision),
             (b"x-content-type-options", b"nosniff"),
         ]
-        if inm is not None and _matches(inm, rep.etag_bytes, rep.gzip_etag_bytes):
+        if inm is not None and etag_matches(inm, rep.etag_bytes, rep.gzip_etag_bytes):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             self.not_modified.inc()
@@ -67,10 +68,3 @@ class FeedFastPath:
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         self.ok.inc()
-
-
-def _matches(header: bytes, etag: bytes, gzip_etag: bytes) -> bool:
-    if header == etag or header == gzip_etag or header.strip() == b"*":
-        return True
-    tags = {t.strip().removeprefix(b"W/") for t in header.split(b",")}
-    return etag in tags or gzip_etag in tags

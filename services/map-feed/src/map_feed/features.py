@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 from sdi_common.contracts import Geocoded, GeoResult, Relocated, Submission
+from sdi_common.places import department_of
 
 #: the properties of every feature, in this order (documented in FIELDS.md)
 PROPERTIES: tuple[str, ...] = (
@@ -37,17 +38,6 @@ PROPERTIES: tuple[str, ...] = (
 )
 
 
-def department_of_postcode(postcode: str | None) -> str | None:
-    """The département code of a French postcode ("2A"/"2B" for Corsica, "971" overseas)."""
-    if not postcode or len(postcode) != 5 or not postcode.isdigit():
-        return None
-    if postcode.startswith(("97", "98")):
-        return postcode[:3]
-    if postcode.startswith("20"):
-        return "2A" if int(postcode) < 20200 else "2B"
-    return postcode[:2]
-
-
 def build_feature(event: Geocoded | Relocated) -> dict[str, Any]:
     sub: Submission = event.submission
     geo: GeoResult | None = event.location
@@ -67,7 +57,7 @@ def build_feature(event: Geocoded | Relocated) -> dict[str, Any]:
         "street": loc.street if loc else None,
         "city": (geo.city if geo else None) or (loc.city if loc else None),
         "postcode": postcode,
-        "department": (geo.department if geo else None) or department_of_postcode(postcode),
+        "department": (geo.department if geo else None) or department_of(postcode),
         "region": geo.region if geo else None,
         "online": sub.online,
         "online_url": sub.online_url,

@@ -27,9 +27,10 @@ import nats.errors
 import numpy as np
 import orjson
 import structlog
+from sdi_common.text import fold
 
 from .clusters import GridIndex
-from .filters import FeedQuery, fold
+from .filters import FeedQuery
 
 #: feeds larger than this build their derived representations in a thread
 THREAD_THRESHOLD = 2_000

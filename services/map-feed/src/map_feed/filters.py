@@ -8,30 +8,20 @@ one problem+json answer lists them all.
 from __future__ import annotations
 
 import math
-import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sdi_common.contracts import AUDIENCES, KINDS
+from sdi_common.text import fold
 
 #: a date without a time is a day in metropolitan France
 PARIS = ZoneInfo("Europe/Paris")
-#: combining diacritical marks, as left by NFKD ("é" -> "e" + U+0301)
-_COMBINING = re.compile("[\u0300-\u036f]+")
 _TRUE = {"true", "1", "yes", "oui"}
 _FALSE = {"false", "0", "no", "non"}
 FILTER_NAMES = ("bbox", "kind", "audience", "department", "region", "from", "to", "online", "q")
 
-
-def fold(text: str) -> str:
-    """Lower-case, accent-free text for accent-insensitive search ("Écoles" -> "ecoles")."""
-    if text.isascii():
-        return text.lower()
-    folded = _COMBINING.sub("", unicodedata.normalize("NFKD", text).casefold())
-    return folded.replace("œ", "oe").replace("æ", "ae").replace("’", "'")
 
 
 class InvalidQuery(ValueError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sdi_common.etag import etag_matches
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -15,14 +16,6 @@ def accepts_gzip(request: Request) -> bool:
     return "gzip" in request.headers.get("accept-encoding", "")
 
 
-def etag_matches(header: str, rep: Representation) -> bool:
-    """If-None-Match uses the weak comparison (RFC 9110 §13.1.2): either encoding's tag."""
-    if header.strip() == "*":
-        return True
-    tags = {t.strip().removeprefix("W/") for t in header.split(",")}
-    return rep.etag in tags or rep.gzip_etag in tags
-
-
 async def represent(
     request: Request, rep: Representation, media_type: str, headers: dict[str, str]
 ) -> Response:
@@ -34,7 +27,7 @@ async def represent(
         "X-Feed-Revision": str(rep.revision),
     }
     inm = request.headers.get("if-none-match")
-    if inm and etag_matches(inm, rep):
+    if inm and etag_matches(inm, rep.etag, rep.gzip_etag):
         return Response(status_code=304, headers=headers)
     if gzip:
         headers["Content-Encoding"] = "gzip"

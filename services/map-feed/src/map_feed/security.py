@@ -1,57 +1,31 @@
-"""Security headers: a strict CSP on HTML pages (the widget may be framed by anyone)."""
+"""The map-feed's page policy: the widget may be framed by any partner site, nothing else."""
 
 from __future__ import annotations
 
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from collections.abc import Callable, Mapping
+
+from sdi_common.security import content_security_policy
 
 
-def content_security_policy(tile_origin: str | None, frame_ancestors: str) -> str:
-    images = " ".join(x for x in ("'self'", "data:", "blob:", tile_origin) if x)
-    return "; ".join(
-        (
-            "default-src 'self'",
-            "script-src 'self'",
-            # Leaflet positions markers and tiles with inline styles
-            "style-src 'self' 'unsafe-inline'",
-            f"img-src {images}",
-            "font-src 'self' data:",
-            "connect-src 'self'",
-            "object-src 'none'",
-            "base-uri 'self'",
-            "form-action 'self'",
-            f"frame-ancestors {frame_ancestors}",
-        )
-    )
+def html_headers(tile_origin: str | None) -> Callable[[str], Mapping[str, str]]:
+    """The headers of an HTML answer at ``path`` (for ``sdi_common.security.SecurityHeaders``)."""
+    images = (tile_origin,) if tile_origin else ()
+    common = {"Referrer-Policy": "strict-origin-when-cross-origin"}
+    embeddable = {
+        **common,
+        "Content-Security-Policy": content_security_policy(
+            frame_ancestors="*", images=("blob:", *images), inline_styles=True, base_uri="'self'"
+        ),
+    }
+    own = {
+        **common,
+        "Content-Security-Policy": content_security_policy(
+            frame_ancestors="'self'", images=("blob:", *images), inline_styles=True, base_uri="'self'"
+        ),
+        "X-Frame-Options": "SAMEORIGIN",
+    }
 
+    def headers(path: str) -> Mapping[str, str]:
+        return embeddable if path == "/widget" or path.startswith("/widget/") else own
 
-class SecurityHeaders:
-    """``nosniff`` everywhere; CSP and Referrer-Policy on HTML (``/widget``: embeddable)."""
-
-    def __init__(self, app: ASGIApp, tile_origin: str | None = None) -> None:
-        self.app = app
-        self.embeddable = content_security_policy(tile_origin, "*").encode()
-        self.own = content_security_policy(tile_origin, "'self'").encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        path = scope["path"]
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                headers.append("X-Content-Type-Options", "nosniff")
-                if headers.get("content-type", "").startswith("text/html"):
-                    embeddable = path == "/widget" or path.startswith("/widget/")
-                    headers.append(
-                        "Content-Security-Policy",
-                        (self.embeddable if embeddable else self.own).decode(),
-                    )
-                    headers.append("Referrer-Policy", "strict-origin-when-cross-origin")
-                    if not embeddable:
-                        headers.append("X-Frame-Options", "SAMEORIGIN")
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    return headers

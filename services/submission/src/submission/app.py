@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import ClassVar
 
 import structlog
 from fastapi import FastAPI, Request
@@ -16,6 +15,7 @@ from sdi_common import subjects, topology
 from sdi_common.editions import Edition, EditionError, load_edition
 from sdi_common.http import create_app
 from sdi_common.natsconn import connect
+from sdi_common.security import SecurityHeaders, content_security_policy
 
 from .api import operators, organizers
 from .api.deps import ProblemError, Runtime
@@ -34,37 +34,9 @@ log = structlog.get_logger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 
-#: the reference form loads only its own files and talks only to this service
-FORM_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-        "form-action 'self'; frame-ancestors 'none'"
-    ),
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-cache",
-}
-
-
-class SecurityHeaders:
-    """``nosniff`` and a strict referrer policy on every answer (pure ASGI: no buffering)."""
-
-    HEADERS: ClassVar[list[tuple[bytes, bytes]]] = [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
-
-    def __init__(self, app):
-        self.app = app
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message):
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *self.HEADERS]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+#: on every answer; the pages load only this service's files and talk only to it
+ALWAYS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+PAGE_HEADERS = {"Content-Security-Policy": content_security_policy(), "X-Frame-Options": "DENY"}
 
 
 def make_store(settings: SubmissionSettings) -> Store:
@@ -172,7 +144,7 @@ def build_app(settings: SubmissionSettings | None = None) -> FastAPI:
         description="Inscription des événements, suivi par les organisateurs, modération.",
     )
 
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, always=ALWAYS, html=lambda path: PAGE_HEADERS)
 
     @app.exception_handler(ProblemError)
     async def problem_error(request: Request, exc: ProblemError) -> Response:
@@ -185,6 +157,6 @@ def build_app(settings: SubmissionSettings | None = None) -> FastAPI:
     @app.get("/", include_in_schema=False)
     async def form() -> FileResponse:
         return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8",
-                            headers=FORM_HEADERS)
+                            headers={"Cache-Control": "no-cache"})
 
     return app

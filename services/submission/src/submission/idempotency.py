@@ -20,14 +20,13 @@ The submission id is derived from the key too: a retry after a crash between pub
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
+from sdi_common import envelope as aead
 
 MAX_KEY_LENGTH = 255
 
@@ -45,7 +44,7 @@ def submission_id_for(key: str) -> str:
 
 
 def _token_key(key: str) -> bytes:
-    return hashlib.sha256(f"sdi-organizer-token\n{key}".encode()).digest()
+    return aead.derive_key(key.encode(), info="sdi-organizer-token")
 
 
 @dataclass(frozen=True)
@@ -67,8 +66,8 @@ class IdempotencyRecords:
         self.scope = scope
 
     def _encode(self, key: str, body: str, submission_id: str, token: str, state: str) -> bytes:
-        nonce = os.urandom(12)
-        sealed = nonce + AESGCM(_token_key(key)).encrypt(nonce, token.encode(), submission_id.encode())
+        nonce, ct = aead.seal(_token_key(key), token.encode(), submission_id.encode())
+        sealed = nonce + ct
         return orjson.dumps(
             {"body": body, "id": submission_id, "token": sealed.hex(), "state": state}
         )
@@ -76,7 +75,10 @@ class IdempotencyRecords:
     def _decode(self, key: str, value: bytes, revision: int) -> Record:
         data = orjson.loads(value)
         sealed = bytes.fromhex(data["token"])
-        token = AESGCM(_token_key(key)).decrypt(sealed[:12], sealed[12:], data["id"].encode())
+        nonce, ct = sealed[: aead.NONCE_BYTES], sealed[aead.NONCE_BYTES :]
+        token = aead.unseal(_token_key(key), nonce, ct, data["id"].encode())
+        if token is None:  # same record name, another key: cannot happen short of a hash collision
+            raise IdempotencyConflict(key)
         return Record(data["body"], data["id"], token.decode(), data["state"], revision)
 
     async def get(self, key: str) -> Record | None:

@@ -38,6 +38,7 @@ from sdi_common.contracts import (
     Relocated,
     Withdrawn,
 )
+from sdi_common.places import department_of
 
 from . import sealing
 
@@ -51,17 +52,6 @@ _APPLIED_KEPT = 200
 class Outcome:
     doc: Doc
     status_changed: bool
-
-
-def department_of(postcode: str | None) -> str | None:
-    """The department code of a French postcode ("2A"/"2B" for Corsica, "971" overseas)."""
-    if not postcode or len(postcode) != 5:
-        return None
-    if postcode.startswith(("97", "98")):
-        return postcode[:3]
-    if postcode.startswith("20"):
-        return "2A" if postcode < "20200" else "2B"
-    return postcode[:2]
 
 
 def _dedupe_key(event: Event) -> str:

@@ -25,17 +25,15 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import os
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 import structlog
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from nats.js.errors import KeyNotFoundError
 from nats.js.kv import KeyValue
+from sdi_common import envelope as aead
 
 log = structlog.get_logger(__name__)
 
@@ -70,8 +68,7 @@ def seal(
     token_sha256: str,
     callback_url: str | None,
 ) -> str:
-    nonce = os.urandom(12)
-    ct = AESGCM(key).encrypt(nonce, orjson.dumps(contact), submission_id.encode())
+    nonce, ct = aead.seal(key, orjson.dumps(contact), submission_id.encode())
     return orjson.dumps(
         {
             "v": 1,
@@ -110,10 +107,8 @@ def strip_contact(sealed: str | None) -> str | None:
 def unseal(key: bytes, envelope: Envelope, *, submission_id: str) -> dict[str, Any] | None:
     if envelope.ct is None or envelope.nonce is None:
         return None
-    try:
-        return orjson.loads(AESGCM(key).decrypt(envelope.nonce, envelope.ct, submission_id.encode()))
-    except InvalidTag:
-        return None
+    plain = aead.unseal(key, envelope.nonce, envelope.ct, submission_id.encode())
+    return None if plain is None else orjson.loads(plain)
 
 
 class ContactKeys:
@@ -161,7 +156,7 @@ class ContactKeys:
                 self._pool.extend(made)
 
     async def _create(self) -> tuple[str, bytes]:
-        kid, key = secrets.token_hex(16), AESGCM.generate_key(bit_length=256)
+        kid, key = secrets.token_hex(16), aead.new_key()
         await self.kv.create(kid, key)
         return kid, key
 

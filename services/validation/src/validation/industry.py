@@ -21,22 +21,15 @@ evidence (what matched) so an operator sees why.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass, field
+
+from sdi_common.text import fold
 
 # --------------------------------------------------------------------------- normalising
 
-_APOSTROPHES = str.maketrans({"’": " ", "'": " ", "`": " ", "œ": "oe", "æ": "ae"})
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-
-
 def normalize(text: str) -> str:
     """Lower-case, accent-free words separated by single spaces, padded with spaces."""
-    text = text.lower().translate(_APOSTROPHES)
-    # NFKD splits "é" into "e" + a combining accent; ASCII encoding drops the accent (and
-    # any other non-Latin character, which is not a word character here anyway)
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return f" {_NON_WORD.sub(' ', text).strip()} "
+    return f" {fold(text)} "
 
 
 # --------------------------------------------------------------------------- lexicon
