@@ -23,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .logging import configure_logging
@@ -101,6 +102,59 @@ class ObservabilityMiddleware:
                 HTTP_LATENCY.labels(scope["method"], path).observe(time.perf_counter() - start)
 
 
+class _HeadDone(Exception):
+    """Raised into a streaming GET handler answering a HEAD: its headers are sent."""
+
+
+class HeadAsGet:
+    """Answers ``HEAD`` on every ``GET`` route: the GET runs, its headers go out, no body.
+
+    FastAPI's routes accept only the methods they declare, and uptime monitors and link
+    checkers send HEAD. A stream that never ends by itself (Server-Sent Events) is stopped
+    once its headers are sent. uvicorn keeps the original scope, where the method is still
+    HEAD, so it sends no body and accepts the GET's ``Content-Length``.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        finished = False
+
+        async def send_headers_only(message: Message) -> None:
+            nonlocal finished
+            if finished:
+                raise _HeadDone
+            if message["type"] == "http.response.body":
+                finished = True
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                if message.get("more_body"):
+                    raise _HeadDone
+                return
+            await send(message)
+
+        try:
+            await self.app({**scope, "method": "GET"}, receive, send_headers_only)
+        except* _HeadDone:
+            pass
+
+
+def allowed_methods(app: Any, scope: Scope) -> list[str]:
+    """Every method some route serves at this path (Starlette's 405 names only the first
+    route's: ``PATCH /v1/submissions`` said ``Allow: GET`` though POST is served too)."""
+    methods: set[str] = set()
+    for route in app.routes:
+        match, _ = route.matches({**scope, "method": "\0"})
+        if match is not Match.NONE and getattr(route, "methods", None):
+            methods |= set(route.methods)
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
 def correlation_id(request: Request) -> str:
     return request.scope.get("state", {}).get("correlation_id") or uuid.uuid4().hex
 
@@ -108,7 +162,10 @@ def correlation_id(request: Request) -> str:
 def _install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return problem(exc.status_code, detail=str(exc.detail), headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request.app, request.scope))
+        return problem(exc.status_code, detail=str(exc.detail), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -139,6 +196,7 @@ def create_app(
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     app = FastAPI(title=title, lifespan=lifespan, **fastapi_kwargs)
     app.add_middleware(ObservabilityMiddleware)
+    app.add_middleware(HeadAsGet)  # outermost: the metrics count a HEAD as the GET it runs
     _install_problem_handlers(app)
 
     @app.get("/healthz", include_in_schema=False)
