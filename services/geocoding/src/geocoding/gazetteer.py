@@ -101,9 +101,9 @@ class _Name(NamedTuple):
     entry: Entry
 
 
-class _Found(NamedTuple):
-    entries: list[Entry]  # what matched at the first level that matched anything
-    level: str
+#: what matched at the first level that matched anything, and that level (a plain tuple:
+#: this is on every lookup's path)
+_Found = tuple[list[Entry], str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,9 +318,9 @@ class Gazetteer:
             if not q.tokens:
                 continue
             for scope, pool in self._scopes(pc):
-                match = self._match(scope, q, pool, guard=False)
-                for e in sorted(match.entries, key=lambda e: e.alias) if match else ():
-                    found.setdefault(e.target, self._result(e, pc, SCORE[match.level]))
+                entries, level = self._match(scope, q, pool, guard=False) or ([], "")
+                for e in sorted(entries, key=lambda e: e.alias):
+                    found.setdefault(e.target, self._result(e, pc, SCORE[level]))
             if found:
                 break
         return list(found.values())
@@ -351,22 +351,23 @@ class Gazetteer:
             (e,) = targets.values()
             return self._result(e, pc, POSTCODE_ONLY_SCORE)
 
-        scopes = self._scopes(pc)
+        served = self._by_postcode.get(pc) if pc else None
+        if served is not None:  # the usual case, kept short
+            one = self._pick(self._match(_Scope(postcode=pc), q, served))
+            return self._result(one[0], pc, one[1]) if one else self._department_fallback(pc, q)
         picked = [
             one
-            for scope, pool in scopes
+            for scope, pool in self._scopes(pc)
             if (one := self._pick(self._match(scope, q, pool))) is not None
         ]
-        if len(picked) == 1:
-            e, score = picked[0]
-            if not pc:
-                score = min(score, NO_POSTCODE_SCORE)
-            elif scopes[0][0].postcode is None:  # a CEDEX postcode confirmed nothing
-                score *= UNKNOWN_POSTCODE_FACTOR
-            return self._result(e, pc, score)
-        if picked or not pc:
-            return None  # e.g. the same name in 2A and 2B, or in two overseas départements
-        return self._department_fallback(pc, q)
+        if len(picked) != 1:
+            if picked or not pc:
+                return None  # e.g. the same name in 2A and 2B, or in two overseas départements
+            return self._department_fallback(pc, q)
+        e, score = picked[0]
+        if pc:  # a CEDEX postcode: it confirmed nothing
+            return self._result(e, pc, score * UNKNOWN_POSTCODE_FACTOR)
+        return self._result(e, "", min(score, NO_POSTCODE_SCORE))
 
     def _match(
         self,
@@ -388,7 +389,7 @@ class Gazetteer:
             if scope.postcode is not None:
                 found += [e for e in self._plm_city.get(key, ()) if scope.keeps(e)]
             if found:
-                return _Found(found, level)
+                return found, level
         if pool is None or len(q.loose) < MIN_TYPO_LENGTH or (guard and self._is_a_name(q)):
             return None
         # neither a typo nor a usual form may add, drop or change a number
@@ -402,7 +403,7 @@ class Gazetteer:
             or one_edit_apart(n.q.loose, q.loose)
         ]
         if found:
-            return _Found(found, "typo")
+            return found, "typo"
         return self._usual(q, pool)
 
     def _usual(self, q: CityQuery, pool: list[_Name]) -> _Found | None:
@@ -435,7 +436,7 @@ class Gazetteer:
             found += [e for e in self._named_elsewhere(q) if e.target not in local]
             for n, added in extended:
                 found += self._homonyms_near(n, added)
-        return _Found(found, "usual")
+        return found, "usual"
 
     def _named_beside(self, tokens: tuple[str, ...], departments: set[str]) -> list[Entry]:
         """The communes of these départements whose name is set beside the first words of
@@ -501,13 +502,15 @@ class Gazetteer:
         is no longer a commune), except for a usual form, which must fit one commune."""
         if found is None:
             return None
-        pool = found.entries
-        if found.level != "usual":
+        pool, level = found
+        if level == "usual":
+            e = next((e for e in pool if not e.alias), pool[0])
+        else:
             pool = [e for e in pool if not e.alias] or pool
+            e = pool[0]
         if len({e.target for e in pool}) != 1:
             return None
-        e = next((e for e in pool if not e.alias), pool[0])
-        return e, SCORE[found.level] - (ALIAS_PENALTY if e.alias else 0.0)
+        return e, SCORE[level] - (ALIAS_PENALTY if e.alias else 0.0)
 
     def _departments_of(self, pc: str) -> list[str]:
         if pc.startswith("97"):
