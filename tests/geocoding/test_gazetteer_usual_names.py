@@ -113,6 +113,8 @@ def test_unsure_means_unresolved_with_the_candidates_named(
         ("04150", "Colmars-les-Alpes"),  # a usual form outside its postcode
         ("64300", "Mont-Bernenchon"),  # not Mont (64): one typo from Mont-Bernanchon (62)
         ("01480", "Villeneuve-Saint-Vistre"),  # not Villeneuve (01): a shortened 51 name
+        ("02600", "Fleury-d'Aude"),  # not the Fleury of the Aisne: the Aude is elsewhere
+        ("07110", "Montréal-du-Gers"),  # nor the Montréal of the Ardèche
         ("75012", "Paris Bastille 11e"),  # a usual form may not change a number
         ("38750", "Saint"),  # a saint without a name is nobody
         ("92044", "Paris La Défense Cedex"),  # no commune of the 92 starts so

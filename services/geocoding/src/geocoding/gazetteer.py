@@ -214,6 +214,8 @@ class Gazetteer:
         self._by_postcode: dict[str, list[_Name]] = {}
         self._by_department: dict[str, list[_Name]] = {}
         self._departments: dict[str, _Department] = {}
+        # each département's name as words ("loir", "cher"), for the qualifiers that name one
+        self._department_words: list[tuple[tuple[str, ...], _Department]] = []
         self._all_names: set[str] = set()  # every name key of every commune
         # every name by its first words (``_anchor``), and by the first letter and length
         # of its loose key: where the communes a usual form may also name are looked for
@@ -243,7 +245,9 @@ class Gazetteer:
             f = line.split("\t")
             if f[0] == "D":
                 code, name, region, lon, lat = f[1:6]
-                self._departments[code] = _Department(code, name, region, float(lon), float(lat))
+                d = _Department(code, name, region, float(lon), float(lat))
+                self._departments[code] = d
+                self._department_words.append((parse_city(name).words, d))
             elif f[0] == "C":
                 communes[f[1]] = f
             elif f[0] == "A":
@@ -424,10 +428,14 @@ class Gazetteer:
         extended: list[tuple[_Name, tuple[str, ...]]] = []  # (name, the words added to it)
         for n in pool:
             form = next((w for w in forms if usual_form(w, n.words)), None)
-            if form is not None:
-                found.append(n.entry)
-                if len(form) > len(n.words):
-                    extended.append((n, form[len(n.words) :]))
+            if form is None:
+                continue
+            added = form[len(n.words) :]
+            if added and not self._in_named_region(n.entry, added):
+                continue  # "Fleury-d'Aude" is no Fleury of the Aisne
+            found.append(n.entry)
+            if added:
+                extended.append((n, added))
         if not found:
             return None
         if extended:
@@ -437,6 +445,16 @@ class Gazetteer:
             for n, added in extended:
                 found += self._homonyms_near(n, added)
         return found, "usual"
+
+    def _in_named_region(self, e: Entry, added: tuple[str, ...]) -> bool:
+        """Is e in the région of every département the added words name ("d'Aude",
+        "du-Gers", "sur-Cher")? A river keeps a département's name beyond it ("Saint-Maurice-
+        ès-Allier" is in the Puy-de-Dôme), hence the région rather than the département."""
+        return all(
+            d.region == e.region
+            for words, d in self._department_words
+            if any(added[i : i + len(words)] == words for i in range(len(added)))
+        )
 
     def _named_beside(self, tokens: tuple[str, ...], departments: set[str]) -> list[Entry]:
         """The communes of these départements whose name is set beside the first words of
