@@ -266,6 +266,38 @@ def usual_elsewhere(usual_rows, rng, ctx):
     return out
 
 
+def everywhere(gaz, usual_rows, ctx) -> None:
+    """Every real usual name at every postcode of France that does not serve its commune:
+    the wrong postcode at its most adversarial. A commune found is counted apart when the
+    name is exactly that commune's official name (then the input says so itself)."""
+    official = {(pc, normalize_city(e.name)) for e in gaz.entries for pc in e.postcodes}
+    postcodes = sorted(ctx["postcodes"])
+    n, found, named = 0, Counter(), []
+    for r in usual_rows:
+        if r["kind"] != USUAL_NAME:
+            continue
+        for pc in postcodes:
+            if pc in ctx["postcodes_of"].get(r["citycode"], ()):
+                continue
+            n += 1
+            res = gaz.lookup(pc, r["city"])
+            if res is None or res.precision != "municipality":
+                continue
+            if (pc, normalize_city(r["city"])) in official:
+                found["its official name there"] += 1
+            else:
+                found["another commune"] += 1
+                named.append(f"{pc} {r['city']!r} -> {res.citycode} {res.label}")
+    print()
+    print(
+        f"usual names at every other postcode of France: {n:,} lookups, "
+        f"{found['its official name there']} the official name of a commune there, "
+        f"{found['another commune']} placed in another commune ({100 * found['another commune'] / n:.3f} %)"
+    )
+    for line in named[:10]:
+        print(f"  e.g. {line}")
+
+
 # ----------------------------------------------------------------- run
 
 
@@ -274,6 +306,12 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="use the first N addresses")
     parser.add_argument("--seed", type=int, default=20241118)
     parser.add_argument("--nonexistent", type=int, default=2000)
+    parser.add_argument(
+        "--everywhere",
+        action="store_true",
+        help="also try every real usual name at every postcode of France that does not "
+        "serve its commune (1.2 million lookups, about a minute)",
+    )
     args = parser.parse_args()
 
     with SAMPLE.open(encoding="utf-8") as fh:
@@ -403,6 +441,9 @@ def main() -> None:
     for label, ex in examples.items():
         for text in ex:
             print(f"  [{label}] {text}")
+
+    if args.everywhere:
+        everywhere(gaz, usual_rows, ctx)
 
     # ----- throughput: the gazetteer vs a plain dict lookup on the same inputs. Wall time
     # depends on how loaded the shared machine is; CPU time (process_time) is what one
