@@ -344,7 +344,7 @@ class Gazetteer:
         ]
 
     def _lookup(self, pc: str, q: CityQuery) -> GeoResult | None:
-        if pc and not _is_postcode(pc):
+        if pc and not (len(pc) == 5 and pc.isdigit()):
             return None
         if not q.tokens:
             # a postcode alone: fine when it serves one commune only

@@ -89,12 +89,12 @@ class CityQuery:
     @classmethod
     def of(cls, tokens: tuple[str, ...], cedex: bool) -> CityQuery:
         bare = tokens[1:] if len(tokens) > 1 and tokens[0] in ARTICLES else tokens
-        words = tuple(w for w in tokens if w not in STOPWORDS) or tokens
+        words = tuple([w for w in tokens if w not in STOPWORDS]) or tokens
         return cls(tokens, cedex, " ".join(tokens), " ".join(bare), "".join(words), words)
 
 
 def parse_city(city: str) -> CityQuery:
-    s = city.translate(_C1) if _HAS_C1.search(city) else city
+    s = city.translate(_C1) if not city.isascii() and _HAS_C1.search(city) else city
     s = _COUNTRY_TAIL.sub("", s)
     s = _POSTCODE_IN_CITY.sub(" ", s)
     s = _SLASH_ABBR.sub(lambda m: " sous " if m.group(1).lower() == "ss" else " sur ", s)
