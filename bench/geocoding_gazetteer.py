@@ -2,17 +2,32 @@
 
     uv run python bench/geocoding_gazetteer.py [--limit N] [--seed S]
 
-Takes the real mairie addresses of tests/data/mairie_addresses.csv (every département,
-Corsica and overseas included), perturbs them (uppercase without accents, no article, St for
-Saint, CEDEX, no street, a one-letter typo, all at once) and adds addresses that do not
-exist; prints, per perturbation, how many resolve to the right commune, to a wrong commune,
-or stay unresolved; then lookups/s in-process beside a plain dict lookup measured in the
-same run (shared machine: compare the ratio, not the absolute figure).
+Two sets of real mairie addresses, every département (Corsica and overseas included):
 
-"Right commune": the result's INSEE code is the address's, where an arrondissement of
+- tests/data/mairie_addresses.csv, written with the official name, perturbed (uppercase
+  without accents, no article, St for Saint, CEDEX, no street, a one-letter typo, all at
+  once);
+- tests/data/mairie_usual_names.csv, every mairie address of the open data whose city line
+  is not the official name (services/geocoding/scripts/extract_usual_names.py says how it
+  is chosen): the usual names the communes write ("04370 Colmars-les-Alpes" for Colmars),
+  as written and as La Poste prints them (capitals, no accents, no hyphens); the postal
+  towns they write ("16000 Angoulême" for Soyaux: right is the postal town, the commune
+  the address names); the former communes they write. The usual names are also reported
+  per half of the départements (alternating in code order), to show the figure does not
+  hang on a few départements;
+
+plus addresses that do not exist (invented names, real names at the postcode of another
+commune, real usual names at the postcode of another commune of their département,
+postcodes that exist nowhere). Prints, per class, how many resolve to the right commune,
+to a wrong commune, or stay unresolved (and how many of those name candidates for the
+committee); then lookups/s in-process beside a plain dict lookup measured in the same run
+(shared machine: compare the ratio, not the absolute figure).
+
+"Right commune": the result's INSEE code is the expected one, where an arrondissement of
 Paris/Lyon/Marseille counts as its city (a CEDEX postcode resolves to the city as a whole).
-Goals (issue 5): right ≥ 98 % exact and ≥ 95 % overall, wrong ≤ 0.5 %, non-existent never
-resolved, ≥ 20,000 lookups/s.
+Goals: right ≥ 98 % exact and ≥ 95 % over the perturbed official names, wrong ≤ 0.5 %
+(issue 5); right ≥ 90 % and wrong ≤ 1 % on the usual names (issue 17); non-existent never
+resolved; ≥ 20,000 lookups/s.
 """
 
 from __future__ import annotations
@@ -32,6 +47,7 @@ from geocoding.normalize import normalize_city
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "data" / "mairie_addresses.csv"
+USUAL = ROOT / "tests" / "data" / "mairie_usual_names.csv"
 PLM = ((75101, 75120, "75056"), (69381, 69389, "69123"), (13201, 13216, "13055"))
 ARTICLES = ("L'", "Le ", "La ", "Les ", "Aux ", "Las ", "Los ")
 
@@ -200,6 +216,88 @@ def nonexistent(rows, rng, ctx, n):
     return out
 
 
+# ----------------------------------------------------------------- names as communes write them
+
+USUAL_NAME = "usual name"
+
+
+def la_poste_style(city: str) -> str:
+    return strip_accents(city).upper().replace("-", " ").replace("'", " ")
+
+
+def written_names(usual_rows, ctx):
+    """(class, postcode, city, truth) for the city lines of tests/data/mairie_usual_names.csv."""
+    deps = sorted({r["department"] for r in usual_rows})
+    half = {d: "AB"[i % 2] for i, d in enumerate(deps)}
+    out = []
+    for r in usual_rows:
+        pc, city = r["postcode"], r["city"]
+        if r["kind"] == USUAL_NAME:
+            out.append(
+                (f"{USUAL_NAME}, départements {half[r['department']]}", pc, city, r["citycode"])
+            )
+            out.append(
+                (f"{USUAL_NAME}, as La Poste prints it", pc, la_poste_style(city), r["citycode"])
+            )
+        elif r["named"]:
+            # the city line names a commune: right is that commune (the postal town; the
+            # commune nouvelle of a former commune)
+            out.append((f"{r['kind']} (the commune it names)", pc, city, r["named"]))
+    return out
+
+
+def usual_elsewhere(usual_rows, rng, ctx):
+    """Real usual names at the postcode of another commune of their département (one that
+    does not serve the commune): nothing may resolve."""
+    out = []
+    for r in usual_rows:
+        if r["kind"] != USUAL_NAME:
+            continue
+        others = [
+            o
+            for o in ctx["by_department"].get(r["department"], [])
+            if o["postcode"] not in ctx["postcodes_of"].get(r["citycode"], ())
+        ]
+        if others:
+            pc = rng.choice(others)["postcode"]
+            out.append(("usual name at another commune's postcode", pc, r["city"]))
+            # where it really is: a CEDEX name placed in its département is no wrong point
+            ctx["department_at"][(pc, r["city"])] = r["department"]
+    return out
+
+
+def everywhere(gaz, usual_rows, ctx) -> None:
+    """Every real usual name at every postcode of France that does not serve its commune:
+    the wrong postcode at its most adversarial. A commune found is counted apart when the
+    name is exactly that commune's official name (then the input says so itself)."""
+    official = {(pc, normalize_city(e.name)) for e in gaz.entries for pc in e.postcodes}
+    postcodes = sorted(ctx["postcodes"])
+    n, found, named = 0, Counter(), []
+    for r in usual_rows:
+        if r["kind"] != USUAL_NAME:
+            continue
+        for pc in postcodes:
+            if pc in ctx["postcodes_of"].get(r["citycode"], ()):
+                continue
+            n += 1
+            res = gaz.lookup(pc, r["city"])
+            if res is None or res.precision != "municipality":
+                continue
+            if (pc, normalize_city(r["city"])) in official:
+                found["its official name there"] += 1
+            else:
+                found["another commune"] += 1
+                named.append(f"{pc} {r['city']!r} -> {res.citycode} {res.label}")
+    print()
+    print(
+        f"usual names at every other postcode of France: {n:,} lookups, "
+        f"{found['its official name there']} the official name of a commune there, "
+        f"{found['another commune']} placed in another commune ({100 * found['another commune'] / n:.3f} %)"
+    )
+    for line in named[:10]:
+        print(f"  e.g. {line}")
+
+
 # ----------------------------------------------------------------- run
 
 
@@ -208,10 +306,18 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="use the first N addresses")
     parser.add_argument("--seed", type=int, default=20241118)
     parser.add_argument("--nonexistent", type=int, default=2000)
+    parser.add_argument(
+        "--everywhere",
+        action="store_true",
+        help="also try every real usual name at every postcode of France that does not "
+        "serve its commune (1.2 million lookups, about a minute)",
+    )
     args = parser.parse_args()
 
     with SAMPLE.open(encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
+    with USUAL.open(encoding="utf-8") as fh:
+        usual_rows = list(csv.DictReader(fh))
     if args.limit:
         rows = rows[: args.limit]
 
@@ -242,6 +348,13 @@ def main() -> None:
                 queries.append((label, q[0], q[1], row["citycode"]))
     for label, pc, city in nonexistent(rows, rng, ctx, args.nonexistent):
         queries.append((f"non-existent: {label}", pc, city, None))
+    # after the classes above, so that their inputs (and the RNG's draws) stay the same
+    queries += written_names(usual_rows, ctx)
+    ctx["department_at"] = {}
+    for label, pc, city in usual_elsewhere(usual_rows, rng, ctx):
+        queries.append((f"non-existent: {label}", pc, city, None))
+    ctx["department_of"].update({r["citycode"]: r["department"] for r in usual_rows})
+    candidates = getattr(gaz, "candidates", None)  # not in older versions (bench of main)
 
     stats: dict[str, Counter[str]] = {}
     examples: dict[str, list[str]] = {}
@@ -250,11 +363,11 @@ def main() -> None:
         s = stats.setdefault(label, Counter())
         if r is None:
             s["unresolved"] += 1
+            if candidates is not None and truth is not None and candidates(pc, city):
+                s["candidates named"] += 1
             outcome = "unresolved"
-        elif (
-            r.precision == "department"
-            and truth is not None
-            and r.department == ctx["department_of"].get(truth)
+        elif r.precision == "department" and r.department == (
+            ctx["department_of"].get(truth) if truth else ctx["department_at"].get((pc, city))
         ):
             # a CEDEX address placed in its département only: not a wrong point, not the
             # commune either; counted with the unresolved
@@ -268,33 +381,56 @@ def main() -> None:
         else:
             s["wrong"] += 1
             outcome = "wrong"
-        if outcome != "right" and (len(examples.setdefault(label, [])) < 3 or outcome == "wrong"):
+        shown = 25 if label.startswith(USUAL_NAME + ", d") else 3
+        if outcome != "right" and (
+            len(examples.setdefault(label, [])) < shown or outcome == "wrong"
+        ):
             got = None if r is None else f"{r.citycode} {r.city} ({r.precision})"
             examples[label].append(f"{pc} {city!r} -> {got}, truth {truth}")
 
     print(
         f"gazetteer: {len(gaz):,} names, loaded in {load_s:.2f} s; "
-        f"{len(rows):,} real addresses from {SAMPLE.relative_to(ROOT)}"
+        f"{len(rows):,} real addresses from {SAMPLE.relative_to(ROOT)}, "
+        f"{len(usual_rows):,} from {USUAL.relative_to(ROOT)}"
     )
-    print()
-    header = f"{'perturbation':<54}{'n':>6}{'right':>9}{'wrong':>9}{'unresolved':>12}"
-    print(header)
-    print("-" * len(header))
-    total = Counter()
-    for label, s in stats.items():
+    header = (
+        f"{'class':<54}{'n':>6}{'right':>9}{'wrong':>9}{'unresolved':>12}{'(candidates named)':>20}"
+    )
+
+    def line(label: str, s: Counter[str]) -> str:
         n = s["right"] + s["wrong"] + s["unresolved"]
-        if not label.startswith("non-existent"):
-            total.update({k: s[k] for k in ("right", "wrong", "unresolved")})
-        print(
+        return (
             f"{label:<54}{n:>6}{100 * s['right'] / n:>8.1f}%{100 * s['wrong'] / n:>8.2f}%"
-            f"{100 * s['unresolved'] / n:>11.1f}%"
+            f"{100 * s['unresolved'] / n:>11.1f}%{s['candidates named']:>20}"
         )
-    n = sum(total.values())
-    print("-" * len(header))
-    print(
-        f"{'all real addresses':<54}{n:>6}{100 * total['right'] / n:>8.1f}%"
-        f"{100 * total['wrong'] / n:>8.2f}%{100 * total['unresolved'] / n:>11.1f}%"
+
+    def table(title: str, labels: list[str], total_label: str | None = None) -> Counter[str]:
+        total: Counter[str] = Counter()
+        print()
+        print(title)
+        print(header)
+        print("-" * len(header))
+        for label in labels:
+            print(line(label, stats[label]))
+            total.update(stats[label])
+        if total_label:
+            print("-" * len(header))
+            print(line(total_label, total))
+        return total
+
+    official = [label for label, _ in PERTURBATIONS if label in stats]
+    total = table("official names, perturbed", official, "all perturbed official names")
+    halves = sorted(label for label in stats if label.startswith(USUAL_NAME + ", d"))
+    usual = table(
+        "names as the communes write them (mairie addresses)", halves, "usual names, both halves"
     )
+    others = [
+        label
+        for label in stats
+        if label not in official and label not in halves and not label.startswith("non-")
+    ]
+    table("", others)
+    table("non-existent", [label for label in stats if label.startswith("non-existent")])
     cedex_s = stats.get("CEDEX", Counter())
     print(
         f"(CEDEX: {cedex_s['département only']} placed in their département only, counted"
@@ -303,8 +439,11 @@ def main() -> None:
 
     print()
     for label, ex in examples.items():
-        for line in ex:
-            print(f"  [{label}] {line}")
+        for text in ex:
+            print(f"  [{label}] {text}")
+
+    if args.everywhere:
+        everywhere(gaz, usual_rows, ctx)
 
     # ----- throughput: the gazetteer vs a plain dict lookup on the same inputs. Wall time
     # depends on how loaded the shared machine is; CPU time (process_time) is what one
@@ -339,13 +478,16 @@ def main() -> None:
     print(f"  {'ratio gazetteer/dict':<24}{g_wall / d_wall:>14.4f}{g_cpu / d_cpu:>14.4f}")
     g_rate = g_cpu
 
-    ex = stats["exact"]
-    right_exact = ex["right"] / (ex["right"] + ex["wrong"] + ex["unresolved"])
+    def share(s: Counter[str], key: str) -> float:
+        return s[key] / (s["right"] + s["wrong"] + s["unresolved"])
+
     non = [s for label, s in stats.items() if label.startswith("non-existent")]
     goals = {
-        "right >= 98 % exact": right_exact >= 0.98,
-        "right >= 95 % overall": total["right"] / n >= 0.95,
-        "wrong <= 0.5 % overall": total["wrong"] / n <= 0.005,
+        "right >= 98 % exact": share(stats["exact"], "right") >= 0.98,
+        "right >= 95 % over the perturbed official names": share(total, "right") >= 0.95,
+        "wrong <= 0.5 % over the perturbed official names": share(total, "wrong") <= 0.005,
+        "right >= 90 % on the usual names": share(usual, "right") >= 0.90,
+        "wrong <= 1 % on the usual names": share(usual, "wrong") <= 0.01,
         "non-existent never resolved": all(s["right"] + s["wrong"] == 0 for s in non),
         ">= 20,000 lookups/s (CPU time)": g_rate >= 20_000,
     }

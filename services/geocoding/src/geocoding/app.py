@@ -7,7 +7,8 @@ It consumes the shared durable consumer ``topology.GEOCODING`` (subjects ``label
 - ``Decided`` with decision=reject → ack, nothing to do (the submission service records it);
 - an online event → ``Geocoded`` with ``location`` None, no geocoding;
 - a point found → ``Geocoded``; nothing acceptable → ``LocationUnresolved`` with the reason
-  ``address_not_found`` (an operator may place it by hand: ``Relocated``).
+  ``address_not_found``, or ``address_ambiguous`` when several communes answer alike (the
+  reason names them; an operator may place it by hand: ``Relocated``).
 
 Published events keep the input's submission id and version (``by="geocoding"``). The
 shared ``Worker`` acks, retries and dead-letters; ``ChainUnavailable`` (a remote geocoder
@@ -16,6 +17,7 @@ down and nothing else resolved it) is an ordinary exception, hence a nak with ba
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import asynccontextmanager
 
 import structlog
@@ -25,6 +27,7 @@ from sdi_common.contracts import (
     Decided,
     Event,
     Geocoded,
+    GeoResult,
     Judged,
     Location,
     LocationUnresolved,
@@ -42,15 +45,34 @@ from .settings import GeocodingSettings
 log = structlog.get_logger(__name__)
 
 
-def address_not_found(location: Location) -> Reason:
+#: at most this many candidate communes are named in a reason
+MAX_CANDIDATES = 5
+
+
+def address_not_found(location: Location, candidates: Sequence[GeoResult] = ()) -> Reason:
+    """Why an address was not placed, naming the communes it may mean (``candidates``):
+    ``address_ambiguous`` when several answer alike, for the committee to choose."""
     street = f"{location.street}, " if location.street else ""
+    written = f"« {street}{location.postcode} {location.city} »"
+    names = ", ".join(f"{c.label} (INSEE {c.citycode})" for c in candidates[:MAX_CANDIDATES])
+    if len(candidates) > MAX_CANDIDATES:
+        names += "…"
+    advice = "l'équipe d'animation peut aussi placer l'événement sur la carte."
+    if len(candidates) > 1:
+        return Reason(
+            code="address_ambiguous",
+            message=(
+                f"Adresse ambiguë : {written} peut désigner plusieurs communes : {names}. "
+                f"Précisez la commune ; {advice}"
+            ),
+        )
+    maybe = f" (s'agit-il de {names} ?)" if candidates else ""
     return Reason(
         code="address_not_found",
         message=(
-            f"Adresse introuvable : nous n'avons pas pu situer « {street}{location.postcode} "
-            f"{location.city} » avec certitude. Vérifiez le code postal et le nom de la "
-            "commune, ou précisez l'adresse ; l'équipe d'animation peut aussi placer "
-            "l'événement sur la carte."
+            f"Adresse introuvable : nous n'avons pas pu situer {written} avec certitude"
+            f"{maybe}. Vérifiez le code postal et le nom de la commune, ou précisez "
+            f"l'adresse ; {advice}"
         ),
     )
 
@@ -86,7 +108,8 @@ async def place(chain: GeocodingChain, event: Event, submission: Submission) -> 
         return LocationUnresolved(reason=ADDRESS_MISSING, **common)
     result = await chain.geocode(submission.location)
     if result is None:
-        return LocationUnresolved(reason=address_not_found(submission.location), **common)
+        reason = address_not_found(submission.location, chain.candidates(submission.location))
+        return LocationUnresolved(reason=reason, **common)
     return Geocoded(location=result, **common)
 
 

@@ -96,6 +96,11 @@ class GeocodingChain:
     def _commune(self, location: Location) -> GeoResult | None:
         return self.gazetteer.lookup(location.postcode, location.city)
 
+    def candidates(self, location: Location) -> list[GeoResult]:
+        """The communes an unresolved address may mean, for the reason the committee reads
+        (``Gazetteer.candidates``)."""
+        return self.gazetteer.candidates(location.postcode, location.city)
+
     def _acceptable(self, commune: GeoResult | None) -> GeoResult | None:
         if commune is None:
             return None

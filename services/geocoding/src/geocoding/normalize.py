@@ -5,9 +5,11 @@ name the same place the way people write it ("ST-ETIENNE CEDEX 2", "Saint Étien
 the same key.
 
 - ``fold``: accents, case and punctuation away, one space between words;
-- ``city_tokens``: ``fold`` plus the usual abbreviations (St → saint, Ste → sainte,
-  s/ → sur), a trailing CEDEX (with its number) dropped and the ordinal of a Paris/Lyon/
-  Marseille arrondissement reduced to its number ("11e", "11ème arrdt" → "11");
+- ``city_tokens``: ``fold`` plus La Poste's abbreviations (St → saint, Ste → sainte,
+  s/ → sur, lez → les), a trailing CEDEX or CIDEX (with its number) dropped and the ordinal
+  of a Paris/Lyon/Marseille arrondissement reduced to its number ("11e", "11ème arrdt" →
+  "11"); text that went through Windows-1252 read as Latin-1 ("Cricqueb\x9cuf") is
+  repaired first;
 - ``normalize_city``: those tokens without a leading article (Le/La/Les/L'), as one string;
 - ``address_key``: street, postcode and city as one cache key.
 """
@@ -31,14 +33,20 @@ __all__ = [
 ]
 
 ARTICLES = frozenset({"le", "la", "les", "l", "aux", "las", "los"})
-#: words dropped for the loose match ("Saint Martin de la Mer" ≈ "St Martin la Mer")
-STOPWORDS = ARTICLES | frozenset({"de", "du", "des", "d", "en", "sur", "sous", "et", "a", "au"})
+#: words dropped for the loose match ("Saint Martin de la Mer" ≈ "St Martin la Mer"); "ès"
+#: is "en les" ("Saint-Maurice-ès-Allier")
+STOPWORDS = ARTICLES | frozenset(
+    {"de", "du", "des", "d", "en", "es", "sur", "sous", "et", "a", "au"}
+)
+#: "Saint" and its forms: a name's first word that says little on its own
+SAINTS = frozenset({"saint", "sainte", "saints", "saintes"})
 _ABBREVIATIONS = {
     "st": "saint",
     "ste": "sainte",
     "sts": "saints",
     "stes": "saintes",
     "mt": "mont",
+    "lez": "les",  # the old spelling of "lès" (near), still La Poste's in some names
 }
 _ARRONDISSEMENT_WORDS = frozenset({"arrondissement", "arrondissements", "arrdt", "arrt", "arr"})
 _ORDINAL = re.compile(r"^(\d{1,2})(?:e|eme|er|ere|em|ieme|me)$")
@@ -52,7 +60,8 @@ def strip_parenthesized(s: str) -> str:
     return _PARENS.sub(" ", s)
 
 
-_CEDEX_TAIL = re.compile(r"\bcedex(?:\s+\d{1,3})?\s*$")
+#: CEDEX (business mail) and CIDEX (rural group boxes): La Poste's distribution words
+_CEDEX_TAIL = re.compile(r"\bc[ei]dex(?:\s+\d{1,3})?\s*$")
 _COUNTRY_TAIL = re.compile(r",\s*france\s*$", re.IGNORECASE)
 #: a postcode repeated in the city field: "75011 Paris", "Paris 75011"
 _POSTCODE_IN_CITY = re.compile(r"^\s*\d{5}\s+|\s+\d{5}\s*$")
@@ -60,6 +69,10 @@ _PLM_CITIES = frozenset({"paris", "lyon", "marseille"})
 _ROMAN_NUMERALS = "i ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx"
 _ROMAN = {r: str(i) for i, r in enumerate(_ROMAN_NUMERALS.split(" "), 1)}
 _ROMAN_ORDINAL = re.compile(r"^([ivx]+)(?:e|eme|er|em|ieme|me)?$")
+#: C1 control characters are never text: they are Windows-1252 bytes (œ, Œ, ’...) that
+#: were decoded as Latin-1 somewhere upstream
+_C1 = {cp: bytes([cp]).decode("cp1252", "replace") for cp in range(0x80, 0xA0)}
+_HAS_C1 = re.compile("[\x80-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,16 +84,18 @@ class CityQuery:
     full: str  # key with the article: "le mans"
     bare: str  # key without a leading article: "mans"
     loose: str  # without any article or linking word, nor spaces: "saintmartinmer"
+    words: tuple[str, ...]  # the words of loose, apart: ("saint", "martin", "mer")
 
     @classmethod
     def of(cls, tokens: tuple[str, ...], cedex: bool) -> CityQuery:
         bare = tokens[1:] if len(tokens) > 1 and tokens[0] in ARTICLES else tokens
-        kept = [w for w in tokens if w not in STOPWORDS]
-        return cls(tokens, cedex, " ".join(tokens), " ".join(bare), "".join(kept or tokens))
+        words = tuple([w for w in tokens if w not in STOPWORDS]) or tokens
+        return cls(tokens, cedex, " ".join(tokens), " ".join(bare), "".join(words), words)
 
 
 def parse_city(city: str) -> CityQuery:
-    s = _COUNTRY_TAIL.sub("", city)
+    s = city.translate(_C1) if not city.isascii() and _HAS_C1.search(city) else city
+    s = _COUNTRY_TAIL.sub("", s)
     s = _POSTCODE_IN_CITY.sub(" ", s)
     s = _SLASH_ABBR.sub(lambda m: " sous " if m.group(1).lower() == "ss" else " sur ", s)
     s = fold(s)
