@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
@@ -209,3 +210,24 @@ def to_jsonld(bodies: Iterable[bytes]) -> bytes:
     return orjson.dumps(
         {"@context": "https://schema.org", "@graph": [jsonld_event(f) for f in _features(bodies)]}
     )
+
+
+# --------------------------------------------------------------------------- the formats
+
+
+@dataclass(frozen=True)
+class Export:
+    """An open-data format, served at ``/v1/feed.<kind>`` as ``semaine-industrie.<kind>``."""
+
+    kind: str
+    media_type: str
+    to_bytes: Callable[[Iterable[bytes]], bytes]
+
+    @property
+    def filename(self) -> str:
+        return f"semaine-industrie.{self.kind}"
+
+
+CSV = Export("csv", "text/csv; charset=utf-8", to_csv)
+ICS = Export("ics", "text/calendar; charset=utf-8", to_ics)
+JSONLD = Export("jsonld", "application/ld+json", to_jsonld)

@@ -7,6 +7,7 @@ one problem+json answer lists them all.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,18 +17,21 @@ from zoneinfo import ZoneInfo
 from sdi_common.contracts import AUDIENCES, KINDS
 from sdi_common.text import fold
 
+from .problems import Problem
+
 #: a date without a time is a day in metropolitan France
 PARIS = ZoneInfo("Europe/Paris")
 _TRUE = {"true", "1", "yes", "oui"}
 _FALSE = {"false", "0", "no", "non"}
-FILTER_NAMES = ("bbox", "kind", "audience", "department", "region", "from", "to", "online", "q")
+MAX_ZOOM = 22
 
 
+class InvalidQuery(Problem, ValueError):
+    """422: every faulty parameter of the query at once."""
 
-class InvalidQuery(ValueError):
     def __init__(self, errors: list[dict[str, str]]) -> None:
-        super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
-        self.errors = errors
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        super().__init__(422, "Requête invalide", detail, errors=errors)
 
 
 BBox = tuple[float, float, float, float]
@@ -218,6 +222,64 @@ def _codes(params, name: str, errors: list, max_len: int = 3) -> frozenset[str]:
 def parse_query(params) -> FeedQuery:
     """Parse query parameters (a Starlette ``QueryParams`` or a plain mapping)."""
     errors: list[dict[str, str]] = []
+    query = _filters(params, errors)
+    if errors:
+        raise InvalidQuery(errors)
+    return query
+
+
+@dataclass(frozen=True)
+class ClusterQuery:
+    zoom: int
+    bbox: BBox
+    filters: FeedQuery  # the other filters (no bbox)
+
+
+def parse_cluster_query(params) -> ClusterQuery:
+    """``bbox`` (required here) and ``zoom``, then the filters."""
+    errors: list[dict[str, str]] = []
+    query = _filters(params, errors)
+    if query.bbox is None and not any(e["field"] == "bbox" for e in errors):
+        # absent, or only separators ("bbox=,")
+        errors.insert(
+            0, {"field": "bbox", "code": "missing", "message": "bbox=ouest,sud,est,nord est requis"}
+        )
+    zoom = -1
+    try:
+        zoom = int(getattr(params, "get", lambda *_: None)("zoom") or "")
+        if not 0 <= zoom <= MAX_ZOOM:
+            raise ValueError
+    except ValueError:
+        errors.append(
+            {"field": "zoom", "code": "invalid_zoom", "message": f"entier de 0 à {MAX_ZOOM}"}
+        )
+    if errors:
+        raise InvalidQuery(errors)
+    return ClusterQuery(zoom, query.bbox, dataclasses.replace(query, bbox=None))
+
+
+def parse_revision(raw: str | None) -> int | None:
+    """The revision to resume a stream after (``Last-Event-ID`` or ``since``)."""
+    if raw is None or raw == "":
+        return None
+    try:
+        resume = int(raw)
+        if resume < 0:
+            raise ValueError
+    except ValueError:
+        raise InvalidQuery(
+            [
+                {
+                    "field": "since",
+                    "code": "invalid_revision",
+                    "message": "attendu : une révision du flux (entier ≥ 0)",
+                }
+            ]
+        ) from None
+    return resume
+
+
+def _filters(params, errors: list[dict[str, str]]) -> FeedQuery:
     bbox = None
     if raw := _values(params, "bbox"):
         try:
@@ -256,8 +318,6 @@ def parse_query(params) -> FeedQuery:
     q = getattr(params, "get", lambda *_: None)("q") or ""
     if len(q) > 200:
         errors.append({"field": "q", "code": "too_long", "message": "200 caractères au plus"})
-    if errors:
-        raise InvalidQuery(errors)
     return FeedQuery(
         bbox=bbox,
         kinds=kinds,
