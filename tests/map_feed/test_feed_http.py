@@ -182,6 +182,25 @@ async def test_exports_parse_with_real_parsers(service, http, nc):
     assert graph[sid]["@type"] == "Event" and graph[sid]["name"] == "Visite, usine; « métiers »"
 
 
+async def test_public_csv_cannot_carry_a_formula(service, http, nc):
+    """A title that a spreadsheet would run (the partners open the CSV in Excel) is
+    published as is in the GeoJSON, and as text in the CSV."""
+    sid = new_sid()
+    title = '=HYPERLINK("http://evil.example";"usine")'
+    await publish_event(nc.jetstream(), geocoded(sid, 1, title=title))
+
+    async def present():
+        return sid in await feature_ids(http, service.url)
+
+    await wait_for(present)
+    feed = (await http.get(service.url + "/v1/feed")).json()
+    assert next(f for f in feed["features"] if f["id"] == sid)["properties"]["title"] == title
+    r = await http.get(service.url + "/v1/feed.csv")
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(r.content.decode("utf-8")))}
+    assert rows[sid]["title"] == "'" + title
+    assert ',"=HYPERLINK' not in r.text and ",=HYPERLINK" not in r.text
+
+
 async def test_clusters(service, http, nc):
     js = nc.jetstream()
     sids = [new_sid() for _ in range(3)]

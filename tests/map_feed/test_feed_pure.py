@@ -185,3 +185,27 @@ def test_jsonld_export_is_schema_org_events():
 
 def test_empty_query_is_empty():
     assert parse_query({}) == EMPTY and EMPTY.is_empty
+
+
+def test_csv_text_cells_cannot_become_formulas():
+    """OWASP CSV injection: a text cell starting with = + - @ tab or CR gets a leading
+    apostrophe, so that a spreadsheet shows it instead of running it; numbers stay numbers."""
+    titles = [
+        '=HYPERLINK("http://evil.example";"usine")',
+        "+33 1 23 45 67 89",
+        "-2+3",
+        "@SUM(A1:A9)",
+        "\t=1+1",
+        "\r=1+1",
+        "Visite ordinaire",
+    ]
+    sids = [new_sid() for _ in titles]
+    data = to_csv(
+        feature_bytes(sid, title=title, lon=-1.55, lat=47.22) for sid, title in zip(sids, titles)
+    )
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(data.decode("utf-8"), newline=""))}
+    assert [rows[sid]["title"] for sid in sids] == [
+        *("'" + title for title in titles[:-1]),
+        "Visite ordinaire",
+    ]
+    assert {rows[sid]["longitude"] for sid in sids} == {"-1.55"}

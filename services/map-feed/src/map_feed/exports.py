@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
+from sdi_common.csv_safe import cell
 
 from .features import PROPERTIES
 
@@ -34,7 +35,8 @@ def _features(bodies: Iterable[bytes]) -> Iterable[dict]:
 
 
 def to_csv(bodies: Iterable[bytes]) -> bytes:
-    """RFC 4180 CSV, comma-separated, UTF-8, one header row; audiences joined by ``;``."""
+    """RFC 4180 CSV, comma-separated, UTF-8, one header row; audiences joined by ``;``;
+    text that a spreadsheet would run as a formula starts with ``'`` (``sdi_common.csv_safe``)."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -48,7 +50,7 @@ def to_csv(bodies: Iterable[bytes]) -> bytes:
             "longitude": coords[0],
             "latitude": coords[1],
         }
-        writer.writerow(["" if row.get(c) is None else row[c] for c in CSV_COLUMNS])
+        writer.writerow([cell(row.get(c)) for c in CSV_COLUMNS])
     return out.getvalue().encode("utf-8")
 
 
