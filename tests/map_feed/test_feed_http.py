@@ -180,6 +180,11 @@ async def test_exports_parse_with_real_parsers(service, http, nc):
     r = await http.get(service.url + "/v1/feed.jsonld")
     graph = {e["identifier"]: e for e in r.json()["@graph"]}
     assert graph[sid]["@type"] == "Event" and graph[sid]["name"] == "Visite, usine; « métiers »"
+    # no event matches: still a calendar (RFC 5545 wants a component: the VTIMEZONE)
+    r = await http.get(service.url + "/v1/feed.ics", params={"q": "aucunevenementainsi"})
+    assert r.status_code == 200
+    cal = icalendar.Calendar.from_ical(r.content)
+    assert [c.name for c in cal.subcomponents] == ["VTIMEZONE"]
 
 
 async def test_public_csv_cannot_carry_a_formula(service, http, nc):

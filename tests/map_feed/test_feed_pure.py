@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import random
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import icalendar
 import orjson
@@ -209,3 +211,24 @@ def test_csv_text_cells_cannot_become_formulas():
         "Visite ordinaire",
     ]
     assert {rows[sid]["longitude"] for sid in sids} == {"-1.55"}
+
+
+def test_ics_without_events_is_still_a_calendar_with_paris_time():
+    """RFC 5545 wants at least one component: an export that no event matches carries the
+    Europe/Paris VTIMEZONE (the X-WR-TIMEZONE it names), whose rules match zoneinfo's."""
+    for bodies in ([], [feature_bytes(new_sid())]):
+        cal = icalendar.Calendar.from_ical(to_ics(bodies))
+        assert cal.subcomponents and not cal.errors
+        (vtimezone,) = cal.walk("VTIMEZONE")
+        assert str(vtimezone["TZID"]) == "Europe/Paris"
+        tz = vtimezone.to_tz()
+        for moment in (
+            datetime(2024, 11, 19, 9, 0),  # the week: CET
+            datetime(2024, 7, 1, 12, 0),  # summer: CEST
+            datetime(2024, 3, 31, 3, 30),  # just after the change to summer time
+            datetime(2024, 10, 27, 1, 30),  # just before the change back
+            datetime(2031, 3, 30, 1, 59),
+        ):
+            assert moment.replace(tzinfo=tz).utcoffset() == moment.replace(
+                tzinfo=ZoneInfo("Europe/Paris")
+            ).utcoffset(), moment

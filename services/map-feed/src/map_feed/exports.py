@@ -25,6 +25,28 @@ CSV_COLUMNS = (
     "precision",
 )
 PRODID = "-//Semaine de l'industrie//Carte des evenements//FR"
+#: Europe/Paris as RFC 5545 writes it (the EU rule, since 1996: the last Sundays of March and
+#: October). The events are given in UTC; this component is what X-WR-TIMEZONE names, and it
+#: keeps a calendar that no event matches valid (RFC 5545 requires one component at least).
+VTIMEZONE_PARIS = (
+    "BEGIN:VTIMEZONE",
+    "TZID:Europe/Paris",
+    "BEGIN:DAYLIGHT",
+    "TZOFFSETFROM:+0100",
+    "TZOFFSETTO:+0200",
+    "TZNAME:CEST",
+    "DTSTART:19960331T020000",
+    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+    "END:DAYLIGHT",
+    "BEGIN:STANDARD",
+    "TZOFFSETFROM:+0200",
+    "TZOFFSETTO:+0100",
+    "TZNAME:CET",
+    "DTSTART:19961027T030000",
+    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+    "END:STANDARD",
+    "END:VTIMEZONE",
+)
 
 
 def _features(bodies: Iterable[bytes]) -> Iterable[dict]:
@@ -97,6 +119,7 @@ def to_ics(bodies: Iterable[bytes], *, stamp: datetime | None = None) -> bytes:
         "CALSCALE:GREGORIAN",
         "X-WR-CALNAME:Semaine de l'industrie",
         "X-WR-TIMEZONE:Europe/Paris",
+        *VTIMEZONE_PARIS,
     ]
     for f in _features(bodies):
         p = f["properties"]
