@@ -135,6 +135,9 @@ async def test_filters_and_validation_problem(service, http, nc):
     assert bad.status_code == 422
     assert bad.headers["content-type"] == "application/problem+json"
     assert {e["field"] for e in bad.json()["errors"]} == {"bbox", "kind"}
+    for name in ("from", "to"):  # given empty: an error, not "no filter"
+        empty = await http.get(service.url + f"/v1/feed?{name}=")
+        assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == name
 
 
 async def test_cors_allow_list(service, http):

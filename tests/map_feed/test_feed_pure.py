@@ -185,6 +185,13 @@ def test_jsonld_export_is_schema_org_events():
     assert event["isAccessibleForFree"] is True
 
 
+def test_an_empty_date_is_an_error_not_no_filter():
+    for name in ("from", "to"):
+        with pytest.raises(InvalidQuery) as info:
+            parse_query({name: ""})
+        assert [(e["field"], e["code"]) for e in info.value.errors] == [(name, "invalid_date")]
+
+
 def test_empty_query_is_empty():
     assert parse_query({}) == EMPTY and EMPTY.is_empty
 

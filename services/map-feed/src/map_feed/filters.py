@@ -295,6 +295,8 @@ def _filters(params, errors: list[dict[str, str]]) -> FeedQuery:
         values = _values(params, name)
         if len(values) > 1:
             errors.append({"field": name, "code": "repeated", "message": "une seule valeur admise"})
+        elif not values and name in params:  # "from=": given, but empty
+            errors.append({"field": name, "code": "invalid_date", "message": "date vide"})
         elif values:
             try:
                 bounds[name] = parse_instant(values[0], end_of_day=name == "to")
