@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import icalendar
 import orjson
 import pytest
+from starlette.datastructures import QueryParams
 from map_feed.clusters import GridIndex
 from map_feed.exports import CSV_COLUMNS, ics_escape, ics_fold, to_csv, to_ics, to_jsonld
 from map_feed.feed_store import FeedStore
@@ -190,6 +191,55 @@ def test_an_empty_date_is_an_error_not_no_filter():
         with pytest.raises(InvalidQuery) as info:
             parse_query({name: ""})
         assert [(e["field"], e["code"]) for e in info.value.errors] == [(name, "invalid_date")]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("kind=", "kind"),  # given empty: an error, never "no filter"
+        ("kind=workshop,", "kind"),
+        ("kind=workshop&kind=", "kind"),
+        ("audience=", "audience"),
+        ("department=", "department"),
+        ("department=%C3%A9", "department"),  # é: not a code
+        ("region=1", "region"),
+        ("region=%D9%A3%D9%A2", "region"),  # Arabic-Indic digits: not ASCII
+        ("bbox=", "bbox"),
+        ("bbox=1,2,3,4,5", "bbox"),
+        ("bbox=1,2,3,inf", "bbox"),
+        ("online=", "online"),
+        ("online=oui", "online"),  # the documented true / false only
+        ("from=2024-11-18T09:00", "from"),  # a date-time says its offset (RFC 3339)
+        ("from=2024-11-18T09:00:00", "from"),
+        ("from=2024-02-30", "from"),  # matches the pattern, not the calendar
+        ("to=0001-01-01", "to"),
+        ("from=2024-11-18&from=2024-11-19", "from"),
+        ("bbox=1,2,3,4&bbox=1,2,3,4", "bbox"),
+        ("q=a&q=b", "q"),
+        ("q=" + "x" * 201, "q"),
+    ],
+)
+def test_malformed_parameters_are_named(query, field):
+    with pytest.raises(InvalidQuery) as info:
+        parse_query(QueryParams(query))
+    assert [e["field"] for e in info.value.errors] == [field]
+    assert info.value.status == 422 and info.value.errors[0]["message"]
+
+
+def test_what_the_patterns_allow_is_accepted():
+    store, ids = filled_store()
+
+    def select(query):
+        return {e.id for e in store.select(parse_query(QueryParams(query)))}
+
+    assert select("q=") == set(ids.values())  # no words: every event
+    assert select("kind=workshop&kind=escape_game,company_visit") == set(ids.values())
+    assert select("department=2a,2B,59") == set(ids.values())  # all in the Nord (59) here
+    assert select("bbox=2,1e0,4.,51.") == {ids["lille"], ids["paris"]}
+    assert select("bbox=2,51,4,48") == set()  # south above north: an empty box
+    # each bound is its own condition: ends after 11:00 and starts before 10:00
+    assert select("from=2024-11-19T11:00:00%2B01:00&to=2024-11-19T10:00:00Z") == set(ids.values())
+    assert select("from=2024-11-19T12:00:00.5%2B01:00") == set()
 
 
 def test_empty_query_is_empty():

@@ -14,11 +14,12 @@ import orjson
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from . import exports
+from . import exports, openapi
 from .feed_store import FeedStore, Representation, collection, sse_frame
 from .filters import (
     OPENAPI_CLUSTERS,
     OPENAPI_FILTERS,
+    OPENAPI_STREAM,
     ClusterQuery,
     FeedQuery,
     parse_cluster_query,
@@ -30,9 +31,10 @@ from .problems import Problem
 from .replica import Replica, Store
 from .sse import EventStreamResponse
 
-GEOJSON = "application/geo+json"
+GEOJSON = openapi.GEOJSON
 
-router = APIRouter()
+#: a plain Response: each route documents its own media type (openapi.answers)
+router = APIRouter(default_response_class=Response)
 
 
 def feed_query(request: Request) -> FeedQuery:
@@ -43,8 +45,8 @@ def cluster_query(request: Request) -> ClusterQuery:
     return parse_cluster_query(request.query_params)
 
 
-def resume_revision(request: Request, since: str | None = None) -> int | None:
-    return parse_revision(request.headers.get("last-event-id") or since)
+def resume_revision(request: Request) -> int | None:
+    return parse_revision(request.query_params, request.headers.get("last-event-id"))
 
 
 Filters = Annotated[FeedQuery, Depends(feed_query)]
@@ -56,6 +58,7 @@ Filters = Annotated[FeedQuery, Depends(feed_query)]
 @router.get(
     "/v1/feed",
     openapi_extra={"parameters": OPENAPI_FILTERS},
+    responses=openapi.answers(GEOJSON, openapi.FEATURE_COLLECTION),
     tags=["feed"],
     summary="The events as a GeoJSON FeatureCollection",
 )
@@ -79,20 +82,34 @@ async def export(
     return await represent(request, rep, fmt.media_type, headers)
 
 
-EXPORT_DOC = {"openapi_extra": {"parameters": OPENAPI_FILTERS}, "tags": ["exports"]}
+def export_doc(fmt: exports.Export, schema: openapi.Schema, summary: str) -> dict:
+    return {
+        "openapi_extra": {"parameters": OPENAPI_FILTERS},
+        "responses": openapi.answers(fmt.media_type.split(";")[0], schema),
+        "tags": ["exports"],
+        "summary": summary,
+    }
 
 
-@router.get("/v1/feed.csv", summary="The events as CSV (UTF-8, header row)", **EXPORT_DOC)
+TEXT = {"type": "string"}
+
+
+@router.get(
+    "/v1/feed.csv", **export_doc(exports.CSV, TEXT, "The events as CSV (UTF-8, header row)")
+)
 async def get_csv(request: Request, feed: Replica, store: Store, query: Filters) -> Response:
     return await export(request, feed, store, query, exports.CSV)
 
 
-@router.get("/v1/feed.ics", summary="The events as iCalendar (RFC 5545)", **EXPORT_DOC)
+@router.get("/v1/feed.ics", **export_doc(exports.ICS, TEXT, "The events as iCalendar (RFC 5545)"))
 async def get_ics(request: Request, feed: Replica, store: Store, query: Filters) -> Response:
     return await export(request, feed, store, query, exports.ICS)
 
 
-@router.get("/v1/feed.jsonld", summary="The events as schema.org/Event JSON-LD", **EXPORT_DOC)
+@router.get(
+    "/v1/feed.jsonld",
+    **export_doc(exports.JSONLD, openapi.JSONLD, "The events as schema.org/Event JSON-LD"),
+)
 async def get_jsonld(request: Request, feed: Replica, store: Store, query: Filters) -> Response:
     return await export(request, feed, store, query, exports.JSONLD)
 
@@ -110,7 +127,15 @@ def reset_frames(store: FeedStore) -> list[bytes]:
     return [sse_frame("reset", snap.revision, snap.body), *(c.frame for c in later)]
 
 
-@router.get("/v1/feed/stream", tags=["feed"], summary="Live changes as Server-Sent Events")
+@router.get(
+    "/v1/feed/stream",
+    openapi_extra={"parameters": OPENAPI_STREAM},
+    responses=openapi.answers(
+        "text/event-stream", TEXT, headers=openapi.STREAM_HEADERS, cached=False
+    ),
+    tags=["feed"],
+    summary="Live changes as Server-Sent Events",
+)
 async def get_stream(
     feed: Replica,
     resume: Annotated[int | None, Depends(resume_revision)],
@@ -162,6 +187,7 @@ def cluster_features(store: FeedStore, view: ClusterQuery) -> list[bytes]:
 @router.get(
     "/v1/feed/clusters",
     openapi_extra={"parameters": OPENAPI_CLUSTERS},
+    responses=openapi.answers(GEOJSON, openapi.CLUSTERS),
     tags=["feed"],
     summary="Clusters of events for a map view",
 )
