@@ -6,6 +6,7 @@ import asyncio
 import csv
 import gzip
 import io
+import re
 
 import httpx
 import icalendar
@@ -15,8 +16,13 @@ from conftest import start_service
 from mapfeed_events import geocoded, new_sid, withdrawn
 from sdi_common import subjects
 from sdi_common.natsconn import publish_event
+from sdi_common.settings import REPO_ROOT
 
 pytestmark = pytest.mark.timeout(120)
+#: the DSFR's icon as the build copies it for the submission service's reference form
+DSFR_FAVICON = (
+    REPO_ROOT / "services/submission/src/submission/static/vendor/dsfr/favicon/favicon.ico"
+)
 
 
 @pytest.fixture(scope="module")
@@ -248,6 +254,21 @@ async def test_security_headers_and_widget_is_embeddable(service, http):
     # the page is told which tiles the service (and its CSP) allows
     assert 'data-tiles="https://tile.openstreetmap.org/{z}/{x}/{y}.png"' in r.text
     assert (await http.get(service.url + "/v1/feed")).headers["x-content-type-options"] == "nosniff"
+
+
+async def test_widget_page_and_favicon_ico_have_the_dsfr_icon(service, http):
+    """Browsers ask for /favicon.ico (and the page's <link rel=icon>): the DSFR's icon."""
+    page = (await http.get(service.url + "/widget")).text
+    icons = re.findall(r'<link rel="icon" href="([^"]+)"', page)
+    assert "/favicon.ico" in icons and len(icons) >= 2, icons
+    for href in icons:
+        r = await http.get(service.url + href)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("image/"), href
+        assert "max-age" in r.headers["cache-control"]
+    ico = await http.get(service.url + "/favicon.ico")
+    assert ico.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert ico.content == DSFR_FAVICON.read_bytes()  # the same file as the reference form's
+    assert (await http.head(service.url + "/favicon.ico")).status_code == 200
 
 
 async def test_widget_uses_the_configured_tiles(nats_url):

@@ -1,4 +1,5 @@
-"""The embeddable widget: its page (``/widget``) and its built files (``/static``)."""
+"""The embeddable widget: its page (``/widget``), its built files (``/static``) and the
+DSFR's icon at ``/favicon.ico`` (copied beside the page by the build: web/build.mjs)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import html
 import os
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.staticfiles import StaticFiles
 
@@ -44,3 +45,13 @@ async def widget(feed: Replica) -> Response:
         'data-tiles=""', f'data-tiles="{html.escape(settings.tile_url, quote=True)}"', 1
     )
     return HTMLResponse(page, headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/favicon.ico")
+async def favicon(feed: Replica) -> Response:
+    icon = feed.settings.static_dir / "widget" / "favicon.ico"
+    if not icon.is_file():
+        raise Problem(404, "Icône absente", "Le widget n'a pas été construit (make assets).")
+    return FileResponse(
+        icon, media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"}
+    )
