@@ -33,7 +33,7 @@ from .sse import EventStreamResponse
 
 GEOJSON = openapi.GEOJSON
 
-#: a plain Response: each route documents its own media type (openapi.answers)
+#: a plain Response: each route documents its own media type (openapi.documented)
 router = APIRouter(default_response_class=Response)
 
 
@@ -57,10 +57,12 @@ Filters = Annotated[FeedQuery, Depends(feed_query)]
 
 @router.get(
     "/v1/feed",
-    openapi_extra={"parameters": OPENAPI_FILTERS},
-    responses=openapi.answers(GEOJSON, openapi.FEATURE_COLLECTION),
-    tags=["feed"],
-    summary="The events as a GeoJSON FeatureCollection",
+    **openapi.documented(
+        "The events as a GeoJSON FeatureCollection",
+        GEOJSON,
+        openapi.FEATURE_COLLECTION,
+        parameters=OPENAPI_FILTERS,
+    ),
 )
 async def get_feed(request: Request, feed: Replica, store: Store, query: Filters) -> Response:
     if query.is_empty:
@@ -83,15 +85,12 @@ async def export(
 
 
 def export_doc(fmt: exports.Export, schema: openapi.Schema, summary: str) -> dict:
-    return {
-        "openapi_extra": {"parameters": OPENAPI_FILTERS},
-        "responses": openapi.answers(fmt.media_type.split(";")[0], schema),
-        "tags": ["exports"],
-        "summary": summary,
-    }
+    return openapi.documented(
+        summary, fmt.media_type, schema, parameters=OPENAPI_FILTERS, tag="exports"
+    )
 
 
-TEXT = {"type": "string"}
+TEXT = openapi.TEXT
 
 
 @router.get(
@@ -129,12 +128,14 @@ def reset_frames(store: FeedStore) -> list[bytes]:
 
 @router.get(
     "/v1/feed/stream",
-    openapi_extra={"parameters": OPENAPI_STREAM},
-    responses=openapi.answers(
-        "text/event-stream", TEXT, headers=openapi.STREAM_HEADERS, cached=False
+    **openapi.documented(
+        "Live changes as Server-Sent Events",
+        "text/event-stream",
+        TEXT,
+        parameters=OPENAPI_STREAM,
+        headers=openapi.STREAM_HEADERS,
+        cached=False,
     ),
-    tags=["feed"],
-    summary="Live changes as Server-Sent Events",
 )
 async def get_stream(
     feed: Replica,
@@ -186,10 +187,12 @@ def cluster_features(store: FeedStore, view: ClusterQuery) -> list[bytes]:
 
 @router.get(
     "/v1/feed/clusters",
-    openapi_extra={"parameters": OPENAPI_CLUSTERS},
-    responses=openapi.answers(GEOJSON, openapi.CLUSTERS),
-    tags=["feed"],
-    summary="Clusters of events for a map view",
+    **openapi.documented(
+        "Clusters of events for a map view",
+        GEOJSON,
+        openapi.CLUSTERS,
+        parameters=OPENAPI_CLUSTERS,
+    ),
 )
 async def get_clusters(
     request: Request,

@@ -2,8 +2,9 @@
 
 The endpoints build their bodies as bytes (precomputed, cached per revision), so these
 JSON Schemas describe them for readers and API testers; FIELDS.md is the prose reference.
-``answers(...)`` gives a route's ``responses`` (FastAPI's own parameter for them); the
-routes' ``response_class`` is a plain ``Response``, so that no ``application/json`` is claimed.
+``documented(...)`` gives a route's ``responses`` and ``openapi_extra`` (FastAPI's own
+parameters for them); the routes' ``response_class`` is a plain ``Response``, so that no
+``application/json`` is claimed.
 """
 
 from __future__ import annotations
@@ -164,14 +165,22 @@ def _problem(description: str, headers: dict | None = None) -> dict[str, Any]:
     return answer
 
 
-def answers(
-    media_type: str, schema: Schema, *, headers: dict[str, Any] = CACHED, cached: bool = True
-) -> dict[int, Any]:
-    """The ``responses`` of a feed route whose body is ``media_type``."""
+def documented(
+    summary: str,
+    media_type: str,
+    schema: Schema,
+    *,
+    parameters: list[dict[str, Any]],
+    tag: str = "feed",
+    headers: dict[str, Any] = CACHED,
+    cached: bool = True,
+) -> dict[str, Any]:
+    """A feed route's documentation, as the keyword arguments of its decorator: the query
+    parameters its dependency parses (``openapi_extra``) and what it answers (``responses``)."""
     responses: dict[int, Any] = {
         200: {
             "description": "OK",
-            "content": {media_type: {"schema": schema}},
+            "content": {media_type.split(";")[0]: {"schema": schema}},
             "headers": headers,
         },
         422: _problem("a parameter is malformed: each one is listed in errors"),
@@ -179,7 +188,13 @@ def answers(
     }
     if cached:
         responses[304] = {"description": "Not Modified (If-None-Match)", "headers": headers}
-    return responses
+    return {
+        "summary": summary,
+        "tags": [tag],
+        "openapi_extra": {"parameters": parameters},
+        "responses": responses,
+    }
 
 
 STREAM_HEADERS = {"X-Feed-Revision": _REVISION_HEADER}
+TEXT: Schema = _TEXT
