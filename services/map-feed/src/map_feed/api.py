@@ -90,17 +90,16 @@ def export_doc(fmt: exports.Export, schema: openapi.Schema, summary: str) -> dic
     )
 
 
-TEXT = openapi.TEXT
-
-
 @router.get(
-    "/v1/feed.csv", **export_doc(exports.CSV, TEXT, "The events as CSV (UTF-8, header row)")
+    "/v1/feed.csv", **export_doc(exports.CSV, openapi.TEXT, "The events as CSV (UTF-8, header row)")
 )
 async def get_csv(request: Request, feed: Replica, store: Store, query: Filters) -> Response:
     return await export(request, feed, store, query, exports.CSV)
 
 
-@router.get("/v1/feed.ics", **export_doc(exports.ICS, TEXT, "The events as iCalendar (RFC 5545)"))
+@router.get(
+    "/v1/feed.ics", **export_doc(exports.ICS, openapi.TEXT, "The events as iCalendar (RFC 5545)")
+)
 async def get_ics(request: Request, feed: Replica, store: Store, query: Filters) -> Response:
     return await export(request, feed, store, query, exports.ICS)
 
@@ -131,7 +130,7 @@ def reset_frames(store: FeedStore) -> list[bytes]:
     **openapi.documented(
         "Live changes as Server-Sent Events",
         "text/event-stream",
-        TEXT,
+        openapi.TEXT,
         parameters=OPENAPI_STREAM,
         headers=openapi.STREAM_HEADERS,
         cached=False,

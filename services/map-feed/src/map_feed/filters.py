@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -70,17 +71,17 @@ class Param:
     required: bool = False
     location: str = "query"
 
-    def __post_init__(self) -> None:
-        compiled = re.compile(self.pattern, re.ASCII) if self.pattern else None
-        object.__setattr__(self, "_regex", compiled)
+    @cached_property
+    def _regex(self) -> re.Pattern[str] | None:
+        # ASCII: \d is 0-9, as in the ECMA-262 regular expressions of JSON Schema
+        return re.compile(self.pattern, re.ASCII) if self.pattern else None
 
     def matches(self, value: str) -> bool:
-        regex = self._regex  # type: ignore[attr-defined]
-        return regex is None or regex.fullmatch(value) is not None
+        return self._regex is None or self._regex.fullmatch(value) is not None
 
     def openapi(self, *, required: bool | None = None) -> dict[str, Any]:
         value: dict[str, Any] = {"type": "string", **self.schema}
-        if self.pattern:
+        if self.pattern and value["type"] == "string":  # a boolean or integer says it all
             value["pattern"] = self.pattern
         doc: dict[str, Any] = {
             "name": self.name,

@@ -19,7 +19,7 @@ from .features import PROPERTIES
 GEOJSON = "application/geo+json"
 Schema = dict[str, Any]
 
-_TEXT: Schema = {"type": "string"}
+TEXT: Schema = {"type": "string"}
 _OPTIONAL_TEXT: Schema = {"type": ["string", "null"]}
 _INSTANT: Schema = {"type": "string", "format": "date-time"}
 
@@ -28,17 +28,17 @@ PROBLEM: Schema = {
     "description": "RFC 9457 problem details",
     "required": ["type", "title", "status"],
     "properties": {
-        "type": _TEXT,
-        "title": _TEXT,
+        "type": TEXT,
+        "title": TEXT,
         "status": {"type": "integer"},
-        "detail": _TEXT,
+        "detail": TEXT,
         "errors": {
             "type": "array",
             "description": "every faulty parameter",
             "items": {
                 "type": "object",
                 "required": ["field", "code", "message"],
-                "properties": {"field": _TEXT, "code": _TEXT, "message": _TEXT},
+                "properties": {"field": TEXT, "code": TEXT, "message": TEXT},
             },
         },
     },
@@ -64,15 +64,15 @@ _EVENT_PROPERTIES: Schema = {
     "required": list(PROPERTIES),
     "properties": {
         **{name: _OPTIONAL_TEXT for name in PROPERTIES},
-        "id": _TEXT,
+        "id": TEXT,
         "version": {"type": "integer", "minimum": 1},
-        "title": _TEXT,
-        "description": _TEXT,
+        "title": TEXT,
+        "description": TEXT,
         "kind": {"enum": list(KINDS)},
         "starts_at": _INSTANT,
         "ends_at": _INSTANT,
         "audiences": {"type": "array", "items": {"enum": list(AUDIENCES)}},
-        "organizer_name": _TEXT,
+        "organizer_name": TEXT,
         "online": {"type": "boolean"},
     },
 }
@@ -81,7 +81,7 @@ _EVENT: Schema = {
     "required": ["type", "id", "geometry", "properties"],
     "properties": {
         "type": {"const": "Feature"},
-        "id": _TEXT,
+        "id": TEXT,
         "geometry": {"anyOf": [_POINT, {"type": "null"}]},
         "properties": _EVENT_PROPERTIES,
     },
@@ -147,9 +147,9 @@ CACHED = {
     "ETag": {
         "description": "changes with the revision; send it back in If-None-Match",
         "required": True,
-        "schema": _TEXT,
+        "schema": TEXT,
     },
-    "Cache-Control": {"required": True, "schema": _TEXT},
+    "Cache-Control": {"required": True, "schema": TEXT},
     "X-Feed-Revision": _REVISION_HEADER,
 }
 _RETRY_AFTER = {"Retry-After": {"required": True, "schema": {"type": "integer"}}}
@@ -197,4 +197,3 @@ def documented(
 
 
 STREAM_HEADERS = {"X-Feed-Revision": _REVISION_HEADER}
-TEXT: Schema = _TEXT
