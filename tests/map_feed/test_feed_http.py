@@ -12,7 +12,6 @@ import httpx
 import icalendar
 import orjson
 import pytest
-from conftest import start_service
 from mapfeed_events import geocoded, new_sid, withdrawn
 from sdi_common import subjects
 from sdi_common.natsconn import publish_event
@@ -26,7 +25,7 @@ DSFR_FAVICON = (
 
 
 @pytest.fixture(scope="module")
-async def service(nats_url):
+async def service(nats_url, start_service):
     svc = await start_service(
         nats_url,
         cors_origins="https://partenaire.example",
@@ -271,7 +270,7 @@ async def test_widget_page_and_favicon_ico_have_the_dsfr_icon(service, http):
     assert (await http.head(service.url + "/favicon.ico")).status_code == 200
 
 
-async def test_widget_uses_the_configured_tiles(nats_url):
+async def test_widget_uses_the_configured_tiles(nats_url, start_service):
     svc = await start_service(nats_url, tile_url="https://{s}.tiles.example.fr/{z}/{x}/{y}.png")
     try:
         async with httpx.AsyncClient(base_url=svc.url) as client:
@@ -282,7 +281,7 @@ async def test_widget_uses_the_configured_tiles(nats_url):
         await svc.stop()
 
 
-async def test_service_starts_without_the_widget_build(nats_url, tmp_path):
+async def test_service_starts_without_the_widget_build(nats_url, tmp_path, start_service):
     svc = await start_service(nats_url, run_indexer=False, static_dir=tmp_path / "missing")
     try:
         async with httpx.AsyncClient(base_url=svc.url) as http:
