@@ -1,6 +1,7 @@
 // Builds the front-end assets that the Python services serve (no node at run time):
 //   - the map widget of map-feed -> services/map-feed/src/map_feed/static/
-//       widget/index.html, widget/assets/widget-<hash>.{js,css} (+ hashed fonts), embed.js
+//       widget/index.html, widget/assets/widget-<hash>.{js,css} (+ hashed fonts),
+//       widget/favicon.{ico,svg} (the DSFR's), embed.js
 //   - the DSFR files of submission's reference form -> services/submission/src/submission/static/vendor/dsfr/
 // Run: `npm ci && npm run build` in web/ (or `make assets` at the top).
 import { createHash } from "node:crypto";
@@ -84,6 +85,10 @@ async function buildWidget() {
     .replaceAll("{{JS}}", `/static/widget/assets/${js}`)
     .replaceAll("{{CSS}}", `/static/widget/assets/${css}`);
   writeFileSync(join(mapStatic, "widget/index.html"), html);
+  // The DSFR's icon (the page links it; map-feed also answers /favicon.ico with it).
+  for (const icon of ["favicon.ico", "favicon.svg"]) {
+    cpSync(join(dsfrDist, "favicon", icon), join(mapStatic, "widget", icon));
+  }
 
   const embed = await esbuild.build({
     ...common,

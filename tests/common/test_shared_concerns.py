@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sdi_common import envelope
+from sdi_common import csv_safe, envelope
 from sdi_common.etag import etag_matches
 from sdi_common.places import DEPARTMENTS, REGIONS, department_of, region_of
 from sdi_common.text import fold
@@ -98,3 +98,23 @@ def test_derived_keys_are_separated_by_purpose():
     assert a == envelope.derive_key(b"client key", "purpose a")
     assert a != envelope.derive_key(b"client key", "purpose b")
     assert a != envelope.derive_key(b"other key", "purpose a")
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ('=HYPERLINK("http://evil.example";"usine")', '\'=HYPERLINK("http://evil.example";"usine")'),
+        ("+33 1 23 45 67 89", "'+33 1 23 45 67 89"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1:A9)", "'@SUM(A1:A9)"),
+        ("\t=1", "'\t=1"),
+        ("\r=1", "'\r=1"),
+        ("Visite = découverte", "Visite = découverte"),
+        ("", ""),
+        (None, ""),
+        (-1.55, "-1.55"),  # numbers are written by the services, never formulas
+        (3, "3"),
+    ],
+)
+def test_csv_cell(value, text):
+    assert csv_safe.cell(value) == text

@@ -49,7 +49,7 @@ class RunningService:
         await asyncio.wait_for(self.task, 20)
 
 
-async def start_service(nats_url: str, **overrides) -> RunningService:
+async def _start_service(nats_url: str, **overrides) -> RunningService:
     from map_feed.app import build_asgi
     from map_feed.settings import MapFeedSettings
     from sdi_common.http import Server, server_config
@@ -81,3 +81,9 @@ async def start_service(nats_url: str, **overrides) -> RunningService:
                 task.result()
             await asyncio.sleep(0.05)
     raise RuntimeError("map-feed did not become ready")
+
+
+@pytest.fixture(scope="session")
+def start_service():
+    """``await start_service(nats_url, **settings)``: a replica served on a free port."""
+    return _start_service

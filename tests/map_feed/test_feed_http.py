@@ -6,21 +6,26 @@ import asyncio
 import csv
 import gzip
 import io
+import re
 
 import httpx
 import icalendar
 import orjson
 import pytest
-from conftest import start_service
 from mapfeed_events import geocoded, new_sid, withdrawn
 from sdi_common import subjects
 from sdi_common.natsconn import publish_event
+from sdi_common.settings import REPO_ROOT
 
 pytestmark = pytest.mark.timeout(120)
+#: the DSFR's icon as the build copies it for the submission service's reference form
+DSFR_FAVICON = (
+    REPO_ROOT / "services/submission/src/submission/static/vendor/dsfr/favicon/favicon.ico"
+)
 
 
 @pytest.fixture(scope="module")
-async def service(nats_url):
+async def service(nats_url, start_service):
     svc = await start_service(
         nats_url,
         cors_origins="https://partenaire.example",
@@ -135,6 +140,9 @@ async def test_filters_and_validation_problem(service, http, nc):
     assert bad.status_code == 422
     assert bad.headers["content-type"] == "application/problem+json"
     assert {e["field"] for e in bad.json()["errors"]} == {"bbox", "kind"}
+    for name in ("from", "to"):  # given empty: an error, not "no filter"
+        empty = await http.get(service.url + f"/v1/feed?{name}=")
+        assert empty.status_code == 422 and empty.json()["errors"][0]["field"] == name
 
 
 async def test_cors_allow_list(service, http):
@@ -180,6 +188,30 @@ async def test_exports_parse_with_real_parsers(service, http, nc):
     r = await http.get(service.url + "/v1/feed.jsonld")
     graph = {e["identifier"]: e for e in r.json()["@graph"]}
     assert graph[sid]["@type"] == "Event" and graph[sid]["name"] == "Visite, usine; « métiers »"
+    # no event matches: still a calendar (RFC 5545 wants a component: the VTIMEZONE)
+    r = await http.get(service.url + "/v1/feed.ics", params={"q": "aucunevenementainsi"})
+    assert r.status_code == 200
+    cal = icalendar.Calendar.from_ical(r.content)
+    assert [c.name for c in cal.subcomponents] == ["VTIMEZONE"]
+
+
+async def test_public_csv_cannot_carry_a_formula(service, http, nc):
+    """A title that a spreadsheet would run (the partners open the CSV in Excel) is
+    published as is in the GeoJSON, and as text in the CSV."""
+    sid = new_sid()
+    title = '=HYPERLINK("http://evil.example";"usine")'
+    await publish_event(nc.jetstream(), geocoded(sid, 1, title=title))
+
+    async def present():
+        return sid in await feature_ids(http, service.url)
+
+    await wait_for(present)
+    feed = (await http.get(service.url + "/v1/feed")).json()
+    assert next(f for f in feed["features"] if f["id"] == sid)["properties"]["title"] == title
+    r = await http.get(service.url + "/v1/feed.csv")
+    rows = {row["id"]: row for row in csv.DictReader(io.StringIO(r.content.decode("utf-8")))}
+    assert rows[sid]["title"] == "'" + title
+    assert ',"=HYPERLINK' not in r.text and ",=HYPERLINK" not in r.text
 
 
 async def test_clusters(service, http, nc):
@@ -223,7 +255,22 @@ async def test_security_headers_and_widget_is_embeddable(service, http):
     assert (await http.get(service.url + "/v1/feed")).headers["x-content-type-options"] == "nosniff"
 
 
-async def test_widget_uses_the_configured_tiles(nats_url):
+async def test_widget_page_and_favicon_ico_have_the_dsfr_icon(service, http):
+    """Browsers ask for /favicon.ico (and the page's <link rel=icon>): the DSFR's icon."""
+    page = (await http.get(service.url + "/widget")).text
+    icons = re.findall(r'<link rel="icon" href="([^"]+)"', page)
+    assert "/favicon.ico" in icons and len(icons) >= 2, icons
+    for href in icons:
+        r = await http.get(service.url + href)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("image/"), href
+        assert "max-age" in r.headers["cache-control"]
+    ico = await http.get(service.url + "/favicon.ico")
+    assert ico.content[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    assert ico.content == DSFR_FAVICON.read_bytes()  # the same file as the reference form's
+    assert (await http.head(service.url + "/favicon.ico")).status_code == 200
+
+
+async def test_widget_uses_the_configured_tiles(nats_url, start_service):
     svc = await start_service(nats_url, tile_url="https://{s}.tiles.example.fr/{z}/{x}/{y}.png")
     try:
         async with httpx.AsyncClient(base_url=svc.url) as client:
@@ -234,7 +281,7 @@ async def test_widget_uses_the_configured_tiles(nats_url):
         await svc.stop()
 
 
-async def test_service_starts_without_the_widget_build(nats_url, tmp_path):
+async def test_service_starts_without_the_widget_build(nats_url, tmp_path, start_service):
     svc = await start_service(nats_url, run_indexer=False, static_dir=tmp_path / "missing")
     try:
         async with httpx.AsyncClient(base_url=svc.url) as http:

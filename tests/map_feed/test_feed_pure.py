@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import random
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import icalendar
 import orjson
@@ -14,6 +16,7 @@ from map_feed.exports import CSV_COLUMNS, ics_escape, ics_fold, to_csv, to_ics, 
 from map_feed.feed_store import FeedStore
 from map_feed.filters import EMPTY, InvalidQuery, parse_query
 from mapfeed_events import feature_bytes, new_sid
+from starlette.datastructures import QueryParams
 
 
 def filled_store() -> tuple[FeedStore, dict[str, str]]:
@@ -183,5 +186,106 @@ def test_jsonld_export_is_schema_org_events():
     assert event["isAccessibleForFree"] is True
 
 
+def test_an_empty_date_is_an_error_not_no_filter():
+    for name in ("from", "to"):
+        with pytest.raises(InvalidQuery) as info:
+            parse_query({name: ""})
+        assert [(e["field"], e["code"]) for e in info.value.errors] == [(name, "invalid_date")]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("kind=", "kind"),  # given empty: an error, never "no filter"
+        ("kind=workshop,", "kind"),
+        ("kind=workshop&kind=", "kind"),
+        ("audience=", "audience"),
+        ("department=", "department"),
+        ("department=%C3%A9", "department"),  # é: not a code
+        ("region=1", "region"),
+        ("region=%D9%A3%D9%A2", "region"),  # Arabic-Indic digits: not ASCII
+        ("bbox=", "bbox"),
+        ("bbox=1,2,3,4,5", "bbox"),
+        ("bbox=1,2,3,inf", "bbox"),
+        ("online=", "online"),
+        ("online=oui", "online"),  # the documented true / false only
+        ("from=2024-11-18T09:00", "from"),  # a date-time says its offset (RFC 3339)
+        ("from=2024-11-18T09:00:00", "from"),
+        ("from=2024-02-30", "from"),  # matches the pattern, not the calendar
+        ("to=0001-01-01", "to"),
+        ("from=2024-11-18&from=2024-11-19", "from"),
+        ("bbox=1,2,3,4&bbox=1,2,3,4", "bbox"),
+        ("q=a&q=b", "q"),
+        ("q=" + "x" * 201, "q"),
+    ],
+)
+def test_malformed_parameters_are_named(query, field):
+    with pytest.raises(InvalidQuery) as info:
+        parse_query(QueryParams(query))
+    assert [e["field"] for e in info.value.errors] == [field]
+    assert info.value.status == 422 and info.value.errors[0]["message"]
+
+
+def test_what_the_patterns_allow_is_accepted():
+    store, ids = filled_store()
+
+    def select(query):
+        return {e.id for e in store.select(parse_query(QueryParams(query)))}
+
+    assert select("q=") == set(ids.values())  # no words: every event
+    assert select("kind=workshop&kind=escape_game,company_visit") == set(ids.values())
+    assert select("department=2a,2B,59") == set(ids.values())  # all in the Nord (59) here
+    assert select("bbox=2,1e0,4.,51.") == {ids["lille"], ids["paris"]}
+    assert select("bbox=2,51,4,48") == set()  # south above north: an empty box
+    # each bound is its own condition: ends after 11:00 and starts before 10:00
+    assert select("from=2024-11-19T11:00:00%2B01:00&to=2024-11-19T10:00:00Z") == set(ids.values())
+    assert select("from=2024-11-19T12:00:00.5%2B01:00") == set()
+
+
 def test_empty_query_is_empty():
     assert parse_query({}) == EMPTY and EMPTY.is_empty
+
+
+def test_csv_text_cells_cannot_become_formulas():
+    """OWASP CSV injection: a text cell starting with = + - @ tab or CR gets a leading
+    apostrophe, so that a spreadsheet shows it instead of running it; numbers stay numbers."""
+    titles = [
+        '=HYPERLINK("http://evil.example";"usine")',
+        "+33 1 23 45 67 89",
+        "-2+3",
+        "@SUM(A1:A9)",
+        "\t=1+1",
+        "\r=1+1",
+        "Visite ordinaire",
+    ]
+    sids = [new_sid() for _ in titles]
+    data = to_csv(
+        feature_bytes(sid, title=title, lon=-1.55, lat=47.22) for sid, title in zip(sids, titles)
+    )
+    rows = {r["id"]: r for r in csv.DictReader(io.StringIO(data.decode("utf-8"), newline=""))}
+    assert [rows[sid]["title"] for sid in sids] == [
+        *("'" + title for title in titles[:-1]),
+        "Visite ordinaire",
+    ]
+    assert {rows[sid]["longitude"] for sid in sids} == {"-1.55"}
+
+
+def test_ics_without_events_is_still_a_calendar_with_paris_time():
+    """RFC 5545 wants at least one component: an export that no event matches carries the
+    Europe/Paris VTIMEZONE (the X-WR-TIMEZONE it names), whose rules match zoneinfo's."""
+    for bodies in ([], [feature_bytes(new_sid())]):
+        cal = icalendar.Calendar.from_ical(to_ics(bodies))
+        assert cal.subcomponents and not cal.errors
+        (vtimezone,) = cal.walk("VTIMEZONE")
+        assert str(vtimezone["TZID"]) == "Europe/Paris"
+        tz = vtimezone.to_tz()
+        for moment in (
+            datetime(2024, 11, 19, 9, 0),  # the week: CET
+            datetime(2024, 7, 1, 12, 0),  # summer: CEST
+            datetime(2024, 3, 31, 3, 30),  # just after the change to summer time
+            datetime(2024, 10, 27, 1, 30),  # just before the change back
+            datetime(2031, 3, 30, 1, 59),
+        ):
+            assert moment.replace(tzinfo=tz).utcoffset() == moment.replace(
+                tzinfo=ZoneInfo("Europe/Paris")
+            ).utcoffset(), moment

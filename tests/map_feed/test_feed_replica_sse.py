@@ -8,7 +8,6 @@ import socket
 import httpx
 import orjson
 import pytest
-from conftest import start_service
 from map_feed.sse import SSE_DROPPED
 from mapfeed_events import feature_bytes, new_sid
 
@@ -53,7 +52,7 @@ async def until(predicate, timeout: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
-async def test_replica_initial_sync_then_live_updates(nats_url, kv):
+async def test_replica_initial_sync_then_live_updates(nats_url, kv, start_service):
     before = [new_sid() for _ in range(5)]
     for sid in before:
         await kv.put(sid, feature_bytes(sid))
@@ -86,7 +85,7 @@ async def test_replica_initial_sync_then_live_updates(nats_url, kv):
         await replica.stop()
 
 
-async def test_resume_with_last_event_id_and_since(nats_url, kv):
+async def test_resume_with_last_event_id_and_since(nats_url, kv, start_service):
     replica = await start_service(nats_url, run_indexer=False)
     try:
         async with httpx.AsyncClient(base_url=replica.url, timeout=10) as http:
@@ -116,7 +115,7 @@ async def test_resume_with_last_event_id_and_since(nats_url, kv):
         await replica.stop()
 
 
-async def test_gap_older_than_the_log_gets_a_reset(nats_url, kv):
+async def test_gap_older_than_the_log_gets_a_reset(nats_url, kv, start_service):
     replica = await start_service(nats_url, run_indexer=False, change_log_size=2)
     try:
         sid = new_sid()
@@ -139,7 +138,7 @@ async def test_gap_older_than_the_log_gets_a_reset(nats_url, kv):
         await replica.stop()
 
 
-async def test_slow_client_is_dropped_without_slowing_others(nats_url, kv):
+async def test_slow_client_is_dropped_without_slowing_others(nats_url, kv, start_service):
     replica = await start_service(nats_url, run_indexer=False, sse_queue_size=64)
     try:
         host, port = replica.url.removeprefix("http://").split(":")
@@ -184,7 +183,7 @@ async def test_slow_client_is_dropped_without_slowing_others(nats_url, kv):
         await replica.stop()
 
 
-async def test_connection_cap_answers_503(nats_url):
+async def test_connection_cap_answers_503(nats_url, start_service):
     replica = await start_service(nats_url, run_indexer=False, sse_max_clients=2)
     try:
         async with (

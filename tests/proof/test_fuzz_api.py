@@ -6,6 +6,11 @@ operation; each answer must be no 5xx, and every 4xx must be RFC 9457 problem+js
 object with ``title`` and the matching ``status``). The SSE stream is left out (an endless
 response); it is covered by the fault and security tests.
 
+For map-feed, the schemathesis CLI also runs with ``--checks all`` (its coverage phase
+included) against a feed holding events: the OpenAPI document must say exactly what the
+service does (media types, 422 problem+json, each parameter's syntax), so that no failure
+class is found.
+
 Volume: FUZZ_EXAMPLES generated cases per operation at most (default 300, half per mode),
 and the module checks that each API got at least FUZZ_MIN_CASES cases in total (default
 1,000, the issue's goal). CI may lower both (e.g. FUZZ_EXAMPLES=40 FUZZ_MIN_CASES=150) and
@@ -14,17 +19,23 @@ says so in its log.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import subprocess
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 
 import httpx
+import nats
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from proof_support import proof_env
 from schemathesis import GenerationMode
-from sdi_common.stack import Stack
+from sdi_common import contracts
+from sdi_common.natsconn import publish_event
+from sdi_common.stack import BIN, Stack, wait_until
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 MIN_CASES = int(os.environ.get("FUZZ_MIN_CASES", "1000"))
@@ -122,6 +133,97 @@ def test_submission_api_never_5xx_and_errors_are_problem_json(stack, operator_to
     failures = fuzz("submission", stack.url("submission"), headers_for)
     assert not failures, f"{len(failures)} failing operation(s):\n" + "\n".join(failures)
     assert CASES["submission"] >= MIN_CASES, dict(CASES)
+
+
+def _geocoded(i: int) -> contracts.Geocoded:
+    paris = timezone(timedelta(hours=1))
+    start = datetime(2024, 11, 18 + i % 7, 9, 0, tzinfo=paris)
+    city, postcode, department, region, lon, lat = [
+        ("Lille", "59000", "59", "32", 3.06, 50.63),
+        ("Ajaccio", "20000", "2A", "94", 8.74, 41.92),
+        ("Saint-Denis", "97400", "974", "04", 55.45, -20.88),
+    ][i % 3]
+    submission = contracts.Submission(
+        title=f"=HYPERLINK(\"http://evil.example\";\"visite {i}\")" if i == 0 else f"Visite {i}",
+        description="Découverte des métiers ; « usine », virgules, et\nretours",
+        kind=contracts.KINDS[i % len(contracts.KINDS)],
+        starts_at=start,
+        ends_at=start + timedelta(hours=3),
+        audiences=list(contracts.AUDIENCES[i % 3 : i % 3 + 2]),
+        is_free=True,
+        informs_about_industry=True,
+        online=i % 4 == 3,
+        location=contracts.Location(venue="Usine", postcode=postcode, city=city),
+        organizer=contracts.Organizer(name="Industries de France", type="company"),
+    )
+    location = contracts.GeoResult(
+        point=contracts.Point(lon=lon, lat=lat),
+        precision="municipality",
+        city=city,
+        postcode=postcode,
+        department=department,
+        region=region,
+        source="gazetteer",
+    )
+    return contracts.Geocoded(
+        submission_id=contracts.new_id(),
+        version=1,
+        by="geocoding",
+        submission=submission,
+        location=location,
+    )
+
+
+@pytest.fixture(scope="module")
+def feed_with_events(stack) -> str:
+    """map-feed with events of every shape (Corsica, overseas, online, a formula title),
+    published as geocoding publishes them; its URL."""
+    events = [_geocoded(i) for i in range(12)]
+
+    async def publish() -> None:
+        nc = await nats.connect(stack.nats_url)
+        try:
+            await asyncio.gather(*(publish_event(nc.jetstream(), e) for e in events))
+        finally:
+            await nc.close()
+
+    asyncio.run(publish())
+    url = stack.url("map-feed")
+    wait_until(
+        lambda: len(httpx.get(url + "/v1/feed", timeout=5).json()["features"]) >= len(events),
+        30,
+        "the events in the feed",
+    )
+    return url
+
+
+def test_map_feed_openapi_says_what_the_service_does(feed_with_events, tmp_path):
+    """schemathesis --checks all finds no failure class: every media type, status and
+    header answered is documented, every request the document allows is accepted and
+    every one it forbids is refused (the SSE stream, an endless answer, is left out)."""
+    cmd = [
+        str(BIN / "schemathesis"),
+        "run",
+        feed_with_events + "/openapi.json",
+        "--checks",
+        "all",
+        "--exclude-path",
+        "/v1/feed/stream",
+        "--max-examples",
+        str(max(10, EXAMPLES // 3)),
+        "--continue-on-failure",
+        "--request-timeout",
+        "15",
+        "--no-color",
+    ]
+    # in tmp_path: the CLI keeps its example database in ./.schemathesis
+    run = subprocess.run(
+        cmd, check=False, capture_output=True, text=True, timeout=1000, cwd=tmp_path
+    )
+    summary = run.stdout[run.stdout.rfind("SUMMARY") :]
+    print(f"\nschemathesis on map-feed:\n{summary}")
+    assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
+    assert "No issues found" in run.stdout
 
 
 def test_map_feed_api_never_5xx_and_errors_are_problem_json(stack):

@@ -12,6 +12,7 @@ unreachable: the widget must show its France outline and the points anyway.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.server
 import json
 import tempfile
@@ -24,6 +25,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import expect
 from sdi_common.contracts import (
     Geocoded,
     GeoResult,
@@ -308,31 +311,60 @@ def page(browser):
 
 def open_widget(service, page, query: str = ""):
     page.goto(f"{service['base']}/widget{query}")
-    page.wait_for_selector("body[data-loaded=true]", timeout=15000)
-    page.wait_for_timeout(300)  # the list and the map refresh on a short debounce
+    # set once the feed is loaded and the list and the map show it
+    expect(page.locator("body")).to_have_attribute("data-loaded", "true", timeout=15000)
+    expect(page.locator("#sdi-count")).to_contain_text("événement")
+
+
+TITLES = "#sdi-results .sdi-event__title"
+#: events on the map: single markers plus the counts of the clusters
+POINTS = """() => {
+  const singles = document.querySelectorAll('.leaflet-marker-pane .sdi-marker').length;
+  const grouped = [...document.querySelectorAll('.leaflet-marker-pane .sdi-cluster')]
+    .reduce((n, el) => n + parseInt(el.textContent, 10), 0);
+  return singles + grouped;
+}"""
 
 
 def list_titles(page) -> list[str]:
-    return page.eval_on_selector_all(
-        "#sdi-results .sdi-event__title", "els => els.map(e => e.textContent)"
-    )
+    return page.eval_on_selector_all(TITLES, "els => els.map(e => e.textContent)")
 
 
 def points_on_map(page) -> int:
-    """Events on the map: single markers plus the counts of the clusters."""
-    return page.evaluate(
-        """() => {
-          const singles = document.querySelectorAll('.leaflet-marker-pane .sdi-marker').length;
-          const grouped = [...document.querySelectorAll('.leaflet-marker-pane .sdi-cluster')]
-            .reduce((n, el) => n + parseInt(el.textContent, 10), 0);
-          return singles + grouped;
-        }"""
-    )
+    return page.evaluate(POINTS)
+
+
+def expect_titles(page, titles: list[str], timeout: float = 5000) -> None:
+    """The list comes to show exactly ``titles`` (in any order): waits, then asserts."""
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_function(
+            f"""want => JSON.stringify([...document.querySelectorAll('{TITLES}')]
+                .map(e => e.textContent).sort()) === JSON.stringify(want)""",
+            arg=sorted(titles),
+            timeout=timeout,
+        )
+    assert sorted(list_titles(page)) == sorted(titles)
+
+
+def expect_points_on_map(page, count: int, timeout: float = 5000) -> None:
+    """The map comes to show ``count`` events (markers re-cluster after a move, and in
+    server mode the clusters are fetched again): waits, then asserts."""
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_function(f"n => ({POINTS})() === n", arg=count, timeout=timeout)
+    assert points_on_map(page) == count
 
 
 def fit_everything(page):
     page.evaluate("() => { window.sdiWidget.map.setView([20, 10], 2, {animate: false}); }")
-    page.wait_for_timeout(500)
+    # the clusters animate into their new places (markercluster marks the map pane meanwhile)
+    page.wait_for_function(
+        "() => window.sdiWidget.map.getZoom() === 2"
+        " && !document.querySelector('.leaflet-cluster-anim')"
+    )
+
+
+def expect_live(page) -> None:
+    expect(page.locator("body")).to_have_attribute("data-live", "live", timeout=10000)
 
 
 # ------------------------------------------------------------------------------ tests
@@ -345,10 +377,10 @@ def test_widget_loads_and_shows_every_event_on_map_and_list(service, page):
     assert ONLINE_TITLE in titles and "Atelier robotique collaborative" in titles
     assert page.inner_text("#sdi-count").startswith(f"{service['count']} événements")
     # the live region announced the count
-    wait_until(lambda: "événements" in page.inner_text("#sdi-status"), 5, "the announced count")
+    expect(page.locator("#sdi-status")).to_contain_text("événements")
 
     fit_everything(page)
-    assert points_on_map(page) == service["count"] - 1  # the online event has no point
+    expect_points_on_map(page, service["count"] - 1)  # the online event has no point
 
     # tiles unreachable: a notice, and the France outline (metropole + overseas) is drawn
     page.wait_for_selector("#sdi-tiles-notice:not([hidden])", timeout=10000)
@@ -356,43 +388,39 @@ def test_widget_loads_and_shows_every_event_on_map_and_list(service, page):
     territories = page.eval_on_selector_all("#sdi-territory option", "os => os.map(o => o.value)")
     assert territories == ["metro", "971", "972", "973", "974", "976"]
     page.select_option("#sdi-territory", "974")
-    page.wait_for_timeout(600)
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_function("() => window.sdiWidget.map.getCenter().lat < 0", timeout=5000)
     center = page.evaluate("() => window.sdiWidget.map.getCenter()")
     assert -21.5 < center["lat"] < -20.8 and 55 < center["lng"] < 56
-    assert points_on_map(page) == 1  # the distillery in La Réunion
+    expect_points_on_map(page, 1)  # the distillery in La Réunion
 
 
 def test_filters_narrow_map_and_list(service, page):
     open_widget(service, page, "?list=all")
     page.select_option("#sdi-kind", "workshop")
-    page.wait_for_timeout(400)
-    assert sorted(list_titles(page)) == ["Atelier impression 3D", "Atelier robotique collaborative"]
+    expect_titles(page, ["Atelier impression 3D", "Atelier robotique collaborative"])
     fit_everything(page)
-    assert points_on_map(page) == 2
+    expect_points_on_map(page, 2)
     assert "kind=workshop" in page.url  # the address stays shareable
 
     page.select_option("#sdi-department", "59")
-    page.wait_for_timeout(400)
-    assert list_titles(page) == ["Atelier robotique collaborative"]
+    expect_titles(page, ["Atelier robotique collaborative"])
 
     page.click("button[type=reset]")
-    page.wait_for_timeout(400)
+    expect(page.locator(TITLES)).to_have_count(service["count"])  # the filters are gone
     # accent-insensitive text search on the description
     page.fill("#sdi-q", "metallurgie")
-    page.wait_for_timeout(700)
-    assert list_titles(page) == ["Visite de l'aciérie"]
+    expect_titles(page, ["Visite de l'aciérie"])
 
     page.fill("#sdi-q", "")
     page.select_option("#sdi-audience", "job_seekers")
-    page.wait_for_timeout(400)
-    assert sorted(list_titles(page)) == ["Job dating aéronautique", ONLINE_TITLE]
+    expect_titles(page, ["Job dating aéronautique", ONLINE_TITLE])
 
     page.select_option("#sdi-audience", "")
     page.fill("#sdi-from", "2024-11-22")
     page.fill("#sdi-to", "2024-11-23")
     page.locator("#sdi-to").dispatch_event("change")
-    page.wait_for_timeout(400)
-    assert sorted(list_titles(page)) == ["Forum des métiers de la mer", "Job dating aéronautique"]
+    expect_titles(page, ["Forum des métiers de la mer", "Job dating aéronautique"])
 
 
 def test_url_parameters_preset_filters_and_view(service, page):
@@ -438,16 +466,19 @@ def test_list_follows_the_map_extent(service, page):
     assert set(titles) == {"Visite de l'aciérie", "Atelier robotique collaborative", ONLINE_TITLE}
     page.click("label[for=sdi-in-view]")  # DSFR draws the box on the label
     assert not page.is_checked("#sdi-in-view")
-    page.wait_for_timeout(300)
-    assert len(list_titles(page)) == service["count"]
+    expect(page.locator(TITLES)).to_have_count(service["count"])
 
 
 def test_new_event_appears_live_and_withdrawn_one_disappears(service, page):
     open_widget(service, page, "?list=all")
     page.evaluate("() => { window.__same_page = true; }")
     fit_everything(page)
+    placed = page.evaluate(
+        "() => [...window.sdiWidget.store.features.values()].filter(f => f.geometry).length"
+    )
+    expect_points_on_map(page, placed)  # every placed event of the feed
     before = points_on_map(page)
-    wait_until(lambda: page.evaluate("document.body.dataset.live") == "live", 10, "the SSE stream")
+    expect_live(page)
 
     event = geocoded(
         "Démonstration de soudage laser",
@@ -466,8 +497,7 @@ def test_new_event_appears_live_and_withdrawn_one_disappears(service, page):
         timeout=10000,
     )
     latency = time.monotonic() - t0
-    page.wait_for_timeout(400)
-    assert points_on_map(page) == before + 1
+    expect_points_on_map(page, before + 1)
     assert "Mise" not in page.inner_text("#sdi-live") or "actives" in page.inner_text("#sdi-live")
 
     withdrawn = Withdrawn(submission_id=event.submission_id, version=1, by="organizer")
@@ -477,8 +507,7 @@ def test_new_event_appears_live_and_withdrawn_one_disappears(service, page):
         arg="Démonstration de soudage laser",
         timeout=10000,
     )
-    page.wait_for_timeout(400)
-    assert points_on_map(page) == before
+    expect_points_on_map(page, before)
     assert page.evaluate("() => window.__same_page") is True, "the page was reloaded"
     assert latency < 5, f"the new event took {latency:.1f}s to show"
 
@@ -504,7 +533,10 @@ def test_keyboard_from_list_to_marker_popup_and_back(service, page):
     button.focus()
     page.keyboard.press("Enter")
     page.wait_for_selector(".leaflet-popup", timeout=10000)
-    page.wait_for_timeout(300)
+    with contextlib.suppress(PlaywrightTimeoutError):  # the popup takes the focus on opening
+        page.wait_for_function(
+            "() => document.activeElement?.closest('.leaflet-popup') != null", timeout=5000
+        )
     focused = page.evaluate("() => document.activeElement.textContent")
     assert focused == "Conférence hydrogène"  # focus moved into the popup, on its title
     # Escape closes the popup and gives the focus back to the event's marker
@@ -518,7 +550,10 @@ def test_keyboard_from_list_to_marker_popup_and_back(service, page):
     page.wait_for_selector(".leaflet-popup", timeout=5000)
     page.locator(".leaflet-popup button:has-text('Voir dans la liste')").focus()
     page.keyboard.press("Enter")
-    page.wait_for_timeout(200)
+    with contextlib.suppress(PlaywrightTimeoutError):  # the list takes the focus
+        page.wait_for_function(
+            "() => document.activeElement?.closest('#sdi-results') != null", timeout=5000
+        )
     active = page.evaluate(
         "() => [document.activeElement.textContent, document.activeElement.closest('li')?.id]"
     )
@@ -532,8 +567,7 @@ def test_server_clusters_mode_for_large_feeds(service, page):
     assert page.evaluate("document.body.dataset.mode") == "server"
     assert len(list_titles(page)) == service["count"]
     fit_everything(page)
-    page.wait_for_timeout(500)
-    assert points_on_map(page) == service["count"] - 1
+    expect_points_on_map(page, service["count"] - 1)
 
     page.select_option("#sdi-kind", "workshop")
     page.wait_for_function(
@@ -541,10 +575,9 @@ def test_server_clusters_mode_for_large_feeds(service, page):
         timeout=5000,
     )
     assert sorted(list_titles(page)) == ["Atelier impression 3D", "Atelier robotique collaborative"]
-    page.wait_for_timeout(300)
-    assert points_on_map(page) == 2
+    expect_points_on_map(page, 2)
 
-    wait_until(lambda: page.evaluate("document.body.dataset.live") == "live", 10, "the SSE stream")
+    expect_live(page)
     event = geocoded(
         "Atelier de découpe laser",
         kind="workshop",
@@ -633,10 +666,8 @@ def test_embed_script_inserts_a_sized_iframe_with_parameters(service, page, tmp_
         assert frame.locator("#sdi-kind").input_value() == "workshop"
         assert frame.locator("#sdi-department").input_value() == "59"
         # auto height: the iframe grows from data-height to the widget's content
-        wait_until(
-            lambda: page.evaluate("() => document.querySelector('iframe').offsetHeight") > 600,
-            10,
-            "the iframe to take the widget's height",
+        page.wait_for_function(
+            "() => document.querySelector('iframe').offsetHeight > 600", timeout=10000
         )
         inner = page.evaluate("() => document.querySelector('iframe').offsetHeight")
         content = frame.locator("html").evaluate("el => el.scrollHeight")
@@ -678,14 +709,11 @@ def test_widget_catches_up_after_the_service_restarts(service, page):
     back the widget reconnects with ?since=<last revision> and shows it, without a reload."""
     open_widget(service, page, "?list=all")
     page.evaluate("() => { window.__same_page = true; }")
-    wait_until(lambda: page.evaluate("document.body.dataset.live") == "live", 10, "the SSE stream")
+    expect_live(page)
     stack = service["stack"]
     stack.stop("map-feed")
-    wait_until(
-        lambda: page.evaluate("document.body.dataset.live") == "reconnecting",
-        10,
-        "the widget to notice the broken stream",
-    )
+    # the widget notices the broken stream
+    expect(page.locator("body")).to_have_attribute("data-live", "reconnecting", timeout=10000)
     event = geocoded("Visite pendant la coupure", kind="company_visit", city="Lille")
     publish(service["nats"], [event])
     stack.start("map-feed")  # same port; its indexer picks the event up from the durable consumer
@@ -807,7 +835,7 @@ def test_widget_with_an_edition_sized_feed(edition_service, page):
     assert page.inner_text("#sdi-count") == "5\u202f500 événements"
     assert len(list_titles(page)) == 20  # a page at a time
     fit_everything(page)
-    assert points_on_map(page) == EDITION_SIZE
+    expect_points_on_map(page, EDITION_SIZE)
     t1 = time.monotonic()
     page.select_option("#sdi-department", "972")
     page.wait_for_function(
@@ -863,7 +891,7 @@ def test_submission_appears_live_and_withdrawal_removes_it(whole_stack, page):
     base = whole_stack.url("map-feed")
     open_widget({"base": base}, page, "?list=all")
     page.evaluate("() => { window.__same_page = true; }")
-    wait_until(lambda: page.evaluate("document.body.dataset.live") == "live", 10, "the SSE stream")
+    expect_live(page)
     submission = whole_stack.url("submission")
     r = httpx.post(submission + "/v1/submissions", json=ORGANISER_EVENT, timeout=10)
     assert r.status_code == 202, r.text

@@ -19,10 +19,12 @@ function fillSelect(select, entries) {
 
 function debounce(fn, ms) {
   let t;
-  return (...args) => {
+  const debounced = (...args) => {
     clearTimeout(t);
     t = setTimeout(() => fn(...args), ms);
   };
+  debounced.cancel = () => clearTimeout(t);
+  return debounced;
 }
 
 // Tiles: the `tiles` URL parameter, else the page's <body data-tiles> (the service may set its
@@ -300,6 +302,9 @@ function init() {
       await feed.done;
       loaded = true;
       if (!presetView) focusDepartment();
+      // What the load scheduled (the snapshot's change event, the move to the département)
+      // is in this refresh: a second one 150 ms later would redraw the list under the focus.
+      refreshSoon.cancel();
       refreshClient();
     } else {
       const refreshLater = debounce(refresh, 1000); // a burst of changes: one new query

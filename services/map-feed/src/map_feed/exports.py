@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
+from sdi_common.csv_safe import cell
 
 from .features import PROPERTIES
 
@@ -23,6 +25,28 @@ CSV_COLUMNS = (
     "precision",
 )
 PRODID = "-//Semaine de l'industrie//Carte des evenements//FR"
+#: Europe/Paris as RFC 5545 writes it (the EU rule, since 1996: the last Sundays of March and
+#: October). The events are given in UTC; this component is what X-WR-TIMEZONE names, and it
+#: keeps a calendar that no event matches valid (RFC 5545 requires one component at least).
+VTIMEZONE_PARIS = (
+    "BEGIN:VTIMEZONE",
+    "TZID:Europe/Paris",
+    "BEGIN:DAYLIGHT",
+    "TZOFFSETFROM:+0100",
+    "TZOFFSETTO:+0200",
+    "TZNAME:CEST",
+    "DTSTART:19960331T020000",
+    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+    "END:DAYLIGHT",
+    "BEGIN:STANDARD",
+    "TZOFFSETFROM:+0200",
+    "TZOFFSETTO:+0100",
+    "TZNAME:CET",
+    "DTSTART:19961027T030000",
+    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+    "END:STANDARD",
+    "END:VTIMEZONE",
+)
 
 
 def _features(bodies: Iterable[bytes]) -> Iterable[dict]:
@@ -33,7 +57,8 @@ def _features(bodies: Iterable[bytes]) -> Iterable[dict]:
 
 
 def to_csv(bodies: Iterable[bytes]) -> bytes:
-    """RFC 4180 CSV, comma-separated, UTF-8, one header row; audiences joined by ``;``."""
+    """RFC 4180 CSV, comma-separated, UTF-8, one header row; audiences joined by ``;``;
+    text that a spreadsheet would run as a formula starts with ``'`` (``sdi_common.csv_safe``)."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
@@ -47,7 +72,7 @@ def to_csv(bodies: Iterable[bytes]) -> bytes:
             "longitude": coords[0],
             "latitude": coords[1],
         }
-        writer.writerow(["" if row.get(c) is None else row[c] for c in CSV_COLUMNS])
+        writer.writerow([cell(row.get(c)) for c in CSV_COLUMNS])
     return out.getvalue().encode("utf-8")
 
 
@@ -94,6 +119,7 @@ def to_ics(bodies: Iterable[bytes], *, stamp: datetime | None = None) -> bytes:
         "CALSCALE:GREGORIAN",
         "X-WR-CALNAME:Semaine de l'industrie",
         "X-WR-TIMEZONE:Europe/Paris",
+        *VTIMEZONE_PARIS,
     ]
     for f in _features(bodies):
         p = f["properties"]
@@ -209,3 +235,24 @@ def to_jsonld(bodies: Iterable[bytes]) -> bytes:
     return orjson.dumps(
         {"@context": "https://schema.org", "@graph": [jsonld_event(f) for f in _features(bodies)]}
     )
+
+
+# --------------------------------------------------------------------------- the formats
+
+
+@dataclass(frozen=True)
+class Export:
+    """An open-data format, served at ``/v1/feed.<kind>`` as ``semaine-industrie.<kind>``."""
+
+    kind: str
+    media_type: str
+    to_bytes: Callable[[Iterable[bytes]], bytes]
+
+    @property
+    def filename(self) -> str:
+        return f"semaine-industrie.{self.kind}"
+
+
+CSV = Export("csv", "text/csv; charset=utf-8", to_csv)
+ICS = Export("ics", "text/calendar; charset=utf-8", to_ics)
+JSONLD = Export("jsonld", "application/ld+json", to_jsonld)

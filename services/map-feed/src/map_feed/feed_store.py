@@ -167,7 +167,6 @@ class FeedStore:
         self._ordered: list[FeedEntry] | None = None
         self._snapshot: Representation | None = None
         self._cache: dict[tuple, Representation] = {}
-        self.sync_event = asyncio.Event()
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -214,7 +213,6 @@ class FeedStore:
         if not self.synced:
             self.synced = True
             self.log_floor = self.revision
-            self.sync_event.set()
             # The feed's objects live until replaced: keep the cyclic GC from walking them.
             gc.collect()
             gc.freeze()

@@ -14,6 +14,8 @@ import io
 from collections.abc import AsyncIterator
 from typing import Any
 
+from sdi_common.csv_safe import cell
+
 from .projection import Doc
 
 BOM = "\ufeff"
@@ -42,16 +44,9 @@ COLUMNS: list[tuple[str, Any]] = [
 ]
 
 
-def _cell(value: Any) -> str:
-    text = "" if value is None else str(value)
-    if text and text[0] in "=+-@\t\r":
-        text = "'" + text
-    return text
-
-
 def _line(values: list[Any]) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerow([_cell(v) for v in values])
+    csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerow([cell(v) for v in values])
     return buffer.getvalue()
 
 
