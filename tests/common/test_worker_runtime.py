@@ -6,25 +6,13 @@ from datetime import UTC, datetime
 
 import nats
 from sdi_common import subjects, topology
-from sdi_common.contracts import Judged, Organizer, Received, Submission, parse_event
+from sdi_common.contracts import Judged, Received, parse_event
 from sdi_common.deadletters import list_dead_letters, replay
 from sdi_common.natsconn import publish_event
 from sdi_common.settings import ServiceSettings
 from sdi_common.worker import Poison, Worker
 
-SUBMISSION = Submission(
-    title="Visite de l'usine",
-    description="Découverte des lignes de production",
-    kind="company_visit",
-    starts_at=datetime(2024, 11, 20, 9, tzinfo=UTC),
-    ends_at=datetime(2024, 11, 20, 12, tzinfo=UTC),
-    audiences=["pupils"],
-    is_free=True,
-    informs_about_industry=True,
-    online=True,
-    online_url="https://example.org/live",
-    organizer=Organizer(name="ACME", type="company"),
-)
+from .samples import SUBMISSION
 
 
 def received(sid: str, version: int = 1) -> Received:

@@ -8,12 +8,13 @@ import asyncio
 
 import nats
 import pytest
-from geo_faults import fault_server
 from geocoding.cache import GeoCache, NegativeMemo
 from geocoding.chain import ChainUnavailable, GeocodingChain
 from geocoding.gazetteer import default_gazetteer
 from geocoding.http_geocoder import HttpGeocoder, HttpGeocoderConfig
 from sdi_common.contracts import Location
+
+from .geo_faults import fault_server
 
 BELLIGNAT = Location(street="10 place de l'Hôtel-de-Ville", postcode="01100", city="Bellignat")
 

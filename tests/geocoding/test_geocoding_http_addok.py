@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from geo_addok import HOUSENUMBER
 from geocoding.http_geocoder import HttpGeocoder, HttpGeocoderConfig
 from geocoding.quality import AddressQuery
 from sdi_common.contracts import GeoResult, Point
+from sdi_common.testing.addok import HOUSENUMBER
 
 
 def commune_of(row: dict[str, str]) -> GeoResult:

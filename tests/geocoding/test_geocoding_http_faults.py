@@ -9,7 +9,6 @@ import time
 from itertools import pairwise
 
 import pytest
-from geo_faults import fault_server
 from geocoding.breaker import State
 from geocoding.http_geocoder import (
     GeocoderUnavailable,
@@ -18,6 +17,8 @@ from geocoding.http_geocoder import (
     parse_retry_after,
 )
 from geocoding.quality import AddressQuery
+
+from .geo_faults import fault_server
 
 QUERY = AddressQuery("10 place de l'Hôtel-de-Ville", "01100", "Bellignat")
 

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import nats
 import pytest
-from geo_faults import fault_server
 from geocoding.app import build_app, build_service
 from geocoding.gazetteer import default_gazetteer
 from geocoding.settings import GeocodingSettings
@@ -18,6 +17,8 @@ from sdi_common import subjects
 from sdi_common.contracts import Decided, Judged, Submission, parse_event
 from sdi_common.deadletters import list_dead_letters
 from sdi_common.natsconn import publish_event
+
+from .geo_faults import fault_server
 
 PARIS = ZoneInfo("Europe/Paris")
 OUT = {subjects.GEOCODED, subjects.LOCATION_UNRESOLVED}

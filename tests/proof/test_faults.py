@@ -29,9 +29,10 @@ import httpx
 import pytest
 import sample_events
 import stackclient
-from geo_addok import read_mairies, running_addok
-from proof_support import FlakyProxy, proof_env
 from sdi_common.stack import Stack
+from sdi_common.testing.addok import read_mairies, running_addok
+
+from .proof_support import FlakyProxy, proof_env
 
 RATE = float(os.environ.get("FAULT_TEST_RATE", "20"))
 FEED_CONVERGE = 30.0

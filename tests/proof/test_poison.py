@@ -29,11 +29,12 @@ import nats
 import pytest
 import sample_events
 import stackclient
-from proof_support import proof_env
 from sdi_common import subjects, topology
 from sdi_common.contracts import Received, Submission, encode, new_id, utcnow
 from sdi_common.deadletters import list_dead_letters, write_dead_letter
 from sdi_common.stack import Stack
+
+from .proof_support import proof_env
 
 pytestmark = pytest.mark.timeout(240)
 CLI = str(Path(sys.executable).parent / "sdi-deadletters")
