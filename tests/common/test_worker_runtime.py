@@ -1,6 +1,5 @@
 """The shared worker runtime against a real nats-server: ack, dedupe, retry, dead letters."""
 
-import asyncio
 import json
 from datetime import UTC, datetime
 
@@ -10,6 +9,7 @@ from sdi_common.contracts import Judged, Received, parse_event
 from sdi_common.deadletters import list_dead_letters, replay
 from sdi_common.natsconn import publish_event
 from sdi_common.settings import ServiceSettings
+from sdi_common.testing import eventually
 from sdi_common.worker import Poison, Worker
 
 from .samples import SUBMISSION
@@ -62,21 +62,19 @@ async def test_worker_judges_once_and_dead_letters_poison(nats_url):
         msgs = await _collect(js, subjects.LABELLED, 2)
         judged = sorted(parse_event(m.data).submission_id for m in msgs)
         assert judged == ["a1", "a2"]
-        for _ in range(100):
+        async def both_dead_lettered():
             records = await list_dead_letters(js, "validation")
-            if len(records) == 2:
-                break
-            await asyncio.sleep(0.05)
+            return records if len(records) == 2 else None
+
+        records = await eventually(both_dead_lettered, what="two dead letters")
         assert {r["error"].split(":")[0] for r in records} == {"not a lifecycle event", "cannot judge"}
         info = await js.consumer_info(subjects.STREAM, "validation")
         assert info.num_ack_pending == 0 and info.num_pending == 0
         # an operator replays the poison one: it is delivered again (and dead-lettered again)
         boom = next(r for r in records if "cannot judge" in r["error"])
         await replay(js, boom["seq"])
-        for _ in range(100):
-            if sum(1 for s, _ in seen if s == "boom") == 2:
-                break
-            await asyncio.sleep(0.05)
+        await eventually(lambda: sum(1 for s, _ in seen if s == "boom") == 2,
+                         what="the replayed poison delivered again")
         assert sum(1 for s, _ in seen if s == "boom") == 2
     finally:
         await worker.stop()
@@ -106,11 +104,11 @@ async def test_transient_errors_are_retried_then_dead_lettered(nats_url):
     try:
         await publish_event(js, Withdrawn(submission_id="once", version=1, by="organizer"))
         await publish_event(js, Withdrawn(submission_id="always", version=1, by="organizer"))
-        for _ in range(200):
+        async def both_settled():
             records = await list_dead_letters(js, "flaky")
-            if records and attempts.get("once") == 2:
-                break
-            await asyncio.sleep(0.05)
+            return records if records and attempts.get("once") == 2 else None
+
+        records = await eventually(both_settled, what="'once' retried and 'always' dead-lettered")
         assert attempts == {"once": 2, "always": 3}
         assert len(records) == 1 and "failed 3 times" in records[0]["error"]
         assert json.loads(__import__("base64").b64decode(records[0]["data_b64"]))["submission_id"] == "always"
