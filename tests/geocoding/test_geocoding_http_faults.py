@@ -17,6 +17,7 @@ from geocoding.http_geocoder import (
     parse_retry_after,
 )
 from geocoding.quality import AddressQuery
+from geocoding.settings import GeocodingSettings
 from sdi_common.testing import eventually
 
 from .geo_faults import fault_server
@@ -26,7 +27,6 @@ QUERY = AddressQuery("10 place de l'Hôtel-de-Ville", "01100", "Bellignat")
 
 def client(url: str, breaker: CircuitBreaker | None = None, **overrides) -> HttpGeocoder:
     config = {
-        "name": "ban",
         "base_url": url,
         "rate": 50,
         "timeout": 1.0,
@@ -35,7 +35,9 @@ def client(url: str, breaker: CircuitBreaker | None = None, **overrides) -> Http
         "deadline": 10.0,
     }
     config.update(overrides)
-    return HttpGeocoder(HttpGeocoderConfig(**config), breaker=breaker)
+    return HttpGeocoder(
+        HttpGeocoderConfig.from_settings(GeocodingSettings(), "ban", **config), breaker=breaker
+    )
 
 
 class Clock:
