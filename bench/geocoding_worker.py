@@ -97,7 +97,7 @@ def noop_worker(settings: GeocodingSettings, publish: bool) -> Worker:
     worker = Worker(
         settings,
         topology.GEOCODING,
-        publishes={"geocoded": Geocoded},
+        publishes=("geocoded",),
     )
 
     @worker.handler

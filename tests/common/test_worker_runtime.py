@@ -36,7 +36,7 @@ async def _collect(js, subject: str, n: int, timeout: float = 10) -> list:
 
 async def test_worker_judges_once_and_dead_letters_poison(nats_url):
     settings = ServiceSettings(service_name="test-worker", nats_url=nats_url)
-    worker = Worker(settings, topology.VALIDATION, publishes={"labelled": Judged})
+    worker = Worker(settings, topology.VALIDATION, publishes=("labelled",))
     seen = []
 
     @worker.handler

@@ -1,6 +1,6 @@
 """The runtime of a service that consumes one durable pull consumer.
 
-    worker = Worker(settings, topology.VALIDATION, publishes={"labelled": Judged, ...})
+    worker = Worker(settings, topology.VALIDATION, publishes=("labelled", "rejected", ...))
 
     @worker.handler
     async def judge(event: Event, ctx: Delivery) -> None:
@@ -15,8 +15,8 @@ The error policy lives here, once:
   takes the message without waiting for ``ack_wait``.
 
 FastStream's broker holds the connection and the publishers (the AsyncAPI document is
-generated apart, by ``sdi_common.asyncapi``). The pull loop is nats-py's own: it fetches up to ``FETCH_BATCH``
-messages at a time and handles them concurrently. FastStream's per-message subscriber
+generated apart, by ``sdi_common.asyncapi``). The pull loop is nats-py's own: it fetches up
+to ``FETCH_BATCH`` messages at a time and handles them concurrently. FastStream's per-message subscriber
 machinery cost more CPU than our whole handling, and its batch mode drops a partial batch
 when a later fetch of it times out (ag2ai/faststream#2219), so it is not used.
 """
@@ -28,7 +28,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -100,7 +100,7 @@ class Worker:
         settings: ServiceSettings,
         consumer: Consumer,
         *,
-        publishes: dict[str, type[Event]] | None = None,
+        publishes: Iterable[str] = (),
         batch_size: int | None = None,
         broker: NatsBroker | None = None,
     ) -> None:
@@ -116,14 +116,8 @@ class Worker:
         self.broker = broker or build_broker(settings)
         # one FastStream publisher per event type the service may publish
         self._publishers = {
-            kind: self.broker.publisher(
-                subjects.for_type(kind),
-                stream=SUBMISSIONS,
-                schema=model,
-                title=f"{subjects.for_type(kind)}:publish",
-                timeout=5.0,
-            )
-            for kind, model in (publishes or {}).items()
+            kind: self.broker.publisher(subjects.for_type(kind), stream=SUBMISSIONS, timeout=5.0)
+            for kind in publishes
         }
 
     @property
