@@ -41,10 +41,6 @@ def _listening(port: int) -> bool:
         return False
 
 
-def _wait_port(port: int) -> None:
-    wait_until(lambda: _listening(port), 20, f"something listening on port {port}")
-
-
 def read_mairies() -> list[dict[str, str]]:
     with MAIRIES.open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
@@ -117,7 +113,7 @@ def running_addok(tmp: Path, rows: list[dict[str, str]]) -> Iterator[str]:
                 stderr=subprocess.DEVNULL,
             )
         )
-        _wait_port(redis_port)
+        wait_until(lambda: _listening(redis_port), 20, f"redis-server on port {redis_port}")
         conf = tmp / "addok.conf"
         conf.write_text(ADDOK_CONF.read_text() + f"\nLOG_DIR = {str(tmp)!r}\nBATCH_WORKERS = 1\n")
         data = tmp / "addresses.jsonl"
@@ -149,7 +145,7 @@ def running_addok(tmp: Path, rows: list[dict[str, str]]) -> Iterator[str]:
                 stderr=subprocess.DEVNULL,
             )
         )
-        _wait_port(http_port)
+        wait_until(lambda: _listening(http_port), 20, f"addok on port {http_port}")
         url = f"http://127.0.0.1:{http_port}"
         httpx.get(f"{url}/search", params={"q": "mairie"}, timeout=10).raise_for_status()
         yield url
