@@ -7,7 +7,8 @@ A check holds when it returns something truthy, which is then returned. A check 
 assert: an ``AssertionError`` means "not yet", and when time is up the last one is raised
 as it stands (with a note saying how long it was given), so a failure reads like the
 assertion itself. Otherwise time up raises ``TimeoutError`` naming ``what``, with the
-check's last answer. ``eventually`` awaits a check that returns an awaitable.
+check's last answer. Any other exception ends the wait at once (``pytest.fail`` in a check
+fails fast). ``eventually`` awaits a check that returns an awaitable.
 """
 
 from __future__ import annotations
@@ -20,26 +21,26 @@ from typing import Any
 
 
 class _Attempts:
-    """The bookkeeping both flavours share: the deadline, the last answer or failure."""
+    """The bookkeeping both flavours share: the deadline, the answer that held."""
 
     def __init__(self, timeout: float, what: str) -> None:
         self.timeout, self.what = timeout, what
         self.deadline = time.monotonic() + timeout
-        self.last: Any = None
-        self.failure: AssertionError | None = None
+        self.value: Any = None
 
-    def record(self, value: Any = None, failure: AssertionError | None = None) -> None:
-        self.last, self.failure = value, failure
-
-    def give_up(self) -> BaseException | None:
-        """What to raise once time is up (None: not yet)."""
+    def holds(self, answer: Any) -> bool:
+        """Whether ``answer`` (a check's value, or the AssertionError it raised) holds;
+        raises once time is up."""
+        if answer and not isinstance(answer, AssertionError):
+            self.value = answer
+            return True
         if time.monotonic() < self.deadline:
-            return None
-        if self.failure is not None:
-            self.failure.add_note(f"still failing after {self.timeout:g}s ({self.what})")
-            return self.failure
-        return TimeoutError(
-            f"timed out after {self.timeout:g}s waiting for {self.what} (last: {self.last!r})"
+            return False
+        if isinstance(answer, AssertionError):
+            answer.add_note(f"still failing after {self.timeout:g}s ({self.what})")
+            raise answer
+        raise TimeoutError(
+            f"timed out after {self.timeout:g}s waiting for {self.what} (last: {answer!r})"
         )
 
 
@@ -51,16 +52,9 @@ def wait_until(
 ) -> Any:
     """Call ``check`` every ``interval`` s until it holds; return its answer."""
     attempts = _Attempts(timeout, what)
-    while True:
-        try:
-            if value := check():
-                return value
-            attempts.record(value)
-        except AssertionError as exc:
-            attempts.record(failure=exc)
-        if (error := attempts.give_up()) is not None:
-            raise error
+    while not attempts.holds(_answer(check)):
         time.sleep(interval)
+    return attempts.value
 
 
 async def eventually(
@@ -71,16 +65,21 @@ async def eventually(
 ) -> Any:
     """``wait_until`` for a running event loop: ``check`` may be a coroutine function."""
     attempts = _Attempts(timeout, what)
-    while True:
-        try:
-            value = check()
-            if inspect.isawaitable(value):
-                value = await value
-            if value:
-                return value
-            attempts.record(value)
-        except AssertionError as exc:
-            attempts.record(failure=exc)
-        if (error := attempts.give_up()) is not None:
-            raise error
+    while not attempts.holds(await _awaited_answer(check)):
         await asyncio.sleep(interval)
+    return attempts.value
+
+
+def _answer(check: Callable[[], Any]) -> Any:
+    try:
+        return check()
+    except AssertionError as exc:
+        return exc
+
+
+async def _awaited_answer(check: Callable[[], Any]) -> Any:
+    try:
+        value = check()
+        return await value if inspect.isawaitable(value) else value
+    except AssertionError as exc:
+        return exc
