@@ -1,9 +1,11 @@
 """The shared worker runtime against a real nats-server: ack, dedupe, retry, dead letters."""
 
+import asyncio
 import json
 from datetime import UTC, datetime
 
 import nats
+import nats.errors
 from sdi_common import subjects, topology
 from sdi_common.contracts import Judged, Received, parse_event
 from sdi_common.deadletters import list_dead_letters, replay
@@ -115,3 +117,41 @@ async def test_transient_errors_are_retried_then_dead_lettered(nats_url):
     finally:
         await worker.stop()
         await nc.close()
+
+
+async def test_stop_ends_the_pull_loop_even_if_a_fetch_swallows_the_cancellation(nats_url):
+    """On Python 3.11, asyncio.wait_for (under nats-py's next_msg) loses a cancellation that
+    comes just as the server's answer does: the fetch ends as an idle poll would, the loop
+    went on, and stop() waited for it forever (seen once as a 300 s teardown hang in the
+    suite). A fetch that always loses it plays the race here."""
+    worker = Worker(ServiceSettings(service_name="swallow", nats_url=nats_url), topology.VALIDATION)
+
+    @worker.handler
+    async def handle(event, ctx):
+        pass
+
+    await worker.start()
+    real_fetch = worker._sub.fetch
+    fetching = asyncio.Event()
+
+    async def fetch(*args, **kwargs):
+        fetching.set()
+        try:
+            return await real_fetch(*args, **kwargs)
+        except asyncio.CancelledError:
+            raise nats.errors.TimeoutError from None
+
+    worker._sub.fetch = fetch
+    await eventually(fetching.is_set, what="a fetch through the swallowing wrapper")
+    stopping = asyncio.create_task(worker.stop())
+    try:
+        done, _ = await asyncio.wait({stopping}, timeout=10)
+        assert done, "stop() still waits for the pull loop after 10 s"
+        assert not worker.ready
+    finally:  # whatever happened, plain cancellations end the loop
+        if worker._sub is not None:
+            worker._sub.fetch = real_fetch
+        while not stopping.done():
+            if worker._pulling is not None:
+                worker._pulling.cancel()
+            await asyncio.wait({stopping}, timeout=1.5)

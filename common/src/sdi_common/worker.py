@@ -112,6 +112,7 @@ class Worker:
         self._fn: Handler | None = None
         self._sub: JetStreamContext.PullSubscription | None = None
         self._pulling: asyncio.Task | None = None
+        self._stopping = False
         self._in_flight: set[asyncio.Task] = set()
         self.broker = broker or build_broker(settings)
         # one FastStream publisher per event type the service may publish
@@ -141,6 +142,7 @@ class Worker:
         await self.broker.start()
         js = self.broker.connection.jetstream()
         self._sub = await js.pull_subscribe_bind(self.consumer.durable, subjects.STREAM)
+        self._stopping = False
         self._pulling = asyncio.create_task(self._pull(self._fn), name=f"pull:{self.consumer.durable}")
 
     async def _pull(self, fn: Handler) -> None:
@@ -151,7 +153,10 @@ class Worker:
             in_flight.discard(task)
             room.release()
 
-        while True:
+        # The flag, not only the cancellation, ends the loop: on Python 3.11 a cancellation
+        # that comes just as the server's answer does is lost (asyncio.wait_for, under
+        # nats-py's next_msg, returns the answer), and the fetch ends as if nothing happened.
+        while not self._stopping:
             try:
                 # returns as soon as messages are there; raises TimeoutError when idle
                 messages = await self._sub.fetch(self.batch_size, timeout=POLL_SECONDS)
@@ -174,6 +179,7 @@ class Worker:
     async def stop(self) -> None:
         """Stop pulling, give the messages in hand ``DRAIN_TIMEOUT`` to finish (the rest
         are nak'ed), then close the connection."""
+        self._stopping = True
         if self._pulling is not None:
             self._pulling.cancel()
             with contextlib.suppress(asyncio.CancelledError):
