@@ -31,7 +31,7 @@ import httpx
 from geocoding.gazetteer import default_gazetteer
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "scripts"), str(REPO / "bench" / "peak")]
+sys.path.insert(0, str(REPO / "scripts"))  # sample_events, stackclient
 
 import sample_events
 import stackclient

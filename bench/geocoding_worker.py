@@ -28,7 +28,6 @@ import argparse
 import asyncio
 import csv
 import statistics
-import sys
 import tempfile
 import time
 import unicodedata
@@ -47,6 +46,7 @@ from sdi_common.contracts import Geocoded, Judged, Submission
 from sdi_common.logging import configure_logging
 from sdi_common.natsconn import publish_event
 from sdi_common.testing import nats_server
+from sdi_common.testing.addok import read_mairies, running_addok
 from sdi_common.worker import Worker
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,7 +97,7 @@ def noop_worker(settings: GeocodingSettings, publish: bool) -> Worker:
     worker = Worker(
         settings,
         topology.GEOCODING,
-        publishes={"geocoded": Geocoded},
+        publishes=("geocoded",),
     )
 
     @worker.handler
@@ -178,9 +178,6 @@ async def run_variant(variant: str, batch: list[Judged]) -> dict:
 async def run_addok(batch: list[Judged]) -> dict:
     """GEOCODER_CHAIN=addok,gazetteer against a real addok (the mairie sample indexed):
     a cold GEOCACHE, then the same addresses again (new submissions) with a warm one."""
-    sys.path.insert(0, str(ROOT / "tests" / "geocoding"))
-    from geo_addok import read_mairies, running_addok
-
     with (
         tempfile.TemporaryDirectory() as tmp,
         nats_server(Path(tmp) / "nats") as url,

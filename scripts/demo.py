@@ -13,17 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import httpx
-
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "scripts"), str(REPO / "bench" / "peak")]
-
-import sample_events
+import sample_events  # beside this script
 import stackclient
 
 

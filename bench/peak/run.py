@@ -49,7 +49,7 @@ import httpx
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-sys.path[:0] = [str(REPO / "scripts"), str(HERE)]
+sys.path.insert(0, str(REPO / "scripts"))
 
 import sample_events
 import stackclient

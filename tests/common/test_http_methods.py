@@ -11,7 +11,8 @@ import uvicorn
 from fastapi.responses import StreamingResponse
 from sdi_common.http import create_app, server_config
 from sdi_common.settings import ServiceSettings
-from sdi_common.stack import free_port, http_ok, wait_until
+from sdi_common.stack import free_port, http_ok
+from sdi_common.testing import wait_until
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,8 @@ from datetime import UTC, datetime
 
 from sdi_common.contracts import GeoResult, Judged, LocationUnresolved, Point, Reason, Relocated
 from sdi_common.natsconn import msg_id
-from test_worker_runtime import SUBMISSION
+
+from .samples import SUBMISSION
 
 
 def test_contradicting_verdicts_of_one_version_share_an_id():

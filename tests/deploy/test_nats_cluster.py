@@ -8,6 +8,7 @@ submission to the public feed; and each user is refused what is not its business
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import ipaddress
 import json
@@ -37,8 +38,8 @@ from sdi_common.stack import (
     free_port,
     http_ok,
     nats_server_binary,
-    wait_until,
 )
+from sdi_common.testing import eventually, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 NATS_DIR = ROOT / "deploy" / "base" / "nats"
@@ -234,7 +235,8 @@ def bootstrapped(cluster):
         "STREAM_REPLICAS": str(REPLICAS),
         "SERVICE_NAME": "bootstrap",
     }
-    for _attempt in range(5):  # the Job retries too (restartPolicy OnFailure, backoffLimit)
+
+    def bootstrap_ran() -> bool:
         out = subprocess.run(
             [str(BIN / "sdi-bootstrap")],
             env=env,
@@ -243,10 +245,11 @@ def bootstrapped(cluster):
             timeout=120,
             check=False,
         )
-        if out.returncode == 0:
-            break
-        time.sleep(2)
-    assert out.returncode == 0, out.stderr[-3000:]
+        assert out.returncode == 0, out.stderr[-3000:]
+        return True
+
+    # the Job retries too (restartPolicy OnFailure, backoffLimit) while the cluster forms
+    wait_until(bootstrap_ran, 60, "sdi-bootstrap", interval=2)
     asyncio.run(_wait_for_leaders(cluster))
     return cluster
 
@@ -260,14 +263,14 @@ async def _wait_for_leaders(cluster, timeout: float = 60) -> None:
         subjects.DEADLETTER_STREAM,
         *(f"KV_{b.name}" for b in topology.BUCKETS),
     ]
-    deadline = time.monotonic() + timeout
+
+    async def elected() -> bool:
+        infos = [await js.stream_info(n) for n in names]
+        assert all(i.cluster and i.cluster.leader for i in infos), "streams without a leader"
+        return True
+
     try:
-        while True:
-            infos = [await js.stream_info(n) for n in names]
-            if all(i.cluster and i.cluster.leader for i in infos):
-                return
-            assert time.monotonic() < deadline, "streams without a leader"
-            await asyncio.sleep(0.2)
+        await eventually(elected, timeout, interval=0.2)
     finally:
         await nc.close()
 
@@ -417,19 +420,18 @@ def test_a_submission_reaches_the_feed_with_one_user_per_service(stack):
         time.sleep(float(r.headers.get("Retry-After", 1)))
     assert r.status_code == 202, r.text
     sid, token = r.json()["id"], r.json()["organizer_token"]
-    deadline = time.monotonic() + 30
-    status = None
-    while time.monotonic() < deadline:
+
+    def published() -> bool:
         got = httpx.get(
             f"{stack.url('submission')}/v1/submissions/{sid}",
             headers={"Authorization": f"Bearer {token}"},
             timeout=5,
         )
         status = got.json()["status"] if got.status_code == 200 else got.status_code
-        if status == "published":
-            break
-        time.sleep(0.2)
-    assert status == "published"
+        assert status == "published"
+        return True
+
+    wait_until(published, 30, interval=0.2)
     feed = httpx.get(stack.url("map-feed") + "/v1/feed", timeout=5).json()
     assert sid in {f["id"] for f in feed["features"]}
 
@@ -485,24 +487,30 @@ def test_each_user_is_refused_what_is_not_its_business(bootstrapped):
         ],
     }
 
+    async def errors_of(user: str, subjects_: list[str]) -> list[str]:
+        errors: list[str] = []
+        nc = await _connect(cluster, user, errors)
+        try:
+            for subject in subjects_:
+                await nc.publish(subject, b"{}")
+            # and nobody reads another one's traffic
+            sub = await nc.subscribe("submissions.>")
+            await nc.flush()
+            # the server's -ERR lines arrive asynchronously: wait for all (or time out: the
+            # caller's assertion then shows what came)
+            with contextlib.suppress(TimeoutError):
+                await eventually(lambda: len(refused(errors)) > len(subjects_))
+            # and nothing more than expected: the server answers in order, so once this
+            # ping's pong is back, any -ERR of what came before has arrived
+            await nc.flush()
+            await sub.unsubscribe()
+        finally:
+            await nc.close()
+        return errors
+
     async def check():
         for user, subjects_ in forbidden_publish.items():
-            errors: list[str] = []
-            nc = await _connect(cluster, user, errors)
-            try:
-                for subject in subjects_:
-                    await nc.publish(subject, b"{}")
-                # and nobody reads another one's traffic
-                sub = await nc.subscribe("submissions.>")
-                await nc.flush()
-                # the server's -ERR lines arrive asynchronously: wait for all (or time out)
-                deadline = time.monotonic() + 10
-                while len(refused(errors)) < len(subjects_) + 1 and time.monotonic() < deadline:
-                    await asyncio.sleep(0.05)
-                await asyncio.sleep(0.2)  # and nothing more than expected
-                await sub.unsubscribe()
-            finally:
-                await nc.close()
+            errors = await errors_of(user, subjects_)
             assert len(refused(errors)) == len(subjects_) + 1, (user, errors)
 
     asyncio.run(check())

@@ -5,10 +5,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import pytest
 from sdi_common.stack import SERVICES, free_port, http_ok
+from sdi_common.testing import wait_until
 
 BIN = Path(sys.executable).parent
 
@@ -29,23 +30,22 @@ def test_launcher_runs_supervises_and_stops_cleanly(tmp_path):
     }
     env.pop("NATS_URL", None)
     proc = subprocess.Popen([str(BIN / "sdi-run")], env=env, stdout=subprocess.PIPE, text=True)
+
+    def all_ready() -> bool:
+        if proc.poll() is not None:
+            pytest.fail("sdi-run exited early")
+        return all(http_ok(f"http://127.0.0.1:{p}/readyz") for p in ports.values())
+
     try:
-        deadline = time.monotonic() + 90
-        while not all(http_ok(f"http://127.0.0.1:{p}/readyz") for p in ports.values()):
-            assert proc.poll() is None, "sdi-run exited early"
-            assert time.monotonic() < deadline, "services not ready in 90 s"
-            time.sleep(0.3)
+        wait_until(all_ready, 90, "every service ready", interval=0.3)
         children = _children(proc.pid)
         assert len(children) == len(SERVICES) + 1  # the services and nats-server
 
         # kill -9 one service: the launcher brings it back
         victim = next(iter(_children(proc.pid)))
         os.kill(victim, signal.SIGKILL)
-        deadline = time.monotonic() + 30
-        while not (len(_children(proc.pid)) == len(SERVICES) + 1
-                   and all(http_ok(f"http://127.0.0.1:{p}/readyz") for p in ports.values())):
-            assert time.monotonic() < deadline, "crashed service not restarted"
-            time.sleep(0.3)
+        wait_until(lambda: len(_children(proc.pid)) == len(SERVICES) + 1 and all_ready(), 30,
+                   "the crashed service restarted", interval=0.3)
         children = _children(proc.pid)
 
         proc.send_signal(signal.SIGTERM)

@@ -1,9 +1,8 @@
 """A worker asked to stop while NATS is unreachable still stops cleanly (exit 0):
 what it had not acknowledged is redelivered to another replica later."""
 
-import time
-
-from sdi_common.stack import Stack
+from sdi_common.stack import Stack, http_ok
+from sdi_common.testing import wait_until
 
 
 def test_workers_stop_cleanly_while_nats_is_down(tmp_path):
@@ -14,7 +13,10 @@ def test_workers_stop_cleanly_while_nats_is_down(tmp_path):
         for name in ("validation", "geocoding"):
             stack.start(name)
         stack.nats.stop()
-        time.sleep(2)  # the clients are now reconnecting
+        # the clients are now reconnecting: their readiness says so
+        wait_until(lambda: not any(http_ok(stack.url(n) + "/readyz")
+                                   for n in ("validation", "geocoding")),
+                   10, "validation and geocoding to lose NATS")
         for name in ("validation", "geocoding"):
             log = stack.processes[(name, 1)].log_path
             assert stack.stop(name) == 0, log.read_text()[-2000:]

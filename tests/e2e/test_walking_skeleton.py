@@ -9,7 +9,8 @@ import time
 import httpx
 import pytest
 from sdi_common.settings import REPO_ROOT
-from sdi_common.stack import SERVICES, Stack, wait_until
+from sdi_common.stack import SERVICES, Stack
+from sdi_common.testing import wait_until
 
 # The real 2024 deadline has passed: the trial edition keeps the same week, open window.
 TRIAL_EDITION = str(REPO_ROOT / "config" / "trial" / "2024-open.toml")

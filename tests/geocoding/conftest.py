@@ -3,14 +3,10 @@ nats-server with the topology declared."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
-from geo_addok import REDIS_SERVER, read_mairies, running_addok
+from sdi_common.testing.addok import REDIS_SERVER, read_mairies, running_addok
 
 
 @pytest.fixture(scope="session")

@@ -8,27 +8,22 @@ import asyncio
 
 import nats
 import pytest
-from geo_faults import fault_server
 from geocoding.cache import GeoCache, NegativeMemo
-from geocoding.chain import ChainUnavailable, GeocodingChain
+from geocoding.chain import ChainUnavailable, GeocodingChain, build_chain
 from geocoding.gazetteer import default_gazetteer
 from geocoding.http_geocoder import HttpGeocoder, HttpGeocoderConfig
+from geocoding.settings import GeocodingSettings
 from sdi_common.contracts import Location
+
+from .geo_faults import fault_server
 
 BELLIGNAT = Location(street="10 place de l'Hôtel-de-Ville", postcode="01100", city="Bellignat")
 
 
 def ban(url: str) -> HttpGeocoder:
+    settings = GeocodingSettings(ban_url=url, ban_rate=200, http_max_attempts=2, http_deadline=5)
     return HttpGeocoder(
-        HttpGeocoderConfig(
-            name="ban",
-            base_url=url,
-            rate=200,
-            max_attempts=2,
-            backoff_base=0.01,
-            backoff_cap=0.02,
-            deadline=5,
-        )
+        HttpGeocoderConfig.from_settings(settings, "ban", backoff_base=0.01, backoff_cap=0.02)
     )
 
 
@@ -124,3 +119,31 @@ async def test_a_department_point_is_published_only_if_allowed():
 def test_gazetteer_only_chain_has_no_cache():
     c = GeocodingChain(default_gazetteer(), [], cache=GeoCache(lambda: None))
     assert c.cache is None and c.steps == ["gazetteer"]
+
+
+async def test_each_remote_step_takes_its_knobs_from_the_settings():
+    """One place for their defaults: GeocodingSettings (HTTP_DEADLINE had a second one)."""
+    settings = GeocodingSettings(
+        geocoder_chain="ban,addok,gazetteer", ban_url="https://ban.example/geocodage",
+        ban_rate=10, addok_url="http://addok.internal:7878", addok_rate=300, http_burst=2,
+        http_timeout=3, http_max_connections=8, http_max_attempts=6, http_deadline=25,
+        min_score=0.7, breaker_failures=9, breaker_reset=45,
+    )
+    built = build_chain(settings, default_gazetteer())
+    try:
+        ban, addok = built.remote
+        assert (ban.name, ban.config.base_url, ban.config.rate) == (
+            "ban", "https://ban.example/geocodage", 10)
+        assert (addok.name, addok.config.base_url, addok.config.rate) == (
+            "addok", "http://addok.internal:7878", 300)
+        for step in (ban, addok):
+            c = step.config
+            assert (c.burst, c.timeout, c.max_connections, c.max_attempts, c.deadline) == (
+                2, 3, 8, 6, 25)
+            assert (c.min_score, c.failure_threshold, c.reset_timeout) == (0.7, 9, 45)
+            assert (step.breaker.failure_threshold, step.breaker.reset_timeout) == (9, 45)
+        default = build_chain(GeocodingSettings(geocoder_chain="ban,gazetteer"), default_gazetteer())
+        assert default.remote[0].config.deadline == GeocodingSettings().http_deadline == 20
+        await default.aclose()
+    finally:
+        await built.aclose()

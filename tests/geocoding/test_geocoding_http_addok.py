@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from geo_addok import HOUSENUMBER
 from geocoding.http_geocoder import HttpGeocoder, HttpGeocoderConfig
 from geocoding.quality import AddressQuery
+from geocoding.settings import GeocodingSettings
 from sdi_common.contracts import GeoResult, Point
+from sdi_common.testing.addok import HOUSENUMBER
 
 
 def commune_of(row: dict[str, str]) -> GeoResult:
@@ -30,9 +31,14 @@ def query(row: dict[str, str], *, with_commune: bool = True, **changes) -> Addre
     return AddressQuery(**fields, commune=commune_of(row) if with_commune else None)
 
 
+def addok_client(addok_url: str, **settings) -> HttpGeocoder:
+    settings = GeocodingSettings(addok_url=addok_url, addok_rate=500, **settings)
+    return HttpGeocoder(HttpGeocoderConfig.from_settings(settings, "addok"))
+
+
 @pytest.fixture
 async def addok(addok_url):
-    geocoder = HttpGeocoder(HttpGeocoderConfig(name="addok", base_url=addok_url, rate=500))
+    geocoder = addok_client(addok_url)
     yield geocoder
     await geocoder.aclose()
 
@@ -144,9 +150,7 @@ async def test_nonexistent_street_is_not_a_housenumber(addok, mairies):
 
 
 async def test_below_the_minimum_score_goes_to_the_next_step(addok_url, mairies):
-    strict = HttpGeocoder(
-        HttpGeocoderConfig(name="addok", base_url=addok_url, rate=500, min_score=0.999)
-    )
+    strict = addok_client(addok_url, min_score=0.999)
     try:
         assert await strict.geocode(query(mairies[10])) is None
     finally:

@@ -9,8 +9,7 @@ import time
 from itertools import pairwise
 
 import pytest
-from geo_faults import fault_server
-from geocoding.breaker import State
+from geocoding.breaker import CircuitBreaker, State
 from geocoding.http_geocoder import (
     GeocoderUnavailable,
     HttpGeocoder,
@@ -18,13 +17,16 @@ from geocoding.http_geocoder import (
     parse_retry_after,
 )
 from geocoding.quality import AddressQuery
+from geocoding.settings import GeocodingSettings
+from sdi_common.testing import eventually
+
+from .geo_faults import fault_server
 
 QUERY = AddressQuery("10 place de l'Hôtel-de-Ville", "01100", "Bellignat")
 
 
-def client(url: str, **overrides) -> HttpGeocoder:
+def client(url: str, breaker: CircuitBreaker | None = None, **overrides) -> HttpGeocoder:
     config = {
-        "name": "ban",
         "base_url": url,
         "rate": 50,
         "timeout": 1.0,
@@ -33,7 +35,19 @@ def client(url: str, **overrides) -> HttpGeocoder:
         "deadline": 10.0,
     }
     config.update(overrides)
-    return HttpGeocoder(HttpGeocoderConfig(**config))
+    return HttpGeocoder(
+        HttpGeocoderConfig.from_settings(GeocodingSettings(), "ban", **config), breaker=breaker
+    )
+
+
+class Clock:
+    """Time as the breaker sees it: the test moves it instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def script(*answers: str, then: str = "ok"):
@@ -121,8 +135,10 @@ async def test_gives_up_within_bounds_when_the_server_keeps_failing():
 
 async def test_breaker_opens_then_half_opens_and_closes():
     healthy = False
+    clock = Clock()
+    breaker = CircuitBreaker("ban", failure_threshold=4, reset_timeout=30.0, clock=clock)
     with fault_server(lambda n, p: "ok" if healthy else "5xx") as (url, server):
-        geocoder = client(url, max_attempts=2, failure_threshold=4, reset_timeout=1.0)
+        geocoder = client(url, breaker, max_attempts=2)
         for _ in range(2):  # 2 addresses x 2 attempts = 4 consecutive failures
             with pytest.raises(GeocoderUnavailable):
                 await geocoder.geocode(QUERY)
@@ -132,7 +148,9 @@ async def test_breaker_opens_then_half_opens_and_closes():
             await geocoder.geocode(QUERY)
         assert server.count() == seen  # open: the server is left alone
 
-        await asyncio.sleep(1.05)
+        clock.now += 29.9
+        assert geocoder.breaker.state is State.open  # not before reset_timeout
+        clock.now += 0.1
         assert geocoder.breaker.state is State.half_open
         with pytest.raises(GeocoderUnavailable):  # the probe fails: open again
             await geocoder.geocode(QUERY)
@@ -140,7 +158,8 @@ async def test_breaker_opens_then_half_opens_and_closes():
         assert server.count() == seen + 1
 
         healthy = True
-        await asyncio.sleep(1.05)
+        clock.now += 30.0
+        assert geocoder.breaker.state is State.half_open
         # half-open lets one probe through; concurrent calls meanwhile fall through
         results = await asyncio.gather(
             *(geocoder.geocode(QUERY) for _ in range(3)), return_exceptions=True
@@ -244,7 +263,7 @@ async def test_bucket_survives_a_stalled_event_loop():
         grants.append(time.monotonic())
 
     tasks = [asyncio.create_task(one()) for _ in range(40)]
-    await asyncio.sleep(0.05)
+    await eventually(lambda: grants, what="the first grant")  # the waiters are queued
     time.sleep(0.3)  # noqa: ASYNC251 - the point: stall the loop, ~15 slots fall due
     await asyncio.gather(*tasks)
     grants.sort()

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import nats
 import pytest
-from geo_faults import fault_server
 from geocoding.app import build_app, build_service
 from geocoding.gazetteer import default_gazetteer
 from geocoding.settings import GeocodingSettings
@@ -18,6 +17,9 @@ from sdi_common import subjects
 from sdi_common.contracts import Decided, Judged, Submission, parse_event
 from sdi_common.deadletters import list_dead_letters
 from sdi_common.natsconn import publish_event
+from sdi_common.testing import consumer_idle, eventually
+
+from .geo_faults import fault_server
 
 PARIS = ZoneInfo("Europe/Paris")
 OUT = {subjects.GEOCODED, subjects.LOCATION_UNRESOLVED}
@@ -91,17 +93,6 @@ async def placed(js, expected: int, settle: float = 0.3, timeout: float = 15.0) 
     return out
 
 
-async def settled(js, durable: str = "geocoding", timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        info = await js.consumer_info(subjects.STREAM, durable)
-        if info.num_pending == 0 and info.num_ack_pending == 0:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"consumer not drained: {info}")
-
-
 async def test_labelled_in_geocoded_out(js, gazetteer_worker, mairies):
     row = mairies[0]
     event = labelled("s-1", submission(row["street"], row["postcode"], row["city"]), version=2)
@@ -164,7 +155,8 @@ async def test_operator_decisions(js, gazetteer_worker, mairies):
     got = await placed(js, 1, settle=0.8)
     assert set(got) == {"d-2"}
     assert got["d-2"][1].location.citycode == row["citycode"]
-    await settled(js)  # the reject was acked, not left pending
+    # the reject was acked, not left pending
+    await eventually(lambda: consumer_idle(js, "geocoding"), what="the consumer idle")
 
 
 async def test_a_wrong_verdict_on_the_labelled_subject_is_dead_lettered(js, gazetteer_worker):
@@ -177,7 +169,7 @@ async def test_a_wrong_verdict_on_the_labelled_subject_is_dead_lettered(js, gaze
         edition="2024",
     )
     await js.publish(subjects.LABELLED, bogus.model_dump_json().encode())
-    await settled(js)
+    await eventually(lambda: consumer_idle(js, "geocoding"), what="the consumer idle")
     letters = await list_dead_letters(js, consumer="geocoding")
     assert any("only 'labelled' is geocoded" in str(d) for d in letters)
 

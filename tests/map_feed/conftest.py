@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import sys
-from pathlib import Path
 
 import nats
 import pytest
 from sdi_common import topology
 from sdi_common.stack import free_port
 from sdi_common.testing import bootstrapped, nats_server
-
-sys.path.insert(0, str(Path(__file__).parent))  # for ``import mapfeed_events``
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""Event factories of the map-feed tests (imported by name: conftest puts this folder on sys.path)."""
+"""Event factories of the map-feed tests."""
 
 from __future__ import annotations
 

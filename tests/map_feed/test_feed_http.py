@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import gzip
 import io
@@ -12,10 +11,12 @@ import httpx
 import icalendar
 import orjson
 import pytest
-from mapfeed_events import geocoded, new_sid, withdrawn
 from sdi_common import subjects
 from sdi_common.natsconn import publish_event
 from sdi_common.settings import REPO_ROOT
+from sdi_common.testing import eventually
+
+from .mapfeed_events import geocoded, new_sid, withdrawn
 
 pytestmark = pytest.mark.timeout(120)
 #: the DSFR's icon as the build copies it for the submission service's reference form
@@ -42,16 +43,6 @@ async def http():
         yield client
 
 
-async def wait_for(predicate, timeout=10.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        if await predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
 async def feature_ids(http, url, **params) -> set[str]:
     r = await http.get(url + "/v1/feed", params=params)
     assert r.status_code == 200, r.text
@@ -67,7 +58,7 @@ async def test_published_event_reaches_the_feed_and_published_is_emitted(service
     async def present():
         return sid in await feature_ids(http, service.url)
 
-    await wait_for(present)
+    await eventually(present)
     async for msg in published.messages:
         data = orjson.loads(msg.data)
         if data["submission_id"] == sid:
@@ -80,7 +71,7 @@ async def test_published_event_reaches_the_feed_and_published_is_emitted(service
     async def absent():
         return sid not in await feature_ids(http, service.url)
 
-    await wait_for(absent)
+    await eventually(absent)
 
 
 async def test_etag_304_gzip_and_cache_headers(service, http, nc):
@@ -90,7 +81,7 @@ async def test_etag_304_gzip_and_cache_headers(service, http, nc):
     async def present():
         return sid in await feature_ids(http, service.url)
 
-    await wait_for(present)
+    await eventually(present)
     r = await http.get(service.url + "/v1/feed", headers={"Accept-Encoding": "identity"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/geo+json")
     etag = r.headers["etag"]
@@ -133,7 +124,7 @@ async def test_filters_and_validation_problem(service, http, nc):
     async def present():
         return sid in await feature_ids(http, service.url, q="evry")
 
-    await wait_for(present)
+    await eventually(present)
     assert sid in await feature_ids(http, service.url, kind="workshop", bbox="2,48,3,49")
     assert sid not in await feature_ids(http, service.url, kind="webinar")
     bad = await http.get(service.url + "/v1/feed", params={"bbox": "x", "kind": "nope"})
@@ -174,7 +165,7 @@ async def test_exports_parse_with_real_parsers(service, http, nc):
     async def present():
         return sid in await feature_ids(http, service.url)
 
-    await wait_for(present)
+    await eventually(present)
     r = await http.get(service.url + "/v1/feed.csv")
     assert r.headers["content-type"] == "text/csv; charset=utf-8"
     rows = {row["id"]: row for row in csv.DictReader(io.StringIO(r.content.decode("utf-8")))}
@@ -205,7 +196,7 @@ async def test_public_csv_cannot_carry_a_formula(service, http, nc):
     async def present():
         return sid in await feature_ids(http, service.url)
 
-    await wait_for(present)
+    await eventually(present)
     feed = (await http.get(service.url + "/v1/feed")).json()
     assert next(f for f in feed["features"] if f["id"] == sid)["properties"]["title"] == title
     r = await http.get(service.url + "/v1/feed.csv")
@@ -223,7 +214,7 @@ async def test_clusters(service, http, nc):
     async def present():
         return set(sids) <= await feature_ids(http, service.url, bbox="-1.6,47.2,-1.5,47.3")
 
-    await wait_for(present)
+    await eventually(present)
     r = await http.get(
         service.url + "/v1/feed/clusters", params={"bbox": "-1.6,47.2,-1.5,47.3", "zoom": 5}
     )

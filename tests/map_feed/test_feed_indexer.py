@@ -7,8 +7,9 @@ import asyncio
 import orjson
 from map_feed.features import PROPERTIES
 from map_feed.indexer import FeedIndexer
-from mapfeed_events import geocoded, judged, new_sid, relocated, unresolved, withdrawn
 from nats.js.errors import KeyNotFoundError
+
+from .mapfeed_events import geocoded, judged, new_sid, relocated, unresolved, withdrawn
 
 
 async def live(kv, sid):

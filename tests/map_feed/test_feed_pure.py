@@ -15,8 +15,9 @@ from map_feed.clusters import GridIndex
 from map_feed.exports import CSV_COLUMNS, ics_escape, ics_fold, to_csv, to_ics, to_jsonld
 from map_feed.feed_store import FeedStore
 from map_feed.filters import EMPTY, InvalidQuery, parse_query
-from mapfeed_events import feature_bytes, new_sid
 from starlette.datastructures import QueryParams
+
+from .mapfeed_events import feature_bytes, new_sid
 
 
 def filled_store() -> tuple[FeedStore, dict[str, str]]:

@@ -9,7 +9,9 @@ import httpx
 import orjson
 import pytest
 from map_feed.sse import SSE_DROPPED
-from mapfeed_events import feature_bytes, new_sid
+from sdi_common.testing import eventually
+
+from .mapfeed_events import feature_bytes, new_sid
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -42,14 +44,6 @@ class SSE:
 async def sse_events(response, count: int, timeout: float = 10.0) -> list[dict]:
     reader = response.extensions.setdefault("sse_reader", SSE(response))
     return await reader.take(count, timeout)
-
-
-async def until(predicate, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 async def test_replica_initial_sync_then_live_updates(nats_url, kv, start_service):
@@ -97,7 +91,7 @@ async def test_resume_with_last_event_id_and_since(nats_url, kv, start_service):
             r2 = await kv.put(sid, feature_bytes(sid, 2))
             other = new_sid()
             r3 = await kv.put(other, feature_bytes(other))
-            await until(lambda: replica.feed.store.revision >= r3)
+            await eventually(lambda: replica.feed.store.revision >= r3)
             async with http.stream(
                 "GET", "/v1/feed/stream", headers={"Last-Event-ID": first["id"]}
             ) as stream:
@@ -122,7 +116,7 @@ async def test_gap_older_than_the_log_gets_a_reset(nats_url, kv, start_service):
         start = await kv.put(sid, feature_bytes(sid, 1))
         for version in range(2, 6):
             last = await kv.put(sid, feature_bytes(sid, version))
-        await until(lambda: replica.feed.store.revision >= last)
+        await eventually(lambda: replica.feed.store.revision >= last)
         async with (
             httpx.AsyncClient(base_url=replica.url, timeout=10) as http,
             http.stream("GET", "/v1/feed/stream", params={"since": str(start)}) as stream,
@@ -176,7 +170,7 @@ async def test_slow_client_is_dropped_without_slowing_others(nats_url, kv, start
         # the last state always arrives.)
         assert versions == sorted(set(versions)) and versions[-1] == count
         assert len(versions) > count * 0.9
-        await until(lambda: len(broadcaster) == 0)  # the fast one left; the slow one was dropped
+        await eventually(lambda: len(broadcaster) == 0)  # the fast one left; the slow one was dropped
         assert SSE_DROPPED._value.get() >= dropped_before + 1
     finally:
         slow.close()

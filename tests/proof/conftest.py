@@ -1,23 +1,12 @@
-"""Fixtures of the proof tests: paths for the shared helpers and the black-box client."""
+"""Fixtures of the proof tests: operator tokens, quiet HTTP logs. Their black-box client
+(``stackclient``) and realistic bodies (``sample_events``) come from ``scripts/``, which the
+pytest configuration puts on the path."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-for extra in (
-    Path(__file__).parent,
-    REPO / "scripts",
-    REPO / "bench" / "peak",
-    REPO / "tests" / "geocoding",
-):
-    if str(extra) not in sys.path:
-        sys.path.insert(0, str(extra))
-
-from proof_support import Tokens
+from .proof_support import Tokens
 
 
 @pytest.fixture(scope="module")

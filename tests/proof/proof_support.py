@@ -1,4 +1,4 @@
-"""Helpers of the proof tests (imported by name: tests/proof is put on sys.path)."""
+"""Helpers of the proof tests."""
 
 from __future__ import annotations
 

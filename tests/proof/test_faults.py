@@ -21,6 +21,7 @@ Every property is checked and all failures are reported together. About 2.5 minu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from collections import Counter
@@ -29,9 +30,11 @@ import httpx
 import pytest
 import sample_events
 import stackclient
-from geo_addok import read_mairies, running_addok
-from proof_support import FlakyProxy, proof_env
 from sdi_common.stack import Stack
+from sdi_common.testing import eventually
+from sdi_common.testing.addok import read_mairies, running_addok
+
+from .proof_support import FlakyProxy, proof_env
 
 RATE = float(os.environ.get("FAULT_TEST_RATE", "20"))
 FEED_CONVERGE = 30.0
@@ -137,12 +140,14 @@ async def test_nothing_lost_nothing_duplicated_under_faults(stack, addok):
         httpx.AsyncClient(base_url=stack.url("submission"), timeout=10) as client,
         stackclient.Bus(stack.nats_url) as bus,
     ):
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:  # the pipeline drains first
+
+        async def drained() -> bool:
             lag = await bus.lag()
-            if len(lag) == 4 and stackclient.drained(lag):
-                break
-            await asyncio.sleep(0.5)
+            return len(lag) == 4 and stackclient.drained(lag)
+
+        # the pipeline drains first (what does not is reported by the checks below)
+        with contextlib.suppress(TimeoutError):
+            await eventually(drained, 60, "the consumers drained", interval=0.5)
         final = await stackclient.wait_settled(client, accepted, timeout=30)
         counts = await bus.subject_counts()
         truth = await stackclient.events_by_submission(bus)
@@ -206,14 +211,16 @@ async def test_nothing_lost_nothing_duplicated_under_faults(stack, addok):
     published = {sid for sid, o in outcome.items() if o == "published"}
     # (a replica converges on its own: give it up to FEED_CONVERGE seconds)
     for replica in (1, 2):
-        deadline = time.monotonic() + FEED_CONVERGE
+        started = time.monotonic()
         async with httpx.AsyncClient(base_url=stack.url("map-feed", replica)) as feed:
-            while True:
-                ids = await stackclient.feed_ids(feed)
-                if set(ids) == published or time.monotonic() > deadline:
-                    break
-                await asyncio.sleep(1)
-        waited = FEED_CONVERGE - (deadline - time.monotonic())
+
+            async def converged(feed=feed) -> bool:
+                return set(await stackclient.feed_ids(feed)) == published
+
+            with contextlib.suppress(TimeoutError):  # reported below
+                await eventually(converged, FEED_CONVERGE, "the feed", interval=1)
+            ids = await stackclient.feed_ids(feed)
+        waited = time.monotonic() - started
         print(
             f"map-feed-{replica}: {len(set(ids) & published)}/{len(published)} after {waited:.1f} s"
         )

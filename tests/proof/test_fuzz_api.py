@@ -31,11 +31,12 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
-from proof_support import proof_env
 from schemathesis import GenerationMode
 from sdi_common import contracts
 from sdi_common.natsconn import publish_event
 from sdi_common.stack import BIN, Stack, wait_until
+
+from .proof_support import proof_env
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 MIN_CASES = int(os.environ.get("FUZZ_MIN_CASES", "1000"))

@@ -14,13 +14,11 @@ that is JSON but no lifecycle event. Then:
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -29,11 +27,13 @@ import nats
 import pytest
 import sample_events
 import stackclient
-from proof_support import proof_env
 from sdi_common import subjects, topology
 from sdi_common.contracts import Received, Submission, encode, new_id, utcnow
 from sdi_common.deadletters import list_dead_letters, write_dead_letter
 from sdi_common.stack import Stack
+from sdi_common.testing import eventually
+
+from .proof_support import proof_env
 
 pytestmark = pytest.mark.timeout(240)
 CLI = str(Path(sys.executable).parent / "sdi-deadletters")
@@ -93,15 +93,6 @@ def cli(stack: Stack, *args: str) -> str:
     return out.stdout
 
 
-async def wait_records(js, predicate, timeout: float = 30.0) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while True:
-        records = await list_dead_letters(js)
-        if predicate(records) or time.monotonic() > deadline:
-            return records
-        await asyncio.sleep(0.3)
-
-
 async def test_poison_messages_end_in_dead_letters_and_the_services_go_on(stack):
     nc = await nats.connect(stack.nats_url)
     js = nc.jetstream()
@@ -126,10 +117,13 @@ async def test_poison_messages_end_in_dead_letters_and_the_services_go_on(stack)
                 if "data_b64" in r
             }
 
-        records = await wait_records(js, lambda records: expected <= recorded(records))
-        got = recorded(records)
-        missing = sorted((d, s) for d, s, _ in expected - got)
-        assert not missing, f"no dead-letter record for (consumer, subject): {missing}"
+        async def every_poison_recorded() -> list[dict]:
+            records = await list_dead_letters(js)
+            missing = sorted((d, s) for d, s, _ in expected - recorded(records))
+            assert not missing, f"no dead-letter record for (consumer, subject): {missing}"
+            return records
+
+        records = await eventually(every_poison_recorded, 30, interval=0.3)
         for r in records:
             if "data_b64" in r:
                 assert r["error"], r  # a record says why
@@ -137,13 +131,13 @@ async def test_poison_messages_end_in_dead_letters_and_the_services_go_on(stack)
 
         # nothing stays pending or unacknowledged: the poison was terminated, not retried
         async with stackclient.Bus(stack.nats_url) as bus:
-            deadline = time.monotonic() + 20
-            while True:
+
+            async def nothing_pending() -> bool:
                 lag = await bus.lag()
-                if stackclient.drained(lag):
-                    break
-                assert time.monotonic() < deadline, f"consumers stuck on poison: {lag}"
-                await asyncio.sleep(0.3)
+                assert stackclient.drained(lag), f"consumers stuck on poison: {lag}"
+                return True
+
+            await eventually(nothing_pending, 20, interval=0.3)
 
         # the services go on: a valid submission is published
         sample = sample_events.Generator(seed=7, tag="poison").sample()
@@ -214,8 +208,12 @@ async def test_operator_lists_and_replays_dead_letters(stack, operator_tokens):
                 None,
             )
 
-        poison = poison_record(await wait_records(js, poison_record))
-        assert poison, "the poison was not dead-lettered by validation"
+        async def dead_lettered() -> dict:
+            record = poison_record(await list_dead_letters(js))
+            assert record, "the poison was not dead-lettered by validation"
+            return record
+
+        poison = await eventually(dead_lettered, 30, interval=0.3)
 
         listed = [
             json.loads(line)
@@ -237,18 +235,21 @@ async def test_operator_lists_and_replays_dead_letters(stack, operator_tokens):
         # the replayed event goes through the whole pipeline
         headers = {"Authorization": f"Bearer {operator_tokens.valid}"}
         async with httpx.AsyncClient(base_url=stack.url("submission"), timeout=10) as client:
-            deadline = time.monotonic() + 30
-            status = None
-            while time.monotonic() < deadline:
+
+            async def published() -> bool:
                 r = await client.get(f"/v1/submissions/{event.submission_id}", headers=headers)
                 status = r.json().get("status") if r.status_code == 200 else r.status_code
-                if status == "published":
-                    break
-                await asyncio.sleep(0.3)
-        assert status == "published", status
+                assert status == "published", status
+                return True
+
+            await eventually(published, 30, interval=0.3)
 
         # the replayed poison is poison still: it is dead-lettered again, not lost
-        again = poison_record(await wait_records(js, poison_record))
-        assert again and again["seq"] != poison["seq"], "a replayed poison vanished"
+        async def dead_lettered_again() -> dict:
+            again = poison_record(await list_dead_letters(js))
+            assert again and again["seq"] != poison["seq"], "a replayed poison vanished"
+            return again
+
+        await eventually(dead_lettered_again, 30, interval=0.3)
     finally:
         await nc.close()

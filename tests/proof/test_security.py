@@ -25,9 +25,10 @@ import nats
 import pytest
 import sample_events
 import stackclient
-from proof_support import EDITION
 from sdi_common import subjects
 from sdi_common.stack import Stack
+
+from .proof_support import EDITION
 
 pytestmark = pytest.mark.timeout(240)
 ALLOWED = "https://partenaire.example"

@@ -5,7 +5,6 @@ the events the other services would publish."""
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -13,14 +12,12 @@ from typing import Any
 import httpx
 import nats
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))
-
 from sdi_common.bootstrap import bootstrap
 from sdi_common.contracts import Event
 from sdi_common.natsconn import publish_event
 from sdi_common.stack import NatsServer
-from submission_support import Service, make_payload, service_settings
+
+from .submission_support import Service, make_payload, service_settings
 
 
 @pytest.fixture

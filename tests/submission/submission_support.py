@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -105,15 +104,3 @@ def service_settings(nats_url: str, data_dir: Path, edition_file: Path, **extra:
 
 def operator_headers(token: str = OPERATOR_TOKEN) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05):
-    """Poll an async check until it returns something truthy."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last: {result!r})")
-        await asyncio.sleep(interval)

@@ -24,14 +24,15 @@ from sdi_common.contracts import (
     Submission,
 )
 from sdi_common.stack import free_port
+from sdi_common.testing import eventually
 from submission.projector import rebuild
 from submission.retention import run_retention
 from submission.store.base import Filters
-from submission_support import (
+
+from .submission_support import (
     EMAIL,
     EXPIRED_OPERATOR_TOKEN,
     PHONE,
-    eventually,
     make_payload,
     operator_headers,
 )

@@ -16,7 +16,8 @@ from sdi_common.natsconn import publish_event
 from sdi_common.stack import Stack
 from sdi_common.testing import CHROMIUM
 from submission.tokens import token_hash
-from submission_support import OPERATOR_TOKEN
+
+from .submission_support import OPERATOR_TOKEN
 
 AXE = Path(__file__).resolve().parents[1] / "widget" / "vendor" / "axe.min.js"
 

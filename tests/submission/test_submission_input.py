@@ -7,7 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from submission.field_errors import InvalidInput, parse_json, parse_submission
 from submission.siret import siret_ok
-from submission_support import make_payload
+
+from .submission_support import make_payload
 
 
 def errors_of(body) -> dict[str, str]:

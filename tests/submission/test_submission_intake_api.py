@@ -11,7 +11,9 @@ from nats.js.errors import NotFoundError
 from sdi_common import subjects
 from sdi_common.contracts import parse_event
 from sdi_common.stack import NatsServer
-from submission_support import EMAIL, PHONE, eventually, make_payload
+from sdi_common.testing import eventually
+
+from .submission_support import EMAIL, PHONE, make_payload
 
 
 async def stream_events(bus, submission_id: str | None = None) -> list:

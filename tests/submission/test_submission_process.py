@@ -9,7 +9,8 @@ import subprocess
 import httpx
 from sdi_common.stack import BIN, Stack
 from submission.tokens import token_hash
-from submission_support import OPERATOR_TOKEN, make_payload, operator_headers
+
+from .submission_support import OPERATOR_TOKEN, make_payload, operator_headers
 
 
 def test_process_restart_keeps_idempotency_and_rebuild_restores_the_store(nats_server, tmp_path,

@@ -24,7 +24,8 @@ from sdi_common.contracts import (
 from submission import sealing
 from submission.projection import NotYet, apply
 from submission.tokens import token_hash
-from submission_support import make_payload
+
+from .submission_support import make_payload
 
 SUB = Submission.model_validate(
     {k: v for k, v in make_payload().items() if k not in ("organizer",)}

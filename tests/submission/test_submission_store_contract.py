@@ -16,7 +16,8 @@ from sdi_common.contracts import Judged, Received, Submission, Withdrawn
 from sdi_common.testing import docker_available
 from submission.store.base import Filters, Store
 from submission.store.sqlite import SqliteStore
-from submission_support import make_payload
+
+from .submission_support import make_payload
 
 
 def _mongo_url():

@@ -11,6 +11,7 @@ from sdi_common import subjects
 from sdi_common.contracts import Received, Withdrawn, parse_event
 from sdi_common.deadletters import list_dead_letters
 from sdi_common.natsconn import publish_event
+from sdi_common.testing import consumer_idle, eventually
 from validation.app import build_worker
 from validation.settings import ValidationSettings
 
@@ -107,12 +108,10 @@ async def test_redelivery_after_a_crash_gives_one_decision(js, worker, make_subm
     worker.publish = publish_then_crash
     await publish_event(js, received(make_submission, "redelivered-1"))
     await judged_events(js, expected=1, settle=0.3)
-    for _ in range(100):  # wait for the redelivery to be handled
-        if deliveries == [1, 2]:
-            break
-        await asyncio.sleep(0.05)
+    await eventually(lambda: deliveries == [1, 2], what="the redelivery handled")
     assert deliveries == [1, 2]
-    await asyncio.sleep(0.3)
+    # acknowledged: nothing is left to publish a second verdict
+    await eventually(lambda: consumer_idle(js, "validation"), what="the consumer idle")
     events = await judged_events(js, expected=1, settle=0.5)
     assert [(e.submission_id, e.type) for _, e in events] == [("redelivered-1", "labelled")]
     info = await js.consumer_info(subjects.STREAM, "validation")
@@ -142,11 +141,11 @@ async def test_poison_messages_are_dead_lettered_and_the_worker_goes_on(js, work
 
     events = await judged_events(js, expected=1)
     assert [e.submission_id for _, e in events] == ["after-poison"]
-    for _ in range(100):
+    async def dead_lettered():
         records = await list_dead_letters(js, "validation")
-        if len(records) >= 3:
-            break
-        await asyncio.sleep(0.05)
+        return records if len(records) >= 3 else None
+
+    records = await eventually(dead_lettered, what="three dead letters")
     assert len(records) == 3
     assert all(r["subject"] == subjects.RECEIVED for r in records)
     errors = sorted(r["error"] for r in records)

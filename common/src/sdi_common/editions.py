@@ -89,10 +89,6 @@ class Edition(BaseModel):
         """The calendar date of an aware instant in the edition's time zone."""
         return moment.astimezone(self.tz).date()
 
-    def in_window(self, moment: datetime) -> bool:
-        first, last = self.window()
-        return first <= self.local_date(moment) <= last
-
     def is_late(self, received_at: datetime) -> bool:
         """True when a submission received at ``received_at`` missed the deadline."""
         # compare in UTC: same-zone comparison of aware datetimes ignores ``fold``, which

@@ -66,7 +66,8 @@ class Consumer:
 
     @property
     def subject(self) -> str:
-        """The subject FastStream binds to (and documents): the filter, or a wildcard."""
+        """The subject of the consumer's channel in the AsyncAPI document: its filter, or a
+        wildcard when it filters several (the worker binds to the durable by name)."""
         if len(self.filter_subjects) == 1:
             return self.filter_subjects[0]
         return f"{subjects.PREFIX}.*"

@@ -1,6 +1,6 @@
 """The runtime of a service that consumes one durable pull consumer.
 
-    worker = Worker(settings, topology.VALIDATION, publishes={"labelled": Judged, ...})
+    worker = Worker(settings, topology.VALIDATION, publishes=("labelled", "rejected", ...))
 
     @worker.handler
     async def judge(event: Event, ctx: Delivery) -> None:
@@ -15,8 +15,8 @@ The error policy lives here, once:
   takes the message without waiting for ``ack_wait``.
 
 FastStream's broker holds the connection and the publishers (the AsyncAPI document is
-generated apart, by ``sdi_common.asyncapi``). The pull loop is nats-py's own: it fetches up to ``FETCH_BATCH``
-messages at a time and handles them concurrently. FastStream's per-message subscriber
+generated apart, by ``sdi_common.asyncapi``). The pull loop is nats-py's own: it fetches up
+to ``FETCH_BATCH`` messages at a time and handles them concurrently. FastStream's per-message subscriber
 machinery cost more CPU than our whole handling, and its batch mode drops a partial batch
 when a later fetch of it times out (ag2ai/faststream#2219), so it is not used.
 """
@@ -28,7 +28,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -100,7 +100,7 @@ class Worker:
         settings: ServiceSettings,
         consumer: Consumer,
         *,
-        publishes: dict[str, type[Event]] | None = None,
+        publishes: Iterable[str] = (),
         batch_size: int | None = None,
         broker: NatsBroker | None = None,
     ) -> None:
@@ -112,18 +112,13 @@ class Worker:
         self._fn: Handler | None = None
         self._sub: JetStreamContext.PullSubscription | None = None
         self._pulling: asyncio.Task | None = None
+        self._stopping = False
         self._in_flight: set[asyncio.Task] = set()
         self.broker = broker or build_broker(settings)
         # one FastStream publisher per event type the service may publish
         self._publishers = {
-            kind: self.broker.publisher(
-                subjects.for_type(kind),
-                stream=SUBMISSIONS,
-                schema=model,
-                title=f"{subjects.for_type(kind)}:publish",
-                timeout=5.0,
-            )
-            for kind, model in (publishes or {}).items()
+            kind: self.broker.publisher(subjects.for_type(kind), stream=SUBMISSIONS, timeout=5.0)
+            for kind in publishes
         }
 
     @property
@@ -147,6 +142,7 @@ class Worker:
         await self.broker.start()
         js = self.broker.connection.jetstream()
         self._sub = await js.pull_subscribe_bind(self.consumer.durable, subjects.STREAM)
+        self._stopping = False
         self._pulling = asyncio.create_task(self._pull(self._fn), name=f"pull:{self.consumer.durable}")
 
     async def _pull(self, fn: Handler) -> None:
@@ -157,7 +153,10 @@ class Worker:
             in_flight.discard(task)
             room.release()
 
-        while True:
+        # The flag, not only the cancellation, ends the loop: on Python 3.11 a cancellation
+        # that comes just as the server's answer does is lost (asyncio.wait_for, under
+        # nats-py's next_msg, returns the answer), and the fetch ends as if nothing happened.
+        while not self._stopping:
             try:
                 # returns as soon as messages are there; raises TimeoutError when idle
                 messages = await self._sub.fetch(self.batch_size, timeout=POLL_SECONDS)
@@ -180,6 +179,7 @@ class Worker:
     async def stop(self) -> None:
         """Stop pulling, give the messages in hand ``DRAIN_TIMEOUT`` to finish (the rest
         are nak'ed), then close the connection."""
+        self._stopping = True
         if self._pulling is not None:
             self._pulling.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -117,7 +117,7 @@ def build_worker(settings: GeocodingSettings, chain: GeocodingChain) -> Worker:
     worker = Worker(
         settings,
         topology.GEOCODING,
-        publishes={"geocoded": Geocoded, "location_unresolved": LocationUnresolved},
+        publishes=("geocoded", "location_unresolved"),
     )
 
     @worker.handler

@@ -154,29 +154,11 @@ def build_chain(
 ) -> GeocodingChain:
     """The chain the settings describe (``GEOCODER_CHAIN``, ``BAN_*``, ``ADDOK_*``...)."""
     names = settings.chain_steps()
-    remote = []
-    for name in names:
-        if name == "gazetteer":
-            continue
-        base_url = settings.ban_url if name == "ban" else settings.addok_url
-        rate = settings.ban_rate if name == "ban" else settings.addok_rate
-        remote.append(
-            HttpGeocoder(
-                HttpGeocoderConfig(
-                    name=name,
-                    base_url=str(base_url),
-                    rate=rate,
-                    burst=settings.http_burst,
-                    timeout=settings.http_timeout,
-                    max_connections=settings.http_max_connections,
-                    max_attempts=settings.http_max_attempts,
-                    deadline=settings.http_deadline,
-                    min_score=settings.min_score,
-                    failure_threshold=settings.breaker_failures,
-                    reset_timeout=settings.breaker_reset,
-                )
-            )
-        )
+    remote = [
+        HttpGeocoder(HttpGeocoderConfig.from_settings(settings, name))
+        for name in names
+        if name != "gazetteer"
+    ]
     if gazetteer is None:
         from .gazetteer import default_gazetteer
 

@@ -26,6 +26,7 @@ from .breaker import CircuitBreaker, State
 from .metrics import BREAKER_STATE, GEOCODER_LATENCY, GEOCODER_REQUESTS
 from .quality import AddressQuery, commune_agrees, is_plm, same_commune
 from .ratelimit import TokenBucket
+from .settings import GeocodingSettings
 
 log = structlog.get_logger(__name__)
 
@@ -60,22 +61,47 @@ class _Retryable(Exception):
 
 @dataclass(frozen=True)
 class HttpGeocoderConfig:
+    """One remote geocoder's knobs. Those an operator sets come from ``GeocodingSettings``
+    (``from_settings``), which holds their defaults and documents them; the others are the
+    client's own."""
+
     name: str  # "ban" or "addok": the GeoResult source and the metrics label
     base_url: str  # without /search
-    rate: float = 40.0  # requests/s of this process (replicas × rate <= 50 for the BAN)
-    burst: int = 1
-    timeout: float = 5.0  # per request
-    max_attempts: int = 4  # per address, 429s included
+    rate: float  # requests/s of this process (replicas × rate <= 50 for the BAN)
+    burst: int
+    timeout: float  # per request
+    max_attempts: int  # per address, 429s included
+    deadline: float  # whole budget of one address (< the consumer's ack_wait, 60 s)
+    min_score: float
+    failure_threshold: int
+    reset_timeout: float
+    max_connections: int  # concurrent connections to the server (requests beyond wait)
     backoff_base: float = 0.2  # full jitter: uniform(0, min(cap, base * 2**attempt))
     backoff_cap: float = 5.0
     retry_after_default: float = 1.0  # a 429 without Retry-After
-    deadline: float = 40.0  # whole budget of one address (< the consumer's ack_wait, 60 s)
-    min_score: float = 0.5
     limit: int = 5
-    failure_threshold: int = 5
-    reset_timeout: float = 30.0
-    max_connections: int = 32  # concurrent connections to the server (requests beyond wait)
     user_agent: str = "semaine-industrie-geocoding/1"
+
+    @classmethod
+    def from_settings(
+        cls, settings: GeocodingSettings, name: str, **overrides: Any
+    ) -> HttpGeocoderConfig:
+        """Step ``name`` (``ban`` or ``addok``) as the settings describe it."""
+        ban = name == "ban"
+        values = {
+            "name": name,
+            "base_url": str(settings.ban_url if ban else settings.addok_url),
+            "rate": settings.ban_rate if ban else settings.addok_rate,
+            "burst": settings.http_burst,
+            "timeout": settings.http_timeout,
+            "max_attempts": settings.http_max_attempts,
+            "deadline": settings.http_deadline,
+            "min_score": settings.min_score,
+            "failure_threshold": settings.breaker_failures,
+            "reset_timeout": settings.breaker_reset,
+            "max_connections": settings.http_max_connections,
+        }
+        return cls(**(values | overrides))
 
 
 def parse_retry_after(value: str | None, default: float) -> float:

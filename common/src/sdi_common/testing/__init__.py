@@ -1,4 +1,5 @@
-"""Test helpers: a real nats-server on a free port, the topology declared on it.
+"""Test helpers: a real nats-server on a free port, the topology declared on it, waiting on
+conditions (``eventually``, ``wait_until``); a real addok in ``sdi_common.testing.addok``.
 
     from sdi_common.testing import nats_server, bootstrapped
 
@@ -20,11 +21,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from .bootstrap import bootstrap
-from .stack import NatsServer, Stack
+from .. import subjects
+from ..bootstrap import bootstrap
+from ..stack import NatsServer, Stack
+from ..waiting import eventually, wait_until
 
 __all__ = ["CHROMIUM", "CHROMIUM_ARGS", "NatsServer", "Stack", "bootstrapped",
-           "docker_available", "nats_server"]
+           "consumer_idle", "docker_available", "eventually", "nats_server", "wait_until"]
 
 #: Debian's Chromium, driven by Playwright with ``executable_path`` (never a downloaded one)
 CHROMIUM = "/usr/bin/chromium"
@@ -71,3 +74,9 @@ def bootstrapped(url: str) -> str:
     """Declare streams, consumers and buckets on the server (what ``sdi-bootstrap`` does)."""
     asyncio.run(bootstrap(url))
     return url
+
+
+async def consumer_idle(js, durable: str) -> bool:
+    """Whether a durable consumer has nothing pending and nothing unacknowledged."""
+    info = await js.consumer_info(subjects.STREAM, durable)
+    return info.num_pending == 0 and info.num_ack_pending == 0

@@ -1,4 +1,8 @@
-"""A real addok (own redis-server on a free port) indexing the mairie address sample.
+"""A real addok (own redis-server on a free port) indexing the mairie address sample, for
+the geocoding tests, the fault proof test and ``bench/geocoding_worker.py``.
+
+    with running_addok(tmp_path, read_mairies()) as url:
+        ...  # GET {url}/search?q=...
 
 Everything runs in subprocesses with their own ADDOK_CONFIG_MODULE, so the in-process
 addok configuration (addok registers a pytest plugin that loads it) is never touched.
@@ -12,37 +16,29 @@ import os
 import re
 import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[2]
-MAIRIES = ROOT / "tests" / "data" / "mairie_addresses.csv"
-ADDOK_CONF = ROOT / "services" / "geocoding" / "addok" / "addok.conf"
-ADDOK_BIN = Path(sys.executable).parent / "addok"
+from ..settings import REPO_ROOT
+from ..stack import BIN, free_port
+from ..waiting import wait_until
+
+MAIRIES = REPO_ROOT / "tests" / "data" / "mairie_addresses.csv"
+ADDOK_CONF = REPO_ROOT / "services" / "geocoding" / "addok" / "addok.conf"
+ADDOK_BIN = BIN / "addok"
 REDIS_SERVER = "/usr/bin/redis-server"
 HOUSENUMBER = re.compile(r"^(\d+)\s*((?:bis|ter|quater|[a-z])\b)?\s+(.+)$", re.IGNORECASE)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 20.0) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {port}")
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
 
 
 def read_mairies() -> list[dict[str, str]]:
@@ -117,7 +113,7 @@ def running_addok(tmp: Path, rows: list[dict[str, str]]) -> Iterator[str]:
                 stderr=subprocess.DEVNULL,
             )
         )
-        wait_port(redis_port)
+        wait_until(lambda: _listening(redis_port), 20, f"redis-server on port {redis_port}")
         conf = tmp / "addok.conf"
         conf.write_text(ADDOK_CONF.read_text() + f"\nLOG_DIR = {str(tmp)!r}\nBATCH_WORKERS = 1\n")
         data = tmp / "addresses.jsonl"
@@ -149,7 +145,7 @@ def running_addok(tmp: Path, rows: list[dict[str, str]]) -> Iterator[str]:
                 stderr=subprocess.DEVNULL,
             )
         )
-        wait_port(http_port)
+        wait_until(lambda: _listening(http_port), 20, f"addok on port {http_port}")
         url = f"http://127.0.0.1:{http_port}"
         httpx.get(f"{url}/search", params={"q": "mairie"}, timeout=10).raise_for_status()
         yield url

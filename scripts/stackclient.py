@@ -1,6 +1,6 @@
-"""A black-box client of the running stack, shared by the load benchmark, the demo and the
-proof tests: submit with retries, read statuses, watch the feed's SSE stream, read the
-JetStream consumers' lag.
+"""A black-box client of the running stack, shared by the load benchmark (bench/peak), the
+demo and the proof tests: submit with retries, read statuses, watch the feed's SSE stream,
+read the JetStream consumers' lag.
 
 It speaks only the public contracts (HTTP of submission and map-feed, JetStream info).
 """
