@@ -25,7 +25,7 @@ import httpx
 import orjson
 import structlog
 
-from .projection import Outcome
+from .record import Change
 
 log = structlog.get_logger(__name__)
 
@@ -90,28 +90,27 @@ class Callbacks:
         if lost:
             log.warning("callbacks.lost_on_shutdown", pending=lost)
 
-    async def on_outcome(self, outcome: Outcome) -> None:
+    async def on_change(self, change: Change) -> None:
         """Queue a callback when a projected event changed the status."""
-        doc = outcome.doc
-        if not outcome.status_changed or not doc.get("callback_url"):
+        record = change.record
+        if not change.status_changed or not record.callback_url:
             return
-        last = doc["history"][-1] if doc["history"] else {}
         payload = {
-            "id": doc["id"],
-            "version": doc["version"],
-            "status": doc["status"],
-            "reasons": doc["reasons"],
-            "at": last.get("at"),
+            "id": record.id,
+            "version": record.version,
+            "status": record.status,
+            "reasons": [r.model_dump() for r in record.reasons],
+            "at": record.history[-1].at.isoformat() if record.history else None,
         }
         callback = Callback(
-            url=doc["callback_url"],
+            url=record.callback_url,
             body=orjson.dumps(payload),
-            id=f"{doc['id']}:{doc['version']}:{doc['status']}",
+            id=f"{record.id}:{record.version}:{record.status}",
         )
         try:
             self.queue.put_nowait(callback)
         except asyncio.QueueFull:
-            log.warning("callbacks.queue_full", submission_id=doc["id"])
+            log.warning("callbacks.queue_full", submission_id=record.id)
 
     async def _work(self) -> None:
         while True:

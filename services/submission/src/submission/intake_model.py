@@ -1,16 +1,16 @@
 """The intake request body (``POST``/``PUT /v1/submissions``) and its checks.
 
 Field checks live on the model; checks across fields (online/location, price/is_free,
-dates) live in ``cross_field_errors`` so that they are reported together with the field
-errors, not only once every field is valid. Every error has a stable ``code``; the
-French messages are in ``field_errors``.
+dates) live in ``cross_field_errors``, which the model runs around its field checks so
+that both are reported together, not the former only once every field is valid. Every
+error has a stable ``code``; the French messages are in ``field_errors``.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -20,9 +20,11 @@ from pydantic import (
     Field,
     TypeAdapter,
     ValidationError,
+    ValidatorFunctionWrapHandler,
     field_validator,
+    model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from sdi_common.contracts import Audience, Kind, Location, Organizer, OrganizerType, Submission
 
 from . import siret as siret_check
@@ -63,7 +65,9 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class LocationIn(_In):
+class AddressIn(_In):
+    """Where the event takes place, as the organiser writes it."""
+
     venue: Line | None = None
     street: Line | None = None
     postcode: str
@@ -136,7 +140,7 @@ class SubmissionIn(_In):
     informs_about_industry: bool
     online: bool = False
     online_url: str | None = None
-    location: LocationIn | None = None
+    location: AddressIn | None = None
     registration_url: str | None = None
     capacity: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
     accessibility: Annotated[str, Field(max_length=1000)] | None = None
@@ -147,6 +151,30 @@ class SubmissionIn(_In):
     @classmethod
     def _title(cls, v: str) -> str:
         return _no_control(v)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_error_at_once(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Self:
+        """The cross-field errors along with the field errors (pydantic alone would run a
+        model-level check only once every field is valid)."""
+        across = cross_field_errors(data) if isinstance(data, dict) else []
+        try:
+            model = handler(data)
+        except ValidationError as exc:
+            if not across:
+                raise
+            fields = exc.errors(include_url=False)
+        else:
+            if not across:
+                return model
+            fields = []
+        known = {(e["loc"], e["type"]) for e in fields}
+        raise ValidationError.from_exception_data(cls.__name__, [
+            *(_again(e) for e in fields),
+            *(InitErrorDetails(type=PydanticCustomError(code, code), loc=(field,),
+                               input=data.get(field)) for field, code in across
+              if ((field,), code) not in known),
+        ])
 
     @field_validator("description", "accessibility")
     @classmethod
@@ -202,6 +230,12 @@ def _dt(value: Any) -> datetime | None:
         return _datetime.validate_python(value)
     except ValidationError:
         return None
+
+
+def _again(error: Any) -> InitErrorDetails:
+    """A reported error, to raise again along with others (as a custom error of its type)."""
+    return InitErrorDetails(type=PydanticCustomError(error["type"], error["msg"], error.get("ctx")),
+                            loc=error["loc"], input=error["input"])
 
 
 def cross_field_errors(data: dict[str, Any]) -> list[tuple[str, str]]:
