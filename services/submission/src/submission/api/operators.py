@@ -17,13 +17,15 @@ from ..export_csv import export_rows
 from ..store.base import Filters
 from .body import JsonBodyRoute
 from .deps import CorrelationId, OperatorOnly, OperatorTarget, RuntimeDep
-from .problems import documented, fail
+from .problems import documented
 from .views import AcceptedView, ContactErasedView, SubmissionPage, accepted, links, summary
 
 router = APIRouter(prefix="/v1/submissions", tags=["operators"], route_class=JsonBodyRoute)
 
 #: the largest page of the list (a larger ``limit`` is refused, not cut down)
 PAGE_SIZE_MAX = 200
+#: a position in the list, as ``next_cursor`` gives it: the UTC time and the id of a record
+CURSOR = r"^\d{4}-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-6]\d(\.\d{6})?\+00:00_[0-9a-f]{32}$"
 #: a département code as the store keeps it: 01–95, 2A, 2B, 971–978, 984–988
 DEPARTMENT = r"^(0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]|97[1-8]|98[4-8])$"
 
@@ -83,13 +85,11 @@ async def list_submissions(
     request: Request,
     rt: RuntimeDep,
     where: FiltersDep,
-    cursor: Annotated[str | None, Query(description="Le next_cursor de la page précédente")] = None,
+    cursor: Annotated[str | None, Query(pattern=CURSOR,
+                                        description="Le next_cursor de la page précédente")] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX, description="Taille de la page")] = 50,
 ) -> dict:
-    try:
-        page = await rt.store.list(where, cursor=cursor, limit=limit)
-    except ValueError:
-        raise fail(400, "Curseur invalide", code="bad-cursor") from None
+    page = await rt.store.list(where, cursor=cursor, limit=limit)
     body: dict = {"items": [summary(r) for r in page.items], "next_cursor": page.next_cursor}
     if page.next_cursor:
         body["links"] = {"next": str(request.url.include_query_params(cursor=page.next_cursor))}

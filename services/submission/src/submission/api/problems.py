@@ -80,6 +80,8 @@ def invalid_body(errors: list[FieldError]) -> JSONResponse:
 _PARAMETERS: dict[str, tuple[str, str, str]] = {
     "idempotency-key": ("bad-idempotency-key", "Idempotency-Key invalide",
                         "La clé doit compter de 1 à 255 caractères imprimables."),
+    "cursor": ("bad-cursor", "Curseur invalide",
+               "Reprenez le next_cursor de la page précédente tel quel, ou aucun."),
     **dict.fromkeys(("status", "kind", "department", "q"),
                     ("bad-filter", "Filtre invalide", "Corrigez ou retirez ce filtre.")),
 }
