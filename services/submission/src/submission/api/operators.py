@@ -25,9 +25,9 @@ router = APIRouter(prefix="/v1/submissions", tags=["operators"], route_class=Jso
 #: the largest page of the list (a larger ``limit`` is refused, not cut down)
 PAGE_SIZE_MAX = 200
 #: a position in the list, as ``next_cursor`` gives it: the UTC time and the id of a record
-CURSOR = r"^\d{4}-[01]\d-[0-3]\dT[0-2]\d:[0-5]\d:[0-6]\d(\.\d{6})?\+00:00_[0-9a-f]{32}$"
+CURSOR = r"^[0-9]{4}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9](\.[0-9]{6})?\+00:00_[0-9a-f]{32}$"
 #: a département code as the store keeps it: 01–95, 2A, 2B, 971–978, 984–988
-DEPARTMENT = r"^(0[1-9]|1\d|2[1-9AB]|[3-8]\d|9[0-5]|97[1-8]|98[4-8])$"
+DEPARTMENT = r"^(0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5]|97[1-8]|98[4-8])$"
 
 
 class DecisionIn(BaseModel):
