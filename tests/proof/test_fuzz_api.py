@@ -15,7 +15,9 @@ says so in its log.
 from __future__ import annotations
 
 import os
+import subprocess
 from collections import Counter
+from pathlib import Path
 
 import httpx
 import pytest
@@ -24,7 +26,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from proof_support import proof_env
 from schemathesis import GenerationMode
-from sdi_common.stack import Stack
+from sdi_common.stack import BIN, Stack
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "300"))
 MIN_CASES = int(os.environ.get("FUZZ_MIN_CASES", "1000"))
@@ -122,6 +124,25 @@ def test_submission_api_never_5xx_and_errors_are_problem_json(stack, operator_to
     failures = fuzz("submission", stack.url("submission"), headers_for)
     assert not failures, f"{len(failures)} failing operation(s):\n" + "\n".join(failures)
     assert CASES["submission"] >= MIN_CASES, dict(CASES)
+
+
+def test_submission_api_passes_schemathesis_checks_all(stack, operator_tokens):
+    """``schemathesis run --checks all`` (every phase: coverage, fuzzing, stateful) with an
+    operator's token finds nothing but the deliberate answers of schemathesis-baseline.json;
+    schemathesis.toml says which 422 of the intake a schema cannot foresee."""
+    here = Path(__file__).parent
+    run = subprocess.run(
+        [str(BIN / "schemathesis"), "--config-file", str(here / "schemathesis.toml"), "run",
+         stack.url("submission") + "/openapi.json", "--checks", "all",
+         "--header", f"Authorization: Bearer {operator_tokens.valid}",
+         "--baseline", str(here / "schemathesis-baseline.json"),
+         "--max-examples", str(max(20, EXAMPLES // 3)), "--workers", "1", "--no-color"],
+        capture_output=True, text=True, timeout=1100, check=False,
+    )
+    summary = run.stdout[run.stdout.rfind("SUMMARY"):]
+    print(summary)
+    assert run.returncode == 0, run.stdout[-20_000:] + run.stderr[-2_000:]
+    assert " passed" in summary and "Known failures" in summary
 
 
 def test_map_feed_api_never_5xx_and_errors_are_problem_json(stack):

@@ -76,6 +76,7 @@ FiltersDep = Annotated[Filters, Depends(filters)]
 @router.get(
     "",
     summary="Lister les inscriptions (opérateurs)",
+    operation_id="list_submissions",
     response_model=SubmissionPage,
     response_model_exclude_unset=True,
     dependencies=[OperatorOnly],
@@ -99,6 +100,7 @@ async def list_submissions(
 @router.get(
     "/export.csv",
     summary="Export CSV pour le suivi de la DGE (UTF-8 avec BOM, séparateur ;)",
+    operation_id="export_submissions",
     response_class=StreamingResponse,
     responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
                **documented(400, 401, 403)},
@@ -116,6 +118,7 @@ async def export(rt: RuntimeDep, where: FiltersDep) -> StreamingResponse:
     "/{submission_id}/decision",
     status_code=202,
     summary="Labelliser ou refuser",
+    operation_id="decide_submission",
     response_model=AcceptedView,
     responses=documented(401, 403, 404, 409, 413, 415, 422, 503),
 )
@@ -130,6 +133,7 @@ async def decide(body: DecisionIn, target: OperatorTarget, rt: RuntimeDep,
     "/{submission_id}/location",
     status_code=202,
     summary="Placer un événement à la main",
+    operation_id="relocate_submission",
     response_model=AcceptedView,
     responses=documented(401, 403, 404, 409, 413, 415, 422, 503),
 )
@@ -144,6 +148,7 @@ async def relocate(body: PointIn, target: OperatorTarget, rt: RuntimeDep,
     "/{submission_id}/rejudge",
     status_code=202,
     summary="Faire réexaminer sous l'édition en vigueur",
+    operation_id="rejudge_submission",
     response_model=AcceptedView,
     responses=documented(401, 403, 404, 409, 503),
 )
@@ -156,6 +161,7 @@ async def rejudge(target: OperatorTarget, rt: RuntimeDep, cid: CorrelationId) ->
     "/{submission_id}/contact",
     status_code=202,
     summary="Effacer les coordonnées de l'organisateur (RGPD)",
+    operation_id="erase_contact",
     response_model=ContactErasedView,
     responses=documented(401, 403, 404, 503),
 )

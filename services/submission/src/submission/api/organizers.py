@@ -16,6 +16,10 @@ from .views import AcceptedView, SubmissionView, accepted, links, view
 
 router = APIRouter(prefix="/v1/submissions", tags=["organisers"], route_class=JsonBodyRoute)
 
+#: what a client may do next with the id an intake answers (OpenAPI links)
+NEXT = ("read_submission", "amend_submission", "withdraw_submission", "decide_submission",
+        "relocate_submission", "rejudge_submission", "erase_contact")
+
 #: printable characters (as ``str.isprintable`` has them in the header's Latin-1), no
 #: blank at either end (HTTP strips it)
 _KEY_CHAR = r"!-~\xa1-\xac\xae-\xff"
@@ -36,10 +40,15 @@ IdempotencyKey = Annotated[
     "",
     status_code=202,
     summary="Inscrire un événement",
+    operation_id="submit_submission",
     response_model=AcceptedView,
     response_description="Reçue (JetStream en a accusé réception)",
     dependencies=[RateLimited],
-    responses=documented(400, 409, 413, 415, 422, 429, 503),
+    responses={
+        202: {"links": {op: {"operationId": op, "parameters": {"submission_id": "$response.body#/id"}}
+                        for op in NEXT}},
+        **documented(400, 409, 413, 415, 422, 429, 503),
+    },
 )
 async def submit(body: SubmissionIn, request: Request, rt: RuntimeDep, cid: CorrelationId,
                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
@@ -53,6 +62,7 @@ async def submit(body: SubmissionIn, request: Request, rt: RuntimeDep, cid: Corr
             "Clé d'idempotence déjà utilisée",
             "Cette Idempotency-Key a déjà servi pour une autre demande : utilisez une nouvelle clé.",
             code="idempotency-key-reused",
+            extra={"code": "idempotency_key_reused"},
         ) from None
     headers = {"Location": links(result.submission_id)["self"]}
     if result.replayed:
@@ -63,6 +73,7 @@ async def submit(body: SubmissionIn, request: Request, rt: RuntimeDep, cid: Corr
 @router.get(
     "/{submission_id}",
     summary="Statut, motifs et historique d'une inscription",
+    operation_id="read_submission",
     response_model=SubmissionView,
     responses=documented(401, 404, 503),
 )
@@ -74,6 +85,7 @@ async def read(target: OwnTarget, rt: RuntimeDep) -> SubmissionView:
     "/{submission_id}",
     status_code=202,
     summary="Modifier une inscription (avant la date limite)",
+    operation_id="amend_submission",
     response_model=AcceptedView,
     dependencies=[RateLimited],
     responses=documented(401, 404, 409, 413, 415, 422, 429, 503),
@@ -88,6 +100,7 @@ async def amend(body: SubmissionIn, target: OwnTarget, rt: RuntimeDep,
     "/{submission_id}",
     status_code=202,
     summary="Retirer une inscription",
+    operation_id="withdraw_submission",
     response_model=AcceptedView,
     dependencies=[RateLimited],
     responses=documented(401, 404, 429, 503),

@@ -33,9 +33,10 @@ class ProblemError(HTTPException):
 
 
 def fail(status: int, title: str, detail: str | None = None, *, code: str,
-         **extra: Any) -> ProblemError:
-    """A problem of type ``PROBLEMS + code``."""
-    return ProblemError(problem(status, title, detail, type=PROBLEMS + code, **extra))
+         headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> ProblemError:
+    """A problem of type ``PROBLEMS + code`` (``extra``: more members of its body)."""
+    return ProblemError(problem(status, title, detail, type=PROBLEMS + code, headers=headers,
+                                **(extra or {})))
 
 
 def too_large(limit: int) -> ProblemError:
