@@ -107,7 +107,8 @@ class Commands:
                     await self.on_change(change)
         return not getattr(ack, "duplicate", False)
 
-    async def _publish_once(self, event: Event, command: Command, correlation_id: str | None) -> None:
+    async def _publish_once(self, event: Event, command: Command,
+                            correlation_id: str | None) -> None:
         """Publish the event of a command; ``Conflict`` if the same was just done."""
         if not await self._publish(event, correlation_id):
             raise Conflict(*DUPLICATE[command])

@@ -239,7 +239,8 @@ class SubmissionRecord(BaseModel):
                 )
         elif command is Command.relocate:
             if self.is_online_only:
-                return Conflict("online_event", "Un événement en ligne n'a pas de lieu à placer.")
+                return Conflict("online_event",
+                                "Un événement en ligne n'a pas de lieu à placer.")
             if status not in PLACEABLE:
                 return Conflict(
                     "not_placeable",

@@ -25,7 +25,8 @@ router = APIRouter(prefix="/v1/submissions", tags=["operators"], route_class=Jso
 #: the largest page of the list (a larger ``limit`` is refused, not cut down)
 PAGE_SIZE_MAX = 200
 #: a position in the list, as ``next_cursor`` gives it: the UTC time and the id of a record
-CURSOR = r"^[0-9]{4}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9](\.[0-9]{6})?\+00:00_[0-9a-f]{32}$"
+CURSOR = (r"^[0-9]{4}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9](\.[0-9]{6})?"
+          r"\+00:00_[0-9a-f]{32}$")
 #: a département code as the store keeps it: 01–95, 2A, 2B, 971–978, 984–988
 DEPARTMENT = r"^(0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5]|97[1-8]|98[4-8])$"
 
@@ -60,10 +61,11 @@ class PointIn(BaseModel):
     lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 
 
-def filters(
+async def filters(
     status: Status | None = None,
-    department: Annotated[str | None, Query(pattern=DEPARTMENT,
-                                            description="Code du département : 69, 2A, 974")] = None,
+    department: Annotated[
+        str | None, Query(pattern=DEPARTMENT, description="Code du département : 69, 2A, 974")
+    ] = None,
     kind: Kind | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Mots du titre (tous)")] = None,
 ) -> Filters:
@@ -86,8 +88,9 @@ async def list_submissions(
     request: Request,
     rt: RuntimeDep,
     where: FiltersDep,
-    cursor: Annotated[str | None, Query(pattern=CURSOR,
-                                        description="Le next_cursor de la page précédente")] = None,
+    cursor: Annotated[
+        str | None, Query(pattern=CURSOR, description="Le next_cursor de la page précédente")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX, description="Taille de la page")] = 50,
 ) -> dict:
     page = await rt.store.list(where, cursor=cursor, limit=limit)
@@ -123,10 +126,10 @@ async def export(rt: RuntimeDep, where: FiltersDep) -> StreamingResponse:
     responses=documented(401, 403, 404, 409, 413, 415, 422, 503),
 )
 async def decide(body: DecisionIn, target: OperatorTarget, rt: RuntimeDep,
-                 cid: CorrelationId) -> JSONResponse:
+                 correlation_id: CorrelationId) -> JSONResponse:
     result = await rt.commands.decide(target.record, body.decision, body.reason,
-                                      by=target.caller.by, correlation_id=cid)
-    return JSONResponse(accepted(result), status_code=202)
+                                      by=target.caller.by, correlation_id=correlation_id)
+    return accepted(result)
 
 
 @router.put(
@@ -138,10 +141,10 @@ async def decide(body: DecisionIn, target: OperatorTarget, rt: RuntimeDep,
     responses=documented(401, 403, 404, 409, 413, 415, 422, 503),
 )
 async def relocate(body: PointIn, target: OperatorTarget, rt: RuntimeDep,
-                   cid: CorrelationId) -> JSONResponse:
+                   correlation_id: CorrelationId) -> JSONResponse:
     result = await rt.commands.relocate(target.record, Point(lon=body.lon, lat=body.lat),
-                                        by=target.caller.by, correlation_id=cid)
-    return JSONResponse(accepted(result), status_code=202)
+                                        by=target.caller.by, correlation_id=correlation_id)
+    return accepted(result)
 
 
 @router.post(
@@ -152,9 +155,11 @@ async def relocate(body: PointIn, target: OperatorTarget, rt: RuntimeDep,
     response_model=AcceptedView,
     responses=documented(401, 403, 404, 409, 503),
 )
-async def rejudge(target: OperatorTarget, rt: RuntimeDep, cid: CorrelationId) -> JSONResponse:
-    result = await rt.commands.rejudge(target.record, by=target.caller.by, correlation_id=cid)
-    return JSONResponse(accepted(result), status_code=202)
+async def rejudge(target: OperatorTarget, rt: RuntimeDep,
+                  correlation_id: CorrelationId) -> JSONResponse:
+    result = await rt.commands.rejudge(target.record, by=target.caller.by,
+                                       correlation_id=correlation_id)
+    return accepted(result)
 
 
 @router.delete(
@@ -166,8 +171,8 @@ async def rejudge(target: OperatorTarget, rt: RuntimeDep, cid: CorrelationId) ->
     responses=documented(401, 403, 404, 503),
 )
 async def erase_contact(target: OperatorTarget, rt: RuntimeDep,
-                        cid: CorrelationId) -> JSONResponse:
+                        correlation_id: CorrelationId) -> JSONResponse:
     record = target.record
-    await rt.commands.erase_contact(record, by=target.caller.by, correlation_id=cid)
+    await rt.commands.erase_contact(record, by=target.caller.by, correlation_id=correlation_id)
     return JSONResponse({"id": record.id, "contact_erased": True, "links": links(record.id)},
                         status_code=202)

@@ -45,29 +45,34 @@ IdempotencyKey = Annotated[
     response_description="Reçue (JetStream en a accusé réception)",
     dependencies=[RateLimited],
     responses={
-        202: {"links": {op: {"operationId": op, "parameters": {"submission_id": "$response.body#/id"}}
-                        for op in NEXT}},
+        202: {"links": {
+            op: {"operationId": op, "parameters": {"submission_id": "$response.body#/id"}}
+            for op in NEXT
+        }},
         **documented(400, 409, 413, 415, 422, 429, 503),
     },
 )
-async def submit(body: SubmissionIn, request: Request, rt: RuntimeDep, cid: CorrelationId,
+async def submit(body: SubmissionIn, request: Request, rt: RuntimeDep,
+                 correlation_id: CorrelationId,
                  idempotency_key: IdempotencyKey = None) -> JSONResponse:
     try:
         # the key's record holds a hash of the body as sent (request.json(): already parsed)
         result = await rt.commands.submit(body, await request.json(),
-                                          idempotency_key=idempotency_key, correlation_id=cid)
+                                          idempotency_key=idempotency_key,
+                                          correlation_id=correlation_id)
     except IdempotencyConflict:
         raise fail(
             409,
             "Clé d'idempotence déjà utilisée",
-            "Cette Idempotency-Key a déjà servi pour une autre demande : utilisez une nouvelle clé.",
+            "Cette Idempotency-Key a déjà servi pour une autre demande : "
+            "utilisez une nouvelle clé.",
             code="idempotency-key-reused",
             extra={"code": "idempotency_key_reused"},
         ) from None
     headers = {"Location": links(result.submission_id)["self"]}
     if result.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return JSONResponse(accepted(result), status_code=202, headers=headers)
+    return accepted(result, headers)
 
 
 @router.get(
@@ -91,9 +96,10 @@ async def read(target: OwnTarget, rt: RuntimeDep) -> SubmissionView:
     responses=documented(401, 404, 409, 413, 415, 422, 429, 503),
 )
 async def amend(body: SubmissionIn, target: OwnTarget, rt: RuntimeDep,
-                cid: CorrelationId) -> JSONResponse:
-    result = await rt.commands.amend(target.record, body, by=target.caller.by, correlation_id=cid)
-    return JSONResponse(accepted(result), status_code=202)
+                correlation_id: CorrelationId) -> JSONResponse:
+    result = await rt.commands.amend(target.record, body, by=target.caller.by,
+                                     correlation_id=correlation_id)
+    return accepted(result)
 
 
 @router.delete(
@@ -105,6 +111,8 @@ async def amend(body: SubmissionIn, target: OwnTarget, rt: RuntimeDep,
     dependencies=[RateLimited],
     responses=documented(401, 404, 429, 503),
 )
-async def withdraw(target: OwnTarget, rt: RuntimeDep, cid: CorrelationId) -> JSONResponse:
-    result = await rt.commands.withdraw(target.record, by=target.caller.by, correlation_id=cid)
-    return JSONResponse(accepted(result), status_code=202)
+async def withdraw(target: OwnTarget, rt: RuntimeDep,
+                   correlation_id: CorrelationId) -> JSONResponse:
+    result = await rt.commands.withdraw(target.record, by=target.caller.by,
+                                        correlation_id=correlation_id)
+    return accepted(result)

@@ -33,7 +33,8 @@ class ProblemError(HTTPException):
 
 
 def fail(status: int, title: str, detail: str | None = None, *, code: str,
-         headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> ProblemError:
+         headers: dict[str, str] | None = None,
+         extra: dict[str, Any] | None = None) -> ProblemError:
     """A problem of type ``PROBLEMS + code`` (``extra``: more members of its body)."""
     return ProblemError(problem(status, title, detail, type=PROBLEMS + code, headers=headers,
                                 **(extra or {})))
@@ -62,8 +63,8 @@ def unauthenticated() -> ProblemError:
 
 
 def forbidden() -> ProblemError:
-    return fail(403, "Accès réservé aux opérateurs", "Ce jeton ne donne pas accès à cette action.",
-                code="forbidden")
+    return fail(403, "Accès réservé aux opérateurs",
+                "Ce jeton ne donne pas accès à cette action.", code="forbidden")
 
 
 def rate_limited(retry_after: str) -> ProblemError:
