@@ -134,19 +134,11 @@ async def _stored(rt: Runtime, submission_id: str) -> SubmissionRecord | None:
 
 
 @dataclass(frozen=True)
-class Caller:
-    """Who acts on a submission, as the history records it."""
-
-    by: str  # "organizer" or "operator:<name>"
-    operator: Operator | None = None
-
-
-@dataclass(frozen=True)
 class Target:
-    """A submission and who acts on it."""
+    """A submission, and who acts on it as its history will say."""
 
     record: SubmissionRecord
-    caller: Caller
+    by: str  # "organizer" or "operator:<name>"
 
 
 async def organiser_or_operator(submission_id: SubmissionId, rt: RuntimeDep,
@@ -157,9 +149,9 @@ async def organiser_or_operator(submission_id: SubmissionId, rt: RuntimeDep,
     record = await _stored(rt, submission_id)
     if record is not None:
         if op is not None:
-            return Target(record, Caller(f"operator:{op.name}", op))
+            return Target(record, f"operator:{op.name}")
         if same_hash(token_hash(token), record.token_sha256):
-            return Target(record, Caller("organizer"))
+            return Target(record, "organizer")
     raise not_found()
 
 
@@ -169,7 +161,7 @@ async def operator_target(submission_id: SubmissionId, rt: RuntimeDep,
     record = await _stored(rt, submission_id)
     if record is None:
         raise not_found()
-    return Target(record, Caller(f"operator:{op.name}", op))
+    return Target(record, f"operator:{op.name}")
 
 
 OwnTarget = Annotated[Target, Depends(organiser_or_operator)]

@@ -128,7 +128,7 @@ async def export(rt: RuntimeDep, where: FiltersDep) -> StreamingResponse:
 async def decide(body: DecisionIn, target: OperatorTarget, rt: RuntimeDep,
                  correlation_id: CorrelationId) -> JSONResponse:
     result = await rt.commands.decide(target.record, body.decision, body.reason,
-                                      by=target.caller.by, correlation_id=correlation_id)
+                                      by=target.by, correlation_id=correlation_id)
     return accepted(result)
 
 
@@ -143,7 +143,7 @@ async def decide(body: DecisionIn, target: OperatorTarget, rt: RuntimeDep,
 async def relocate(body: PointIn, target: OperatorTarget, rt: RuntimeDep,
                    correlation_id: CorrelationId) -> JSONResponse:
     result = await rt.commands.relocate(target.record, Point(lon=body.lon, lat=body.lat),
-                                        by=target.caller.by, correlation_id=correlation_id)
+                                        by=target.by, correlation_id=correlation_id)
     return accepted(result)
 
 
@@ -157,7 +157,7 @@ async def relocate(body: PointIn, target: OperatorTarget, rt: RuntimeDep,
 )
 async def rejudge(target: OperatorTarget, rt: RuntimeDep,
                   correlation_id: CorrelationId) -> JSONResponse:
-    result = await rt.commands.rejudge(target.record, by=target.caller.by,
+    result = await rt.commands.rejudge(target.record, by=target.by,
                                        correlation_id=correlation_id)
     return accepted(result)
 
@@ -173,6 +173,6 @@ async def rejudge(target: OperatorTarget, rt: RuntimeDep,
 async def erase_contact(target: OperatorTarget, rt: RuntimeDep,
                         correlation_id: CorrelationId) -> JSONResponse:
     record = target.record
-    await rt.commands.erase_contact(record, by=target.caller.by, correlation_id=correlation_id)
+    await rt.commands.erase_contact(record, by=target.by, correlation_id=correlation_id)
     return JSONResponse({"id": record.id, "contact_erased": True, "links": links(record.id)},
                         status_code=202)

@@ -97,7 +97,7 @@ async def read(target: OwnTarget, rt: RuntimeDep) -> SubmissionView:
 )
 async def amend(body: SubmissionIn, target: OwnTarget, rt: RuntimeDep,
                 correlation_id: CorrelationId) -> JSONResponse:
-    result = await rt.commands.amend(target.record, body, by=target.caller.by,
+    result = await rt.commands.amend(target.record, body, by=target.by,
                                      correlation_id=correlation_id)
     return accepted(result)
 
@@ -113,6 +113,6 @@ async def amend(body: SubmissionIn, target: OwnTarget, rt: RuntimeDep,
 )
 async def withdraw(target: OwnTarget, rt: RuntimeDep,
                    correlation_id: CorrelationId) -> JSONResponse:
-    result = await rt.commands.withdraw(target.record, by=target.caller.by,
+    result = await rt.commands.withdraw(target.record, by=target.by,
                                         correlation_id=correlation_id)
     return accepted(result)
