@@ -126,7 +126,7 @@ def test_submission_api_never_5xx_and_errors_are_problem_json(stack, operator_to
     assert CASES["submission"] >= MIN_CASES, dict(CASES)
 
 
-def test_submission_api_passes_schemathesis_checks_all(stack, operator_tokens):
+def test_submission_api_passes_schemathesis_checks_all(stack, operator_tokens, tmp_path):
     """``schemathesis run --checks all`` (every phase: coverage, fuzzing, stateful) with an
     operator's token finds nothing but the deliberate answers of schemathesis-baseline.json;
     schemathesis.toml says which 422 of the intake a schema cannot foresee."""
@@ -138,6 +138,7 @@ def test_submission_api_passes_schemathesis_checks_all(stack, operator_tokens):
          "--baseline", str(here / "schemathesis-baseline.json"),
          "--max-examples", str(max(20, EXAMPLES // 3)), "--workers", "1", "--no-color"],
         capture_output=True, text=True, timeout=1100, check=False,
+        cwd=tmp_path,  # its cache (.schemathesis/)
     )
     summary = run.stdout[run.stdout.rfind("SUMMARY"):]
     print(summary)

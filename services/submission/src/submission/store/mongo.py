@@ -27,7 +27,7 @@ def _query(filters: Filters, cursor: After | None) -> dict[str, Any]:
     for field in ("status", "department", "kind"):
         value = getattr(filters, field)
         if value:
-            query[field] = value
+            query[field] = str(value)  # a Status is a str; BSON needs no enum
     if filters.q:
         # every word must appear in the title (same meaning as the SQLite adapter); the
         # text index serves the $text pre-filter, the regexes keep the semantics exact
