@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
@@ -26,6 +26,7 @@ from sdi_common.contracts import (
 from sdi_common.stack import free_port
 from sdi_common.testing import eventually
 from submission.projector import rebuild
+from submission.record import Change, Step
 from submission.retention import run_retention
 from submission.store.base import Filters
 
@@ -284,9 +285,9 @@ async def test_rebuild_reproduces_the_store(client, service, bus, publish):
                          submission=sub_of(doc), edition="2026"))
     await status_is(client, answer["id"], "labelled")
     store = service.runtime.store
-    before = {d["id"]: (d["status"], d["version"], len(d["history"])) async for d in store.scan(Filters())}
+    before = {r.id: (r.status, r.version, len(r.history)) async for r in store.scan(Filters())}
     counts = await rebuild(bus, store)
-    after = {d["id"]: (d["status"], d["version"], len(d["history"])) async for d in store.scan(Filters())}
+    after = {r.id: (r.status, r.version, len(r.history)) async for r in store.scan(Filters())}
     # the stream is shared with the other tests of this module: it holds more submissions
     assert counts["events"] >= len(before) and {k: after[k] for k in before} == before
     doc = await read(client, answer["id"], organizer(answer))
@@ -332,12 +333,12 @@ async def test_status_changes_are_called_back_signed_with_retries(start_service,
             doc = await read(c, answer["id"], OP)
             assert doc["callback_url"].startswith("https://")
         callbacks = svc.app.state.callbacks
-        outcome_doc = {**doc, "callback_url": f"http://127.0.0.1:{port}/hook",
-                       "history": [{"status": "labelled", "at": "2026-11-01T00:00:00+00:00"}],
-                       "status": "labelled"}
-        from submission.projection import Outcome
-
-        await callbacks.on_outcome(Outcome(outcome_doc, status_changed=True))
+        record = await svc.runtime.store.get(answer["id"])
+        step = Step(status="labelled", at=datetime(2026, 11, 1, tzinfo=UTC), by="validation",
+                    event="labelled", version=1)
+        changed = record.model_copy(update={"callback_url": f"http://127.0.0.1:{port}/hook",
+                                            "history": [step], "status": "labelled"})
+        await callbacks.on_change(Change(changed, status_changed=True))
         await eventually(lambda: _some(received), timeout=15)
         headers, body, payload = received[0]
         expected = "sha256=" + hmac.new(b"callback-secret", body, hashlib.sha256).hexdigest()

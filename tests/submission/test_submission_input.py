@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from submission.field_errors import InvalidInput, parse_json, parse_submission
+from submission.field_errors import InvalidInput, parse_submission
+from submission.intake_model import SubmissionIn
 from submission.siret import siret_ok
 
 from .submission_support import make_payload
@@ -112,10 +115,11 @@ def test_missing_fields_and_control_characters():
 
 
 @pytest.mark.parametrize("raw", [b"", b"{", b"[1, 2]", b"null", b"\xff\xfe", b'"text"'])
-def test_bodies_that_are_not_json_objects(raw):
-    with pytest.raises(InvalidInput) as caught:
-        parse_json(raw)
-    assert caught.value.errors[0]["code"] in ("invalid_json", "not_an_object")
+async def test_bodies_that_are_not_json_objects(client, raw):
+    r = await client.post("/v1/submissions", content=raw,
+                          headers={"Content-Type": "application/json"})
+    assert r.status_code == 422
+    assert r.json()["errors"][0]["code"] in ("invalid_json", "not_an_object")
 
 
 json_values = st.recursive(
@@ -146,3 +150,69 @@ def test_one_field_mutated_never_crashes(field, value):
         parse_submission(body)
     except InvalidInput as exc:
         assert exc.errors
+
+
+# --------------------------------------------------------------------------- the schema
+
+SCHEMA = SubmissionIn.model_json_schema()
+#: characters that matter to the rules: blanks (stripped), controls, separators, digits
+TRICKY = list(" \t\n\r\x0b\x00\x1c\x1f\x7f\x85\x9f\xa0\u2003\u3000\ufeff.-()/+@;:'\"<>#?[]") + [
+    "a", "Z", "é", "0", "7", "9", "٣", "http", "https", "://", "x.fr", "ü",
+]
+
+
+def piece(*parts):
+    return st.lists(st.sampled_from(TRICKY + list(parts)), max_size=14).map("".join)
+
+
+def documented(path: str) -> str:
+    """The pattern OpenAPI gives a field (``organizer.email``), of its text when nullable."""
+    schema = SCHEMA
+    *parents, name = path.split(".")
+    for parent in parents:
+        prop = schema["properties"][parent]
+        ref = next(s["$ref"] for s in prop.get("anyOf", [prop]) if "$ref" in s)
+        schema = SCHEMA["$defs"][ref.rsplit("/", 1)[1]]
+    field = schema["properties"][name]
+    return next(s for s in field.get("anyOf", [field]) if s.get("type") == "string")["pattern"]
+
+
+def codes_for(path: str, value: str) -> set[str]:
+    parent, _, name = path.rpartition(".")
+    body = make_payload()
+    (body[parent] if parent else body)[name] = value
+    try:
+        parse_submission(body)
+    except InvalidInput as exc:
+        return {e["code"] for e in exc.errors if e["field"] == path}
+    return set()
+
+
+@pytest.mark.parametrize(("path", "alphabet"), [
+    ("title", piece()),
+    ("description", piece()),
+    ("organizer.name", piece()),
+    ("location.city", piece()),
+    ("location.postcode", piece("69", "007", "00", "2A")),
+    ("organizer.email", piece("contact", "@", "ex.fr", "a@b.fr")),
+    ("organizer.phone", piece("04 72 00 00 00", "+33", "(0)1", "06", "12")),
+    ("organizer.siret", piece("732 829 320 00074", "73282932000074", "3")),
+    ("registration_url", piece("https://ex.org", "http://x.fr/a?b", "https://a b")),
+    ("callback_url", piece("https://ex.org/hook", "http://ex.org", "https://u@x")),
+])
+@settings(max_examples=400, deadline=None)
+@given(data=st.data())
+def test_the_documented_pattern_is_what_validation_accepts(path, alphabet, data):
+    """OpenAPI says of each text field exactly what the API accepts (blanks, controls,
+    lengths, formats), so that neither a client nor a fuzzer is misled either way."""
+    value = data.draw(st.one_of(alphabet, alphabet.map(lambda v: v * 40)))
+    accepted = not (codes_for(path, value) - {"siret_checksum"})  # a checksum: not a pattern
+    assert (re.fullmatch(documented(path), value) is not None) == accepted, (path, value)
+
+
+def test_lengths_are_counted_once_the_blanks_are_dropped():
+    pattern = documented("title")
+    for value, ok in [("ab", False), (" abc ", True), ("\u3000abc\t", True), ("a" * 200, True),
+                      ("a" * 201, False), ("  " + "a" * 200 + "\n", True), ("a\x00b", False),
+                      ("\x1cabc", False)]:
+        assert (re.fullmatch(pattern, value) is not None) == ok == (not codes_for("title", value))

@@ -1,4 +1,4 @@
-"""The projection's state machine: idempotent, stale versions ignored, allowed moves only."""
+"""Events applied to a record: idempotent, stale versions ignored, order of arrival irrelevant."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from sdi_common.contracts import (
     Withdrawn,
 )
 from submission import sealing
-from submission.projection import NotYet, apply
+from submission.record import NotYet, apply
 from submission.tokens import token_hash
 
 from .submission_support import make_payload
@@ -52,10 +52,10 @@ def judged(kind, version=1, reasons=()):
 def run(*events):
     doc, changes = None, []
     for event in events:
-        outcome = apply(doc, event)
-        changes.append(outcome is not None and outcome.status_changed)
-        if outcome is not None:
-            doc = outcome.doc
+        change = apply(doc, event)
+        changes.append(change is not None and change.status_changed)
+        if change is not None:
+            doc = change.record
     return doc, changes
 
 
@@ -65,13 +65,13 @@ def test_happy_path_to_published_with_history():
         Geocoded(submission_id=ID, version=1, by="geocoding", submission=SUB, location=GEO),
         Published(submission_id=ID, version=1, by="map-feed", feed_revision=7),
     )
-    assert doc["status"] == "published" and doc["feed_revision"] == 7
-    assert doc["location"]["point"] == {"lon": 4.84, "lat": 45.75}
-    assert [h["status"] for h in doc["history"]] == ["received", "labelled", "published"]
-    assert [h["by"] for h in doc["history"]] == ["organizer", "validation", "map-feed"]
+    assert doc.status == "published" and doc.feed_revision == 7
+    assert doc.location.point == Point(lon=4.84, lat=45.75)
+    assert [h.status for h in doc.history] == ["received", "labelled", "published"]
+    assert [h.by for h in doc.history] == ["organizer", "validation", "map-feed"]
     assert changes == [True, True, False, True]
-    assert doc["token_sha256"] == token_hash("tok") and doc["department"] == "69"
-    assert doc["callback_url"] == "https://cb.example/h"
+    assert doc.token_sha256 == token_hash("tok") and doc.department == "69"
+    assert doc.callback_url == "https://cb.example/h"
 
 
 def test_redelivered_events_change_nothing():
@@ -82,10 +82,10 @@ def test_redelivered_events_change_nothing():
 
 def test_stale_versions_are_ignored_and_amendments_restart_the_cycle():
     doc, _ = run(received(), received(version=2))
-    assert doc["version"] == 2 and doc["status"] == "received"
+    assert doc.version == 2 and doc.status == "received"
     assert apply(doc, judged("labelled", version=1)) is None  # verdict on the old content
-    doc = apply(doc, judged("needs_review", version=2)).doc
-    assert doc["status"] == "needs_review"
+    doc = apply(doc, judged("needs_review", version=2)).record
+    assert doc.status == "needs_review"
     assert apply(doc, received(version=1)) is None
 
 
@@ -97,9 +97,9 @@ def test_the_outcome_does_not_depend_on_the_order_of_arrival():
     ]
     for order in itertools.permutations(later):
         doc, _ = run(received(), *order)
-        assert doc["status"] == "published", order
-        assert doc["location"]["department"] == "69"
-        assert doc["history"][0]["status"] == "received"
+        assert doc.status == "published", order
+        assert doc.location.department == "69"
+        assert doc.history[0].status == "received"
     # a verdict redelivered after the publication does not pull the status back
     doc, _ = run(received(), *later)
     assert apply(doc, judged("labelled")) is None
@@ -107,8 +107,8 @@ def test_the_outcome_does_not_depend_on_the_order_of_arrival():
                                     reason=Reason(code="x", message="Adresse introuvable."))
     for order in itertools.permutations([judged("labelled"), unresolved]):
         doc, _ = run(received(), *order)
-        assert doc["status"] == "location_unresolved"
-        assert doc["reasons"] == [{"code": "x", "message": "Adresse introuvable."}]
+        assert doc.status == "location_unresolved"
+        assert doc.reasons == [Reason(code="x", message="Adresse introuvable.")]
 
 
 def test_events_ahead_of_their_received_are_deferred():
@@ -124,7 +124,7 @@ def test_events_ahead_of_their_received_are_deferred():
 def test_one_verdict_per_version():
     doc, _ = run(received(), judged("rejected"))
     assert apply(doc, judged("labelled")) is None
-    assert doc["status"] == "rejected"
+    assert doc.status == "rejected"
 
 
 def test_operator_moves():
@@ -137,35 +137,35 @@ def test_operator_moves():
                   location=GEO.model_copy(update={"precision": "operator", "source": "operator"})),
         Published(submission_id=ID, version=1, by="map-feed", feed_revision=3),
     )
-    assert doc["status"] == "published"
-    assert [(h["status"], h["by"]) for h in doc["history"]] == [
+    assert doc.status == "published"
+    assert [(h.status, h.by) for h in doc.history] == [
         ("received", "organizer"), ("needs_review", "validation"), ("labelled", "operator:alice"),
         ("location_unresolved", "geocoding"), ("location_unresolved", "operator:alice"),
         ("published", "map-feed"),
     ]
-    assert doc["location"]["source"] == "operator" and doc["reasons"] == []
+    assert doc.location.source == "operator" and doc.reasons == []
     rejected, _ = run(received(), judged("needs_review"),
                       Decided(submission_id=ID, version=1, by="operator:bob", decision="reject",
                               reason="Événement interne.", submission=SUB))
-    assert rejected["status"] == "rejected"
-    assert rejected["reasons"] == [{"code": "operator_rejected", "message": "Événement interne."}]
+    assert rejected.status == "rejected"
+    assert rejected.reasons == [Reason(code="operator_rejected", message="Événement interne.")]
 
 
 def test_withdrawal_is_final_and_erasure_keeps_the_token_hash():
     doc, _ = run(received(), judged("labelled"),
                  Withdrawn(submission_id=ID, version=1, by="organizer"))
-    assert doc["status"] == "withdrawn"
+    assert doc.status == "withdrawn"
     assert apply(doc, received(version=2)) is None
     assert apply(doc, Withdrawn(submission_id=ID, version=1, by="organizer")) is None
-    erased = apply(doc, ContactErased(submission_id=ID, version=1, by="operator:a")).doc
-    assert erased["contact_erased"] is True
-    envelope = sealing.read_envelope(erased["contact_sealed"])
+    erased = apply(doc, ContactErased(submission_id=ID, version=1, by="operator:a")).record
+    assert erased.contact_erased is True
+    envelope = sealing.read_envelope(erased.contact_sealed)
     assert envelope.ct is None and envelope.token_sha256 == token_hash("tok")
 
 
 def test_rejudge_after_erasure_stays_erased():
     doc, _ = run(received(), ContactErased(submission_id=ID, version=1, by="retention"))
-    doc = apply(doc, received(version=2, sealed=doc["contact_sealed"], by="operator:a")).doc
-    assert doc["contact_erased"] is True and doc["status"] == "received"
-    assert doc["token_sha256"] == token_hash("tok")
+    doc = apply(doc, received(version=2, sealed=doc.contact_sealed, by="operator:a")).record
+    assert doc.contact_erased is True and doc.status == "received"
+    assert doc.token_sha256 == token_hash("tok")
 

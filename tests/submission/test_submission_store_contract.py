@@ -12,7 +12,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sdi_common.contracts import Judged, Received, Submission, Withdrawn
+from sdi_common.contracts import Judged, Received, Status, Submission, Withdrawn
 from sdi_common.testing import docker_available
 from submission.store.base import Filters, Store
 from submission.store.sqlite import SqliteStore
@@ -73,8 +73,8 @@ async def test_apply_is_idempotent_and_get_returns_the_document(store):
     event = received("s1")
     assert (await store.apply(event)).status_changed
     assert await store.apply(event) is None
-    doc = await store.get("s1")
-    assert doc["status"] == "received" and doc["version"] == 1
+    record = await store.get("s1")
+    assert record.status == "received" and record.version == 1
     assert await store.get("nope") is None
     assert await store.count() == 1
 
@@ -85,9 +85,9 @@ async def test_concurrent_writers_do_not_lose_updates(store):
                     submission=submission(), edition="2026")
     withdrawn = Withdrawn(submission_id="s2", version=1, by="organizer")
     await asyncio.gather(store.apply(judged), store.apply(withdrawn))
-    doc = await store.get("s2")
-    assert doc["status"] == "withdrawn"
-    assert {h["event"] for h in doc["history"]} >= {"received", "withdrawn"}
+    record = await store.get("s2")
+    assert record.status == "withdrawn"
+    assert {h.event for h in record.history} >= {"received", "withdrawn"}
 
 
 async def test_save_refuses_a_stale_revision(store):
@@ -96,7 +96,7 @@ async def test_save_refuses_a_stale_revision(store):
     assert await store.save({**doc, "status": "labelled"}, rev)
     assert not await store.save({**doc, "status": "rejected"}, rev)
     assert not await store.save(doc, None)  # exists already
-    assert (await store.get("s3"))["status"] == "labelled"
+    assert (await store.get("s3")).status == "labelled"
 
 
 async def test_list_filters_and_cursor_paging(store):
@@ -105,19 +105,20 @@ async def test_list_filters_and_cursor_paging(store):
                                    title=f"Atelier soudure numéro {i}" if i < 3 else f"Forum métiers {i}",
                                    kind="workshop" if i < 3 else "forum"))
     page = await store.list(Filters(), cursor=None, limit=3)
-    assert [d["id"] for d in page.items] == ["p6", "p5", "p4"]  # newest first
-    seen = [d["id"] for d in page.items]
+    assert [r.id for r in page.items] == ["p6", "p5", "p4"]  # newest first
+    seen = [r.id for r in page.items]
     while page.next_cursor:
         page = await store.list(Filters(), cursor=page.next_cursor, limit=3)
-        seen += [d["id"] for d in page.items]
+        seen += [r.id for r in page.items]
     assert seen == [f"p{i}" for i in range(6, -1, -1)]
     lyon = await store.list(Filters(department="69"), cursor=None, limit=50)
-    assert {d["id"] for d in lyon.items} == {"p1", "p3", "p5"}
-    both = await store.list(Filters(status="received", department="75", kind="forum"), cursor=None, limit=50)
-    assert {d["id"] for d in both.items} == {"p4", "p6"}
+    assert {r.id for r in lyon.items} == {"p1", "p3", "p5"}
+    both = await store.list(Filters(status=Status.received, department="75", kind="forum"),
+                            cursor=None, limit=50)
+    assert {r.id for r in both.items} == {"p4", "p6"}
     words = await store.list(Filters(q="soudure"), cursor=None, limit=50)
-    assert {d["id"] for d in words.items} == {"p0", "p1", "p2"}
-    assert (await store.list(Filters(status="published"), cursor=None, limit=50)).items == []
+    assert {r.id for r in words.items} == {"p0", "p1", "p2"}
+    assert (await store.list(Filters(status=Status.published), cursor=None, limit=50)).items == []
     with pytest.raises(ValueError):
         await store.list(Filters(), cursor="not-a-cursor", limit=5)
 
@@ -125,6 +126,6 @@ async def test_list_filters_and_cursor_paging(store):
 async def test_scan_and_clear(store):
     for i in range(3):
         await store.apply(received(f"c{i}", n=i))
-    assert [d["id"] async for d in store.scan(Filters())] == ["c2", "c1", "c0"]
+    assert [r.id async for r in store.scan(Filters())] == ["c2", "c1", "c0"]
     await store.clear()
     assert await store.count() == 0

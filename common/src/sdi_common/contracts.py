@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -65,10 +65,10 @@ class Status(StrEnum):
     withdrawn = "withdrawn"
 
 
-#: Statuses after which nothing happens unless a person acts.
-FINAL_STATUSES = frozenset(
-    {Status.rejected, Status.published, Status.location_unresolved, Status.withdrawn}
-)
+#: The validation service's verdict on a submission: the ``Judged`` event's type, its
+#: subject and the status it leads to.
+Outcome = Literal["labelled", "rejected", "needs_review"]
+OUTCOMES: tuple[Outcome, ...] = get_args(Outcome)
 
 
 class _Model(BaseModel):
@@ -181,7 +181,7 @@ class Received(Event):
 class Judged(Event):
     """The validation service's verdict: subject ``labelled``, ``rejected`` or ``needs_review``."""
 
-    type: Literal["labelled", "rejected", "needs_review"]
+    type: Outcome
     submission: Submission
     reasons: list[Reason] = []
     edition: str

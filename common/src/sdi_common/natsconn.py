@@ -13,7 +13,7 @@ from nats.js import JetStreamContext
 from nats.js.api import PubAck
 
 from . import subjects
-from .contracts import Event, encode
+from .contracts import OUTCOMES, Event, encode
 from .settings import ServiceSettings
 
 log = structlog.get_logger(__name__)
@@ -79,13 +79,7 @@ REPEATABLE = frozenset({"relocated"})
 
 #: one decision per stage and version, whatever it says: a redelivery judged differently
 #: (another edition, a geocoder that came back) cannot add a second, contradicting one
-STAGE = {
-    "labelled": "judged",
-    "rejected": "judged",
-    "needs_review": "judged",
-    "geocoded": "placed",
-    "location_unresolved": "placed",
-}
+STAGE = {**dict.fromkeys(OUTCOMES, "judged"), "geocoded": "placed", "location_unresolved": "placed"}
 
 
 def msg_id(event: Event) -> str:

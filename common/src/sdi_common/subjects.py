@@ -22,9 +22,6 @@ DEADLETTER_PREFIX = "deadletter"
 #: JetStream's advisory when a message exhausts max_deliver (captured by DEADLETTER).
 MAX_DELIVERIES_ADVISORY = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.>"
 
-#: Operator commands (request/reply, core NATS), e.g. re-judge under the current edition.
-COMMANDS_PREFIX = "commands"
-
 
 def for_type(event_type: str) -> str:
     """The subject of an event type: ``labelled`` -> ``submissions.labelled``."""

@@ -2,11 +2,11 @@
 
 Body: ``{"id", "version", "status", "reasons", "at"}``. Headers: ``X-Signature-256:
 sha256=<hex HMAC-SHA256 of the raw body with CALLBACK_SECRET>`` (as GitHub webhooks),
-``X-Sdi-Delivery`` (unique per status change, the same on every retry: receivers
-deduplicate on it) and ``X-Sdi-Attempt``.
+``X-Sdi-Delivery`` (the callback's id: unique per status change, the same on every retry:
+receivers deduplicate on it) and ``X-Sdi-Attempt``.
 
 The queue lives in memory: retries with exponential backoff survive a NATS outage but not a
-restart of this process; pending deliveries are then lost (logged as such at shutdown).
+restart of this process; pending callbacks are then lost (logged as such at shutdown).
 The status is always available from ``GET /v1/submissions/{id}``, which is the fallback.
 Loopback, private and link-local addresses are refused (no SSRF into the cluster).
 """
@@ -25,7 +25,7 @@ import httpx
 import orjson
 import structlog
 
-from .projection import Outcome
+from .record import Change
 
 log = structlog.get_logger(__name__)
 
@@ -35,10 +35,12 @@ def sign(secret: str, body: bytes) -> str:
 
 
 @dataclass
-class Delivery:
+class Callback:
+    """One status change to POST to the organiser's URL, until it is taken or given up."""
+
     url: str
     body: bytes
-    delivery_id: str
+    id: str  # sent as X-Sdi-Delivery
     attempt: int = 0
 
 
@@ -70,13 +72,11 @@ class Callbacks:
         self.max_attempts = max_attempts
         self.backoff = backoff
         self.allow_private = allow_private
-        self.queue: asyncio.Queue[Delivery] = asyncio.Queue(maxsize=10_000)
+        self.queue: asyncio.Queue[Callback] = asyncio.Queue(maxsize=10_000)
         self.client = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
         self._tasks: list[asyncio.Task] = []
         self._delayed: set[asyncio.Task] = set()
         self._workers = workers
-        self.delivered = 0
-        self.failed = 0
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._work()) for _ in range(self._workers)]
@@ -90,81 +90,69 @@ class Callbacks:
         if lost:
             log.warning("callbacks.lost_on_shutdown", pending=lost)
 
-    async def on_outcome(self, outcome: Outcome) -> None:
-        """Queue a delivery when a projected event changed the status."""
-        doc = outcome.doc
-        if not outcome.status_changed or not doc.get("callback_url"):
+    async def on_change(self, change: Change) -> None:
+        """Queue a callback when a projected event changed the status."""
+        record = change.record
+        if not change.status_changed or not record.callback_url:
             return
-        last = doc["history"][-1] if doc["history"] else {}
         payload = {
-            "id": doc["id"],
-            "version": doc["version"],
-            "status": doc["status"],
-            "reasons": doc["reasons"],
-            "at": last.get("at"),
+            "id": record.id,
+            "version": record.version,
+            "status": record.status,
+            "reasons": [r.model_dump() for r in record.reasons],
+            "at": record.history[-1].at.isoformat() if record.history else None,
         }
-        delivery = Delivery(
-            url=doc["callback_url"],
+        callback = Callback(
+            url=record.callback_url,
             body=orjson.dumps(payload),
-            delivery_id=f"{doc['id']}:{doc['version']}:{doc['status']}",
+            id=f"{record.id}:{record.version}:{record.status}",
         )
         try:
-            self.queue.put_nowait(delivery)
+            self.queue.put_nowait(callback)
         except asyncio.QueueFull:
-            log.warning("callbacks.queue_full", submission_id=doc["id"])
+            log.warning("callbacks.queue_full", submission_id=record.id)
 
     async def _work(self) -> None:
         while True:
-            delivery = await self.queue.get()
+            callback = await self.queue.get()
             try:
-                await self._attempt(delivery)
-            except Exception:  # never let one delivery kill the worker
-                log.exception("callbacks.error", url=delivery.url)
+                await self._attempt(callback)
+            except Exception:  # never let one callback kill the worker
+                log.exception("callbacks.error", url=callback.url)
             finally:
                 self.queue.task_done()
 
-    async def _attempt(self, delivery: Delivery) -> None:
-        delivery.attempt += 1
-        if not self.allow_private and not await _is_public(delivery.url):
-            log.warning("callbacks.refused_address", delivery=delivery.delivery_id)
-            self.failed += 1
+    async def _attempt(self, callback: Callback) -> None:
+        callback.attempt += 1
+        if not self.allow_private and not await _is_public(callback.url):
+            log.warning("callbacks.refused_address", callback=callback.id)
             return
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "sdi-submission-callbacks/1",
-            "X-Sdi-Delivery": delivery.delivery_id,
-            "X-Sdi-Attempt": str(delivery.attempt),
+            "X-Sdi-Delivery": callback.id,
+            "X-Sdi-Attempt": str(callback.attempt),
         }
         if self.secret:
-            headers["X-Signature-256"] = sign(self.secret, delivery.body)
+            headers["X-Signature-256"] = sign(self.secret, callback.body)
         try:
-            response = await self.client.post(delivery.url, content=delivery.body, headers=headers)
+            response = await self.client.post(callback.url, content=callback.body, headers=headers)
             ok = 200 <= response.status_code < 300
             detail = response.status_code
         except httpx.HTTPError as exc:
             ok, detail = False, repr(exc)
         if ok:
-            self.delivered += 1
-            log.info("callbacks.delivered", delivery=delivery.delivery_id, attempt=delivery.attempt)
+            log.info("callbacks.sent", callback=callback.id, attempt=callback.attempt)
             return
-        if delivery.attempt >= self.max_attempts:
-            self.failed += 1
-            log.warning("callbacks.gave_up", delivery=delivery.delivery_id, detail=str(detail))
+        if callback.attempt >= self.max_attempts:
+            log.warning("callbacks.gave_up", callback=callback.id, detail=str(detail))
             return
-        delay = self.backoff * 2 ** (delivery.attempt - 1)
-        log.info("callbacks.retry", delivery=delivery.delivery_id, delay=delay, detail=str(detail))
-        task = asyncio.create_task(self._later(delivery, delay))
+        delay = self.backoff * 2 ** (callback.attempt - 1)
+        log.info("callbacks.retry", callback=callback.id, delay=delay, detail=str(detail))
+        task = asyncio.create_task(self._later(callback, delay))
         self._delayed.add(task)
         task.add_done_callback(self._delayed.discard)
 
-    async def _later(self, delivery: Delivery, delay: float) -> None:
+    async def _later(self, callback: Callback, delay: float) -> None:
         await asyncio.sleep(delay)
-        await self.queue.put(delivery)
-
-    async def drain(self, timeout: float = 10.0) -> None:
-        """Wait until nothing is queued or waiting for a retry (tests, shutdown)."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while (self.queue.qsize() or self._delayed or self.queue._unfinished_tasks) and (
-            asyncio.get_running_loop().time() < deadline
-        ):
-            await asyncio.sleep(0.05)
+        await self.queue.put(callback)

@@ -12,31 +12,20 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from nats.aio.client import Client as NATS
 from nats.errors import Error as NatsError
 from nats.js.errors import Error as JetStreamError
-from sdi_common.contracts import (
-    ContactErased,
-    Decided,
-    Event,
-    GeoResult,
-    Point,
-    Received,
-    Relocated,
-    Submission,
-    Withdrawn,
-    new_id,
-)
+from sdi_common.contracts import Event, Point, Received, Status, new_id
 from sdi_common.editions import Edition
 from sdi_common.natsconn import publish_event
 
 from . import sealing
 from .idempotency import IdempotencyRecords, body_hash
 from .intake_model import SubmissionIn
-from .projection import Doc, Outcome
+from .record import DUPLICATE, Change, Command, Conflict, SubmissionRecord
 from .sealing import ContactKeys
 from .store.base import Store
 from .tokens import new_token, token_hash
@@ -48,18 +37,11 @@ class Unavailable(Exception):
     """NATS is down or did not acknowledge in time: try again later."""
 
 
-class Conflict(Exception):
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-
-
 @dataclass(frozen=True)
 class Accepted:
     submission_id: str
     version: int
-    status: str
+    status: Status
     organizer_token: str | None = None
     replayed: bool = False
 
@@ -79,7 +61,7 @@ class Commands:
         edition: Callable[[], Edition | None],
         publish_timeout: float,
         apply_on_accept: bool,
-        on_outcome: Callable[[Outcome], Awaitable[None]] | None = None,
+        on_change: Callable[[Change], Awaitable[None]] | None = None,
     ):
         self.nc = nc
         self.js = nc.jetstream(timeout=publish_timeout)
@@ -89,7 +71,7 @@ class Commands:
         self.edition = edition
         self.publish_timeout = publish_timeout
         self.apply_on_accept = apply_on_accept
-        self.on_outcome = on_outcome
+        self.on_change = on_change
 
     # ------------------------------------------------------------------ plumbing
 
@@ -117,13 +99,19 @@ class Commands:
         )
         if self.apply_on_accept:
             try:
-                outcome = await self.store.apply(event)
+                change = await self.store.apply(event)
             except Exception:  # the projector will apply it; the answer stays correct
                 log.exception("store.apply_on_accept_failed", submission_id=event.submission_id)
             else:
-                if outcome is not None and self.on_outcome is not None:
-                    await self.on_outcome(outcome)
+                if change is not None and self.on_change is not None:
+                    await self.on_change(change)
         return not getattr(ack, "duplicate", False)
+
+    async def _publish_once(self, event: Event, command: Command,
+                            correlation_id: str | None) -> None:
+        """Publish the event of a command; ``Conflict`` if the same was just done."""
+        if not await self._publish(event, correlation_id):
+            raise Conflict(*DUPLICATE[command])
 
     async def _seal(
         self, submission_id: str, body: SubmissionIn, token_sha256: str, kid: str | None = None
@@ -158,7 +146,8 @@ class Commands:
                 self.idempotency.claim(idempotency_key, body_hash(raw), token)
             )
             if record.state == "done":
-                return Accepted(record.submission_id, 1, "received", record.token, replayed=True)
+                return Accepted(record.submission_id, 1, Status.received, record.token,
+                                replayed=True)
             submission_id, token = record.submission_id, record.token
         else:
             submission_id = new_id()
@@ -177,146 +166,74 @@ class Commands:
                 await self._nats(self.idempotency.done(idempotency_key, record))
             except Unavailable:
                 pass  # a retry finds "pending", republishes the same Nats-Msg-Id: deduplicated
-        return Accepted(submission_id, 1, "received", token)
+        return Accepted(submission_id, 1, Status.received, token)
 
     async def amend(
-        self, doc: Doc, body: SubmissionIn, *, by: str = "organizer", correlation_id: str | None
+        self, record: SubmissionRecord, body: SubmissionIn, *, by: str, correlation_id: str | None
     ) -> Accepted:
-        if doc["status"] == "withdrawn":
-            raise Conflict("withdrawn", "Cet événement a été retiré : il ne peut plus être modifié.")
         edition = self.edition()
-        if edition is not None and edition.is_late(now()):
-            raise Conflict(
-                "deadline_passed",
-                "La date limite des inscriptions est passée : l'événement ne peut plus être modifié.",
-            )
+        record.allow(Command.amend, late=edition is not None and edition.is_late(now()))
         submission = body.to_submission()
-        if submission.model_dump(mode="json") == doc["submission"] and await self._same_contact(
-            doc, body
-        ):
+        if submission == record.submission and await self._same_contact(record, body):
             # the same amendment again: nothing new to judge
-            return Accepted(doc["id"], doc["version"], doc["status"])
-        version = doc["version"] + 1
-        kid = sealing.read_envelope(doc.get("contact_sealed")).kid
-        sealed = await self._seal(doc["id"], body, doc["token_sha256"], kid)
-        event = Received(
-            submission_id=doc["id"],
-            version=version,
-            by=by,
-            submission=submission,
-            received_at=now(),
-            contact_sealed=sealed,
-        )
-        if not await self._publish(event, correlation_id):
-            raise Conflict("concurrent_change", "Une autre modification est en cours : réessayez.")
-        return Accepted(doc["id"], version, "received")
+            return Accepted(record.id, record.version, record.status)
+        kid = sealing.read_envelope(record.contact_sealed).kid
+        sealed = await self._seal(record.id, body, record.token_sha256, kid)
+        event = record.amendment(submission, sealed, by=by)
+        await self._publish_once(event, Command.amend, correlation_id)
+        return Accepted(record.id, event.version, Status.received)
 
-    async def _same_contact(self, doc: Doc, body: SubmissionIn) -> bool:
-        envelope = sealing.read_envelope(doc.get("contact_sealed"))
+    async def _same_contact(self, record: SubmissionRecord, body: SubmissionIn) -> bool:
+        envelope = sealing.read_envelope(record.contact_sealed)
         if envelope.callback_url != body.callback_url:
             return False
-        return await self.contact_of(doc) == body.contact()
+        return await self.contact_of(record) == body.contact()
 
-    async def withdraw(self, doc: Doc, *, by: str, correlation_id: str | None) -> Accepted:
-        if doc["status"] != "withdrawn":
-            event = Withdrawn(submission_id=doc["id"], version=doc["version"], by=by)
+    async def withdraw(self, record: SubmissionRecord, *, by: str,
+                       correlation_id: str | None) -> Accepted:
+        if (event := record.withdrawal(by=by)) is not None:
             await self._publish(event, correlation_id)
-        return Accepted(doc["id"], doc["version"], "withdrawn")
+        return Accepted(record.id, record.version, Status.withdrawn)
 
     # ------------------------------------------------------------------ operators
 
     async def decide(
-        self, doc: Doc, decision: str, reason: str, *, by: str, correlation_id: str | None
+        self, record: SubmissionRecord, decision: Literal["label", "reject"], reason: str, *,
+        by: str, correlation_id: str | None,
     ) -> Accepted:
-        if doc["status"] != "needs_review":
-            raise Conflict(
-                "not_in_review",
-                f"Seul un événement « à examiner » peut être tranché (statut actuel : {doc['status']}).",
-            )
-        event = Decided(
-            submission_id=doc["id"],
-            version=doc["version"],
-            by=by,
-            decision=decision,
-            reason=reason,
-            submission=Submission.model_validate(doc["submission"]),
-        )
-        if not await self._publish(event, correlation_id):
-            raise Conflict("already_decided", "Une décision a déjà été prise pour cette version.")
-        return Accepted(doc["id"], doc["version"], "labelled" if decision == "label" else "rejected")
+        event = record.decision(decision, reason, by=by)
+        await self._publish_once(event, Command.decide, correlation_id)
+        status = Status.labelled if decision == "label" else Status.rejected
+        return Accepted(record.id, record.version, status)
 
     async def relocate(
-        self, doc: Doc, lon: float, lat: float, *, by: str, correlation_id: str | None
+        self, record: SubmissionRecord, point: Point, *, by: str, correlation_id: str | None
     ) -> Accepted:
-        if doc["submission"].get("online") and not doc["submission"].get("location"):
-            raise Conflict("online_event", "Un événement en ligne n'a pas de lieu à placer.")
-        if doc["status"] not in ("location_unresolved", "labelled", "published"):
-            raise Conflict(
-                "not_placeable",
-                f"Seul un événement labellisé peut être placé (statut actuel : {doc['status']}).",
-            )
-        place = doc["submission"].get("location") or {}
-        previous = doc.get("location") or {}
-        event = Relocated(
-            submission_id=doc["id"],
-            version=doc["version"],
-            by=by,
-            submission=Submission.model_validate(doc["submission"]),
-            location=GeoResult(
-                point=Point(lon=lon, lat=lat),
-                precision="operator",
-                source="operator",
-                postcode=place.get("postcode"),
-                city=previous.get("city") or place.get("city"),
-                citycode=previous.get("citycode"),
-                department=doc.get("department"),
-                region=previous.get("region"),
-                label=", ".join(
-                    p for p in (place.get("venue"), place.get("street"), place.get("postcode"),
-                                place.get("city")) if p
-                ) or None,
-            ),
-        )
-        if not await self._publish(event, correlation_id):
-            raise Conflict(
-                "already_relocated",
-                "Cet événement vient déjà d'être placé pour cette version ; réessayez plus tard.",
-            )
-        return Accepted(doc["id"], doc["version"], doc["status"])
+        event = record.relocation(point, by=by)
+        await self._publish_once(event, Command.relocate, correlation_id)
+        return Accepted(record.id, record.version, record.status)
 
-    async def rejudge(self, doc: Doc, *, by: str, correlation_id: str | None) -> Accepted:
+    async def rejudge(self, record: SubmissionRecord, *, by: str,
+                      correlation_id: str | None) -> Accepted:
         """A new version with the same content, judged again under the current edition."""
-        if doc["status"] == "withdrawn":
-            raise Conflict("withdrawn", "Cet événement a été retiré.")
-        version = doc["version"] + 1
-        event = Received(
-            submission_id=doc["id"],
-            version=version,
-            by=by,
-            submission=Submission.model_validate(doc["submission"]),
-            received_at=datetime.fromisoformat(doc["received_at"]),
-            contact_sealed=doc.get("contact_sealed"),
-        )
-        if not await self._publish(event, correlation_id):
-            raise Conflict("concurrent_change", "Une autre modification est en cours : réessayez.")
-        return Accepted(doc["id"], version, "received")
+        event = record.rejudgement(by=by)
+        await self._publish_once(event, Command.rejudge, correlation_id)
+        return Accepted(record.id, event.version, Status.received)
 
-    async def erase_contact(self, doc: Doc, *, by: str, correlation_id: str | None) -> None:
+    async def erase_contact(self, record: SubmissionRecord, *, by: str,
+                            correlation_id: str | None) -> None:
         """Crypto-shred the contact (the key goes first: that is the erasure), then record it."""
-        kid = sealing.read_envelope(doc.get("contact_sealed")).kid
+        kid = sealing.read_envelope(record.contact_sealed).kid
         if kid:
             await self._nats(self.keys.shred(kid))
-        event = ContactErased(
-            submission_id=doc["id"], version=doc["version"], by=by, event_id=new_id()
-        )
-        await self._publish(event, correlation_id)
+        await self._publish(record.erasure(by=by), correlation_id)
 
-    async def contact_of(self, doc: Doc) -> dict[str, Any] | None:
+    async def contact_of(self, record: SubmissionRecord) -> dict[str, Any] | None:
         """The organiser's contact in clear, or None once erased."""
-        envelope = sealing.read_envelope(doc.get("contact_sealed"))
+        envelope = sealing.read_envelope(record.contact_sealed)
         if not envelope.has_contact:
             return None
         key = await self._nats(self.keys.get(envelope.kid)) if envelope.kid else None
         if key is None:
             return None
-        return sealing.unseal(key, envelope, submission_id=doc["id"])
+        return sealing.unseal(key, envelope, submission_id=record.id)

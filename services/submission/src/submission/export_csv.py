@@ -11,36 +11,43 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from sdi_common.csv_safe import cell
 
-from .projection import Doc
+from .record import SubmissionRecord
 
 BOM = "\ufeff"
 
-COLUMNS: list[tuple[str, Any]] = [
-    ("identifiant", lambda d: d["id"]),
-    ("version", lambda d: d["version"]),
-    ("statut", lambda d: d["status"]),
-    ("titre", lambda d: d["submission"]["title"]),
-    ("type", lambda d: d["submission"]["kind"]),
-    ("début", lambda d: d["submission"]["starts_at"]),
-    ("fin", lambda d: d["submission"]["ends_at"]),
-    ("publics", lambda d: ", ".join(d["submission"]["audiences"])),
-    ("gratuit", lambda d: "oui" if d["submission"]["is_free"] else "non"),
-    ("en ligne", lambda d: "oui" if d["submission"].get("online") else "non"),
-    ("lieu", lambda d: (d["submission"].get("location") or {}).get("venue") or ""),
-    ("code postal", lambda d: (d["submission"].get("location") or {}).get("postcode") or ""),
-    ("commune", lambda d: (d["submission"].get("location") or {}).get("city") or ""),
-    ("département", lambda d: d.get("department") or ""),
-    ("organisateur", lambda d: d["submission"]["organizer"]["name"]),
-    ("type d'organisateur", lambda d: d["submission"]["organizer"]["type"]),
-    ("SIRET", lambda d: d["submission"]["organizer"].get("siret") or ""),
-    ("reçu le", lambda d: d["received_at"]),
-    ("édition", lambda d: d.get("edition") or ""),
-    ("motifs", lambda d: " | ".join(r["message"] for r in d.get("reasons") or [])),
+Column = Callable[[SubmissionRecord], Any]
+
+
+def _place(field: str) -> Column:
+    return lambda r: getattr(r.submission.location, field, None) or ""
+
+
+COLUMNS: list[tuple[str, Column]] = [
+    ("identifiant", lambda r: r.id),
+    ("version", lambda r: r.version),
+    ("statut", lambda r: r.status),
+    ("titre", lambda r: r.submission.title),
+    ("type", lambda r: r.submission.kind),
+    ("début", lambda r: r.submission.starts_at.isoformat()),
+    ("fin", lambda r: r.submission.ends_at.isoformat()),
+    ("publics", lambda r: ", ".join(r.submission.audiences)),
+    ("gratuit", lambda r: "oui" if r.submission.is_free else "non"),
+    ("en ligne", lambda r: "oui" if r.submission.online else "non"),
+    ("lieu", _place("venue")),
+    ("code postal", _place("postcode")),
+    ("commune", _place("city")),
+    ("département", lambda r: r.department or ""),
+    ("organisateur", lambda r: r.submission.organizer.name),
+    ("type d'organisateur", lambda r: r.submission.organizer.type),
+    ("SIRET", lambda r: r.submission.organizer.siret or ""),
+    ("reçu le", lambda r: r.received_at.isoformat()),
+    ("édition", lambda r: r.edition or ""),
+    ("motifs", lambda r: " | ".join(reason.message for reason in r.reasons)),
 ]
 
 
@@ -50,7 +57,7 @@ def _line(values: list[Any]) -> str:
     return buffer.getvalue()
 
 
-async def export_rows(docs: AsyncIterator[Doc]) -> AsyncIterator[bytes]:
+async def export_rows(records: AsyncIterator[SubmissionRecord]) -> AsyncIterator[bytes]:
     yield (BOM + _line([name for name, _ in COLUMNS])).encode()
-    async for doc in docs:
-        yield _line([get(doc) for _, get in COLUMNS]).encode()
+    async for record in records:
+        yield _line([get(record) for _, get in COLUMNS]).encode()

@@ -1,22 +1,36 @@
-"""Turning a request body into a ``SubmissionIn`` or a list of field errors.
+"""Validation errors as the API answers them: a stable code and a French message per field.
 
 Each error is ``{"field": "organizer.siret", "code": "siret_checksum", "message": "..."}``:
 the code is stable (clients may branch on it), the message is French and meant for the
-organiser filling the form.
+organiser filling the form. One translation for every pydantic error, whether FastAPI
+raised it for a request (``request_errors``) or a model did (``parse_submission``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from .intake_model import SubmissionIn, cross_field_errors
+from .intake_model import SubmissionIn
 
 FieldError = dict[str, str]
 
+
+class FieldErrorModel(BaseModel):
+    """One field in error (the documentation of ``FieldError``)."""
+
+    #: the path of the field, ``organizer.siret``, ``audiences.0``; empty for the whole body
+    field: str
+    #: stable, e.g. ``required``, ``too_long``, ``siret_checksum``
+    code: str
+    #: in French, for the person filling the form
+    message: str
+
+
 _EXAMPLE_DATE = "par exemple 2026-11-20T09:00:00+01:00"
+_ALLOWED = "Valeur non reconnue. Valeurs possibles : {expected}."
 
 #: pydantic error type -> (stable code, French message; may use the error's ctx)
 _PYDANTIC: dict[str, tuple[str, str]] = {
@@ -37,7 +51,9 @@ _PYDANTIC: dict[str, tuple[str, str]] = {
     "finite_number": ("wrong_type", "Un nombre fini est attendu."),
     "greater_than_equal": ("too_small", "La valeur doit être supérieure ou égale à {ge}."),
     "less_than_equal": ("too_large", "La valeur doit être inférieure ou égale à {le}."),
-    "literal_error": ("not_allowed", "Valeur non reconnue. Valeurs possibles : {expected}."),
+    "literal_error": ("not_allowed", _ALLOWED),
+    "enum": ("not_allowed", _ALLOWED),
+    "string_pattern_mismatch": ("invalid_format", "Format non reconnu."),
     "list_type": ("wrong_type", "Une liste est attendue, par exemple [\"pupils\", \"students\"]."),
     "too_short": ("too_short", "Indiquez au moins {min_length} élément(s)."),
     "too_long": ("too_long", "Au plus {max_length} éléments."),
@@ -57,7 +73,8 @@ _PYDANTIC: dict[str, tuple[str, str]] = {
     ),
 }
 
-#: our own codes (raised by validators or cross-field rules) -> French message
+#: our own error types (raised by validators or cross-field rules) -> French message; the
+#: type is the code
 _OWN: dict[str, str] = {
     "control_characters": "Ce texte contient des caractères de contrôle non autorisés.",
     "invalid_url": "Adresse web invalide : elle doit commencer par https:// (ou http://).",
@@ -78,6 +95,17 @@ _OWN: dict[str, str] = {
     "invalid_json": "Le corps de la requête n'est pas un JSON valide.",
     "not_an_object": "Le corps de la requête doit être un objet JSON ({ ... }).",
 }
+#: our own error types whose code is another one
+_OWN_CODED: dict[str, tuple[str, str]] = {
+    "reason_required": ("required", "Indiquez le motif du refus : il est montré à l'organisateur."),
+}
+#: errors about the whole body (an empty location)
+_BODY: dict[str, str] = {
+    "missing": "invalid_json",  # no body at all
+    "model_type": "not_an_object",
+    "model_attributes_type": "not_an_object",
+    "dict_type": "not_an_object",
+}
 
 _FALLBACK = ("invalid", "Valeur invalide.")
 
@@ -93,25 +121,32 @@ def _message(template: str, ctx: dict[str, Any] | None) -> str:
         return template.split(":")[0].rstrip(".") + "."
 
 
-def from_validation_error(exc: ValidationError) -> list[FieldError]:
-    out: list[FieldError] = []
-    for err in exc.errors(include_url=False):
-        kind = err["type"]
-        loc = err["loc"]
-        if kind in _OWN:
-            code, message = kind, _OWN[kind]
-        else:
-            code, template = _PYDANTIC.get(kind, _FALLBACK)
-            ctx = err.get("ctx")
-            if kind == "literal_error" and ctx:
-                ctx = {**ctx, "expected": str(ctx.get("expected", "")).replace("' or '", "' ou '")}
-            message = _message(template, ctx)
-        out.append({"field": _field(loc), "code": code, "message": message})
-    return out
+def _translate(kind: str, loc: tuple[Any, ...], ctx: dict[str, Any] | None) -> FieldError:
+    if kind == "json_invalid":  # FastAPI's: the location is a position in the text
+        return {"field": "", "code": "invalid_json", "message": _OWN["invalid_json"]}
+    if not loc and kind in _BODY:
+        code = _BODY[kind]
+        return {"field": "", "code": code, "message": _OWN[code]}
+    if kind in _OWN:
+        code, message = kind, _OWN[kind]
+    elif kind in _OWN_CODED:
+        code, message = _OWN_CODED[kind]
+    else:
+        code, template = _PYDANTIC.get(kind, _FALLBACK)
+        if kind in ("literal_error", "enum") and ctx:
+            ctx = {**ctx, "expected": str(ctx.get("expected", "")).replace("' or '", "' ou '")}
+        message = _message(template, ctx)
+    return {"field": _field(loc), "code": code, "message": message}
 
 
-def own_error(field: str, code: str) -> FieldError:
-    return {"field": field, "code": code, "message": _OWN[code]}
+def field_errors(errors: Iterable[Mapping[str, Any]]) -> list[FieldError]:
+    """pydantic's errors (locations relative to the body) as the API answers them."""
+    return [_translate(e["type"], tuple(e["loc"]), e.get("ctx")) for e in errors]
+
+
+def request_errors(errors: Iterable[Mapping[str, Any]]) -> list[FieldError]:
+    """FastAPI's errors, whose location starts with where: body, query, header, path."""
+    return field_errors({**e, "loc": tuple(e["loc"])[1:]} for e in errors)
 
 
 class InvalidInput(Exception):
@@ -120,29 +155,10 @@ class InvalidInput(Exception):
         self.errors = errors
 
 
-def parse_json(raw: bytes) -> dict[str, Any]:
+def parse_submission(data: Any) -> SubmissionIn:
+    """Validate an intake body outside a request (what the API does to a POST); raises
+    ``InvalidInput`` with every error found."""
     try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise InvalidInput([own_error("", "invalid_json")]) from None
-    if not isinstance(data, dict):
-        raise InvalidInput([own_error("", "not_an_object")])
-    return data
-
-
-def parse_submission(data: dict[str, Any]) -> SubmissionIn:
-    """Validate the body; raises ``InvalidInput`` with every error found."""
-    errors: list[FieldError] = []
-    model: SubmissionIn | None = None
-    try:
-        model = SubmissionIn.model_validate(data)
+        return SubmissionIn.model_validate(data)
     except ValidationError as exc:
-        errors = from_validation_error(exc)
-    seen = {(e["field"], e["code"]) for e in errors}
-    for field, code in cross_field_errors(data):
-        # "location required" duplicates nothing; skip if the field already has that error
-        if (field, code) not in seen:
-            errors.append(own_error(field, code))
-    if errors or model is None:
-        raise InvalidInput(errors)
-    return model
+        raise InvalidInput(field_errors(exc.errors(include_url=False))) from None

@@ -1,167 +1,238 @@
 """The intake request body (``POST``/``PUT /v1/submissions``) and its checks.
 
 Field checks live on the model; checks across fields (online/location, price/is_free,
-dates) live in ``cross_field_errors`` so that they are reported together with the field
-errors, not only once every field is valid. Every error has a stable ``code``; the
-French messages are in ``field_errors``.
+dates) live in ``cross_field_errors``, which the model runs around its field checks so
+that both are reported together, not the former only once every field is valid. Every
+error has a stable ``code``; the French messages are in ``field_errors``.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any
-from urllib.parse import urlsplit
+from typing import Annotated, Any, Self
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    Strict,
     TypeAdapter,
     ValidationError,
-    field_validator,
+    ValidatorFunctionWrapHandler,
+    WithJsonSchema,
+    model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from sdi_common.contracts import Audience, Kind, Location, Organizer, OrganizerType, Submission
 
 from . import siret as siret_check
 
-_EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[A-Za-z]{2,}$")
-_PHONE_SEPARATORS = re.compile(r"[\s.\-()/]")
-_SPACE = re.compile(r"\s")
-_PHONE = re.compile(r"^(0[1-9]\d{8}|\+\d{8,15}|00\d{8,15})$")
+# --------------------------------------------------------------------------- texts
+#
+# What OpenAPI says of a field must hold of every value the API accepts (a client, or a
+# fuzzer, relies on it both ways). Texts are stripped of blanks at both ends before their
+# length is counted, so their JSON Schema is a pattern that says just that, built from the
+# same character classes the checks use (tests/submission/test_submission_input.py checks
+# that pattern and validation agree on any text).
+
+#: what pydantic strips from both ends of a text (Unicode White_Space), as a regex class
+BLANKS = r"\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+BLANK_CHARS = "".join(c for c in map(chr, range(0x3001)) if re.fullmatch(f"[{BLANKS}]", c))
+#: what ``str.isspace`` calls a space (BLANKS and the four C0 separators)
+SPACES = BLANKS + r"\x1c-\x1f"
+#: Unicode category Cc: C0, DEL and C1 controls (tab, line feed and return allowed in
+#: multi-line texts)
+CONTROLS = r"\x00-\x1f\x7f-\x9f"
+CONTROLS_MULTILINE = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
 
 
-# Unicode category Cc: C0, DEL and C1 controls
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_MULTILINE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+def text_pattern(min_length: int, max_length: int, *, multiline: bool = False) -> str:
+    """The pattern of a text that, stripped, has ``min_length`` to ``max_length``
+    characters and no control character (blanks may surround it)."""
+    inner = f"[^{CONTROLS_MULTILINE if multiline else CONTROLS}]"
+    edge = f"[^{CONTROLS_MULTILINE if multiline else CONTROLS}{BLANKS}]"
+    if min_length >= 2:
+        core = f"{edge}{inner}{{{min_length - 2},{max_length - 2}}}{edge}"
+    else:
+        core = f"{edge}(?:{inner}{{0,{max_length - 2}}}{edge})?"
+        if min_length == 0:
+            core = f"(?:{core})?"
+    return f"^[{BLANKS}]*{core}[{BLANKS}]*$"
 
 
 def _no_control(value: str, *, multiline: bool = False) -> str:
-    if (_CONTROL_MULTILINE if multiline else _CONTROL).search(value):
+    if re.search(f"[{CONTROLS_MULTILINE if multiline else CONTROLS}]", value):
         raise PydanticCustomError("control_characters", "contains control characters")
     return value
 
 
-def _web_url(value: str, *, https_only: bool = False) -> str:
-    if len(value) > 2000 or _SPACE.search(value):
-        raise PydanticCustomError("invalid_url", "invalid URL")
-    parts = urlsplit(value)
-    if https_only:
-        if parts.scheme.lower() != "https" or not parts.hostname:
-            raise PydanticCustomError("https_required", "an https URL is required")
-    elif parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise PydanticCustomError("invalid_url", "invalid URL")
+def Text(min_length: int, max_length: int, *, multiline: bool = False) -> Any:
+    """A text field: stripped, ``min_length`` to ``max_length`` characters, no control."""
+    return Annotated[
+        str,
+        Field(min_length=min_length, max_length=max_length),
+        AfterValidator(lambda v: _no_control(v, multiline=multiline)),
+        WithJsonSchema({"type": "string",
+                        "pattern": text_pattern(min_length, max_length, multiline=multiline)}),
+    ]
+
+
+def Matching(pattern: str, code: str) -> Any:
+    """A text that, stripped, must match ``pattern`` (else the error ``code``); its schema
+    says the same, blanks around included."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise PydanticCustomError(code, code)
+        return value
+
+    return Annotated[str, AfterValidator(check),
+                     WithJsonSchema({"type": "string",
+                                     "pattern": f"^[{BLANKS}]*(?:{pattern})[{BLANKS}]*$"})]
+
+
+def _blank_is_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip(BLANK_CHARS) else value
+
+
+def OrNone(pattern: str, code: str, *checks: Any) -> Any:
+    """An optional text matching ``pattern``: null, empty or blank mean none."""
+    kind = Matching(pattern, code)
+    if checks:
+        kind = Annotated[kind, *checks]
+    return Annotated[
+        kind | None,
+        BeforeValidator(_blank_is_none),
+        WithJsonSchema({"anyOf": [
+            {"type": "string", "pattern": f"^[{BLANKS}]*(?:(?:{pattern})[{BLANKS}]*)?$"},
+            {"type": "null"},
+        ]}),
+    ]
+
+
+_HOST = rf"[^{SPACES}/?#@:\[\]]{{1,253}}(?::[0-9]{{1,5}})?"
+_REST = rf"(?:[/?#][^{SPACES}]{{0,1730}})?"
+#: an http(s) URL: its scheme, a host (no user, no IPv6 literal), then no space
+#: (ASCII classes, never ``\d``: Python's and Rust's match other digits than JSON Schema's)
+WEB_URL = rf"[hH][tT][tT][pP][sS]?://{_HOST}{_REST}"
+HTTPS_URL = rf"[hH][tT][tT][pP][sS]://{_HOST}{_REST}"
+#: how people write an e-mail address (not RFC 5322's every corner; 254 characters at most)
+_MAILBOX = rf"[^@<>\"',;{SPACES}]"
+EMAIL = rf"{_MAILBOX}{{1,64}}@{_MAILBOX}{{1,180}}\.[A-Za-z]{{2,8}}"
+#: a French phone number, or an international one; digits may be grouped by separators
+PHONE = r"(?:0[ .\-/]?[1-9](?:[ .\-/]?[0-9]){8}|(?:\+|00)(?:[ .\-/]?\(?[0-9]\)?){8,15})"
+#: 5 digits (not 00xxx), a space allowed after the département's two
+POSTCODE = r"(?:0[1-9]|[1-9][0-9]) ?[0-9]{3}"
+#: 14 digits, a space allowed after any of them ("732 829 320 00074")
+SIRET = r"(?:[0-9] ?){13}[0-9]"
+
+
+#: RFC 3339 (what JSON Schema's ``date-time`` means); the offset may be missing here only
+#: to be reported as such (``offset_required``)
+_D2 = "[0-9][0-9]"
+_RFC3339 = re.compile(
+    rf"[0-9]{{4}}-{_D2}-{_D2}[Tt]{_D2}:{_D2}:{_D2}(?:\.[0-9]+)?(?:[Zz]|[+-]{_D2}:{_D2})?"
+)
+
+
+def _rfc3339(value: Any) -> Any:
+    if isinstance(value, str) and not _RFC3339.fullmatch(value):
+        raise PydanticCustomError("datetime_parsing", "not an RFC 3339 date-time")
+    if not isinstance(value, str):
+        raise PydanticCustomError("datetime_type", "a date-time string is required")
     return value
 
 
-Line = Annotated[str, Field(max_length=200)]
+DateTime = Annotated[AwareDatetime, Strict(False), BeforeValidator(_rfc3339)]
 
 
 class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # strict: a JSON number is not a boolean, a string is not a number (OpenAPI says so)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, strict=True)
 
 
-class LocationIn(_In):
-    venue: Line | None = None
-    street: Line | None = None
-    postcode: str
-    city: Annotated[str, Field(min_length=1, max_length=200)]
+class AddressIn(_In):
+    """Where the event takes place, as the organiser writes it."""
 
-    @field_validator("venue", "street", "city")
-    @classmethod
-    def _text(cls, v: str | None) -> str | None:
-        return None if v is None else _no_control(v)
+    venue: Text(0, 200) | None = None
+    street: Text(0, 200) | None = None
+    postcode: Annotated[Matching(POSTCODE, "invalid_postcode"),
+                        AfterValidator(lambda v: v.replace(" ", ""))]
+    city: Text(1, 200)
 
-    @field_validator("postcode")
-    @classmethod
-    def _postcode(cls, v: str) -> str:
-        v = v.replace(" ", "")
-        if not (len(v) == 5 and v.isascii() and v.isdigit()) or v.startswith("00"):
-            raise PydanticCustomError("invalid_postcode", "a French postcode has 5 digits")
-        return v
+
+def _siret(value: str) -> str:
+    value = siret_check.normalize(value)
+    if not siret_check.siret_ok(value):
+        raise PydanticCustomError("siret_checksum", "SIRET checksum is wrong")
+    return value
 
 
 class OrganizerIn(_In):
-    name: Annotated[str, Field(min_length=1, max_length=200)]
+    name: Text(1, 200)
     type: OrganizerType
-    siret: str | None = None
-    email: Annotated[str, Field(max_length=254)]
-    phone: Annotated[str, Field(max_length=40)] | None = None
-
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        return _no_control(v)
-
-    @field_validator("siret")
-    @classmethod
-    def _siret(cls, v: str | None) -> str | None:
-        if v is None or v == "":
-            return None
-        v = siret_check.normalize(v)
-        if len(v) != 14 or not v.isascii() or not v.isdigit():
-            raise PydanticCustomError("invalid_siret", "a SIRET has 14 digits")
-        if not siret_check.siret_ok(v):
-            raise PydanticCustomError("siret_checksum", "SIRET checksum is wrong")
-        return v
-
-    @field_validator("email")
-    @classmethod
-    def _email(cls, v: str) -> str:
-        if not _EMAIL.match(v):
-            raise PydanticCustomError("invalid_email", "invalid e-mail address")
-        return v
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, v: str | None) -> str | None:
-        if v is None or v == "":
-            return None
-        if not _PHONE.match(_PHONE_SEPARATORS.sub("", v)):
-            raise PydanticCustomError("invalid_phone", "invalid phone number")
-        return v
+    siret: OrNone(SIRET, "invalid_siret", AfterValidator(_siret)) = None
+    email: Matching(EMAIL, "invalid_email")
+    phone: OrNone(PHONE, "invalid_phone") = None
 
 
 class SubmissionIn(_In):
-    title: Annotated[str, Field(min_length=3, max_length=200)]
-    description: Annotated[str, Field(max_length=5000)] = ""
+    model_config = ConfigDict(json_schema_extra={"allOf": [
+        # the rules across fields that a schema can state (cross_field_errors has them all)
+        {"if": {"properties": {"online": {"const": True}}, "required": ["online"]},
+         "then": {"required": ["online_url"],
+                  "properties": {"online_url": {"type": "string", "pattern": f"[^{BLANKS}]"}}},
+         "else": {"required": ["location"], "properties": {"location": {"type": "object"}}}},
+        {"if": {"properties": {"is_free": {"const": True}}, "required": ["is_free"]},
+         "then": {"properties": {"price_eur": {"anyOf": [{"type": "null"}, {"const": 0}]}}}},
+    ]})
+
+    title: Text(3, 200)
+    description: Text(0, 5000, multiline=True) = ""
     kind: Kind
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: DateTime
+    ends_at: DateTime
     audiences: Annotated[list[Audience], Field(min_length=1, max_length=20)]
     is_free: bool
     price_eur: Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)] | None = None
     informs_about_industry: bool
     online: bool = False
-    online_url: str | None = None
-    location: LocationIn | None = None
-    registration_url: str | None = None
+    online_url: OrNone(WEB_URL, "invalid_url") = None
+    location: AddressIn | None = None
+    registration_url: OrNone(WEB_URL, "invalid_url") = None
     capacity: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
-    accessibility: Annotated[str, Field(max_length=1000)] | None = None
+    accessibility: Text(0, 1000, multiline=True) | None = None
     organizer: OrganizerIn
-    callback_url: str | None = None
+    callback_url: OrNone(HTTPS_URL, "https_required") = None
 
-    @field_validator("title")
+    @model_validator(mode="wrap")
     @classmethod
-    def _title(cls, v: str) -> str:
-        return _no_control(v)
-
-    @field_validator("description", "accessibility")
-    @classmethod
-    def _multiline(cls, v: str | None) -> str | None:
-        return None if v is None else _no_control(v, multiline=True)
-
-    @field_validator("online_url", "registration_url")
-    @classmethod
-    def _url(cls, v: str | None) -> str | None:
-        return None if v in (None, "") else _web_url(v)
-
-    @field_validator("callback_url")
-    @classmethod
-    def _callback(cls, v: str | None) -> str | None:
-        return None if v in (None, "") else _web_url(v, https_only=True)
+    def _every_error_at_once(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Self:
+        """The cross-field errors along with the field errors (pydantic alone would run a
+        model-level check only once every field is valid)."""
+        across = cross_field_errors(data) if isinstance(data, dict) else []
+        try:
+            model = handler(data)
+        except ValidationError as exc:
+            if not across:
+                raise
+            fields = exc.errors(include_url=False)
+        else:
+            if not across:
+                return model
+            fields = []
+        known = {(e["loc"], e["type"]) for e in fields}
+        raise ValidationError.from_exception_data(cls.__name__, [
+            *(_again(e) for e in fields),
+            *(InitErrorDetails(type=PydanticCustomError(code, code), loc=(field,),
+                               input=data.get(field)) for field, code in across
+              if ((field,), code) not in known),
+        ])
 
     # ------------------------------------------------------------------ conversions
 
@@ -202,6 +273,12 @@ def _dt(value: Any) -> datetime | None:
         return _datetime.validate_python(value)
     except ValidationError:
         return None
+
+
+def _again(error: Any) -> InitErrorDetails:
+    """A reported error, to raise again along with others (as a custom error of its type)."""
+    return InitErrorDetails(type=PydanticCustomError(error["type"], error["msg"], error.get("ctx")),
+                            loc=error["loc"], input=error["input"])
 
 
 def cross_field_errors(data: dict[str, Any]) -> list[tuple[str, str]]:

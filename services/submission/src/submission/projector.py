@@ -21,7 +21,7 @@ from sdi_common.contracts import Event, parse_event
 from sdi_common.settings import ServiceSettings
 from sdi_common.worker import Delivery, Worker
 
-from .projection import NotYet, Outcome
+from .record import Change, NotYet
 from .store.base import Store
 
 log = structlog.get_logger(__name__)
@@ -30,7 +30,7 @@ log = structlog.get_logger(__name__)
 def build_projector(
     settings: ServiceSettings,
     store: Store,
-    on_outcome: Callable[[Outcome], Awaitable[None]] | None = None,
+    on_change: Callable[[Change], Awaitable[None]] | None = None,
 ) -> Worker:
     worker = Worker(settings, topology.SUBMISSION_PROJECTOR)
 
@@ -38,9 +38,9 @@ def build_projector(
     async def project(event: Event, ctx: Delivery) -> None:
         # NotYet (the event's Received is not projected yet) propagates: the worker naks
         # with backoff and the message comes back once its Received has been applied
-        outcome = await store.apply(event)
-        if outcome is not None and on_outcome is not None:
-            await on_outcome(outcome)
+        change = await store.apply(event)
+        if change is not None and on_change is not None:
+            await on_change(change)
 
     return worker
 

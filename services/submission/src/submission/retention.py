@@ -17,17 +17,17 @@ import structlog
 from sdi_common.editions import Edition
 
 from .commands import Commands
-from .projection import Doc
+from .record import SubmissionRecord
 from .store.base import Filters, Store
 
 log = structlog.get_logger(__name__)
 
 
-def erase_after(doc: Doc, edition: Edition | None, days: int) -> date:
-    if edition is not None and doc.get("edition") in (None, edition.name):
+def erase_after(record: SubmissionRecord, edition: Edition | None, days: int) -> date:
+    if edition is not None and record.edition in (None, edition.name):
         last_day = edition.week_end
     else:
-        last_day = datetime.fromisoformat(doc["submission"]["ends_at"]).date()
+        last_day = record.submission.ends_at.date()
     return last_day + timedelta(days=days)
 
 
@@ -40,12 +40,12 @@ async def run_retention(
 ) -> int:
     today = today or datetime.now(UTC).date()
     due = [
-        doc
-        async for doc in store.scan(Filters())
-        if not doc.get("contact_erased") and today > erase_after(doc, edition, days)
+        record
+        async for record in store.scan(Filters())
+        if not record.contact_erased and today > erase_after(record, edition, days)
     ]
-    for doc in due:
-        await commands.erase_contact(doc, by="retention", correlation_id=None)
+    for record in due:
+        await commands.erase_contact(record, by="retention", correlation_id=None)
     if due:
         log.info("retention.erased", count=len(due))
     return len(due)

@@ -62,9 +62,6 @@ class SubmissionSettings(ServiceSettings):
     #: RETENTION_INTERVAL: seconds between runs of the in-process retention job; 0 = off
     retention_interval: float = 3600.0
 
-    #: PAGE_SIZE_MAX: largest page of the operators' list
-    page_size_max: int = 200
-
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "submissions.sqlite3"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import structlog
 from fastapi import FastAPI
 from sdi_common import topology
-from sdi_common.contracts import Judged, Received
+from sdi_common.contracts import OUTCOMES, Judged, Received
 from sdi_common.editions import Edition, load_edition
 from sdi_common.http import create_app
 from sdi_common.worker import Delivery, Poison, Worker
@@ -27,8 +27,6 @@ from .rules import judge
 from .settings import ValidationSettings
 
 log = structlog.get_logger(__name__)
-
-OUTCOMES = ("labelled", "rejected", "needs_review")
 
 
 def verdict_event(received: Received, edition: Edition) -> Judged:

@@ -11,15 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
 
-from sdi_common.contracts import TARGET_AUDIENCES, Reason, Submission
+from sdi_common.contracts import TARGET_AUDIENCES, Outcome, Reason, Submission
 from sdi_common.editions import Edition
 
 from . import french
 from .industry import IndustrySignal, detect
-
-Outcome = Literal["labelled", "rejected", "needs_review"]
 
 OUT_OF_PERIOD = "out_of_period"
 NO_TARGET_AUDIENCE = "no_target_audience"

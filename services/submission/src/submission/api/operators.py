@@ -5,97 +5,96 @@ Every action is published with ``by = "operator:<name>"`` and so lands in the hi
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sdi_common.contracts import KINDS, Status
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+from sdi_common.contracts import Kind, Point, Status
 
 from ..export_csv import export_rows
-from ..field_errors import from_validation_error
 from ..store.base import Filters
-from .deps import (
-    PROBLEMS,
-    cid,
-    fail,
-    invalid,
-    operator_document,
-    operator_of,
-    read_json,
-    run,
-    runtime,
-)
-from .organizers import STATUS_LABELS, accepted_body, links
+from .body import JsonBodyRoute
+from .deps import CorrelationId, OperatorOnly, OperatorTarget, RuntimeDep
+from .problems import documented
+from .views import AcceptedView, ContactErasedView, SubmissionPage, accepted, links, summary
 
-router = APIRouter(prefix="/v1/submissions", tags=["operators"])
+router = APIRouter(prefix="/v1/submissions", tags=["operators"], route_class=JsonBodyRoute)
+
+#: the largest page of the list (a larger ``limit`` is refused, not cut down)
+PAGE_SIZE_MAX = 200
+#: a position in the list, as ``next_cursor`` gives it: the UTC time and the id of a record
+CURSOR = (r"^[0-9]{4}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9](\.[0-9]{6})?"
+          r"\+00:00_[0-9a-f]{32}$")
+#: a département code as the store keeps it: 01–95, 2A, 2B, 971–978, 984–988
+DEPARTMENT = r"^(0[1-9]|1[0-9]|2[1-9AB]|[3-8][0-9]|9[0-5]|97[1-8]|98[4-8])$"
 
 
 class DecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        # a refusal needs its reason (the organiser reads it)
+        json_schema_extra={
+            "if": {"properties": {"decision": {"const": "reject"}}, "required": ["decision"]},
+            "then": {"required": ["reason"], "properties": {"reason": {"pattern": r"\S"}}},
+        },
+    )
     decision: Literal["label", "reject"]
-    reason: Annotated[str, Field(max_length=2000)] = ""
+    #: shown to the organiser; required to reject
+    reason: Annotated[str, Field(max_length=2000, validate_default=True)] = ""
+
+    @field_validator("reason")
+    @classmethod
+    def _refusal_has_a_reason(cls, reason: str, info: ValidationInfo) -> str:
+        if info.data.get("decision") == "reject" and not reason:
+            raise PydanticCustomError("reason_required", "a refusal needs a reason")
+        return reason
 
 
-class LocationIn(BaseModel):
+class PointIn(BaseModel):
+    """Where an operator places an event (WGS 84)."""
+
     model_config = ConfigDict(extra="forbid")
     lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
     lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 
 
-def _parse(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise invalid(from_validation_error(exc)) from None
+async def filters(
+    status: Status | None = None,
+    department: Annotated[
+        str | None, Query(pattern=DEPARTMENT, description="Code du département : 69, 2A, 974")
+    ] = None,
+    kind: Kind | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="Mots du titre (tous)")] = None,
+) -> Filters:
+    return Filters(status=status, department=department, kind=kind, q=(q or "").strip() or None)
 
 
-def _filters(status: str | None, department: str | None, kind: str | None, q: str | None) -> Filters:
-    if status and status not in Status.__members__:
-        raise fail(400, "Filtre invalide", f"Statut inconnu : {status}.", type=PROBLEMS + "bad-filter")
-    if kind and kind not in KINDS:
-        raise fail(400, "Filtre invalide", f"Type inconnu : {kind}.", type=PROBLEMS + "bad-filter")
-    return Filters(status=status or None, department=department or None, kind=kind or None,
-                   q=(q or "").strip()[:200] or None)
+FiltersDep = Annotated[Filters, Depends(filters)]
 
 
-def summary(doc: dict[str, Any]) -> dict[str, Any]:
-    sub = doc["submission"]
-    return {
-        "id": doc["id"],
-        "version": doc["version"],
-        "status": doc["status"],
-        "status_label": STATUS_LABELS.get(doc["status"], doc["status"]),
-        "title": sub["title"],
-        "kind": sub["kind"],
-        "starts_at": sub["starts_at"],
-        "department": doc.get("department"),
-        "city": (sub.get("location") or {}).get("city"),
-        "organizer_name": sub["organizer"]["name"],
-        "reasons": doc["reasons"],
-        "received_at": doc["received_at"],
-        "links": links(doc["id"]),
-    }
-
-
-@router.get("", summary="Lister les inscriptions (opérateurs)")
+@router.get(
+    "",
+    summary="Lister les inscriptions (opérateurs)",
+    operation_id="list_submissions",
+    response_model=SubmissionPage,
+    response_model_exclude_unset=True,
+    dependencies=[OperatorOnly],
+    responses=documented(400, 401, 403),
+)
 async def list_submissions(
     request: Request,
-    status: str | None = None,
-    department: str | None = None,
-    kind: str | None = None,
-    q: str | None = None,
-    cursor: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-) -> dict[str, Any]:
-    rt = runtime(request)
-    operator_of(request, rt)
-    filters = _filters(status, department, kind, q)
-    try:
-        page = await rt.store.list(filters, cursor=cursor, limit=min(limit, rt.settings.page_size_max))
-    except ValueError:
-        raise fail(400, "Curseur invalide", type=PROBLEMS + "bad-cursor") from None
-    body: dict[str, Any] = {"items": [summary(d) for d in page.items], "next_cursor": page.next_cursor}
+    rt: RuntimeDep,
+    where: FiltersDep,
+    cursor: Annotated[
+        str | None, Query(pattern=CURSOR, description="Le next_cursor de la page précédente")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE_SIZE_MAX, description="Taille de la page")] = 50,
+) -> dict:
+    page = await rt.store.list(where, cursor=cursor, limit=limit)
+    body: dict = {"items": [summary(r) for r in page.items], "next_cursor": page.next_cursor}
     if page.next_cursor:
         body["links"] = {"next": str(request.url.include_query_params(cursor=page.next_cursor))}
     return body
@@ -104,71 +103,76 @@ async def list_submissions(
 @router.get(
     "/export.csv",
     summary="Export CSV pour le suivi de la DGE (UTF-8 avec BOM, séparateur ;)",
+    operation_id="export_submissions",
     response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}},
+               **documented(400, 401, 403)},
+    dependencies=[OperatorOnly],
 )
-async def export(
-    request: Request,
-    status: str | None = None,
-    department: str | None = None,
-    kind: str | None = None,
-    q: str | None = None,
-) -> StreamingResponse:
-    rt = runtime(request)
-    operator_of(request, rt)
-    filters = _filters(status, department, kind, q)
+async def export(rt: RuntimeDep, where: FiltersDep) -> StreamingResponse:
     return StreamingResponse(
-        export_rows(rt.store.scan(filters)),
+        export_rows(rt.store.scan(where)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="inscriptions.csv"'},
     )
 
 
-@router.post("/{submission_id}/decision", status_code=202, summary="Labelliser ou refuser")
-async def decide(submission_id: str, request: Request) -> JSONResponse:
-    rt = runtime(request)
-    op, doc = await operator_document(request, rt, submission_id)
-    body = _parse(DecisionIn, await read_json(request, rt))
-    if body.decision == "reject" and not body.reason:
-        raise invalid([{"field": "reason", "code": "required",
-                        "message": "Indiquez le motif du refus : il est montré à l'organisateur."}])
-    result = await run(
-        rt,
-        rt.commands.decide(doc, body.decision, body.reason, by=f"operator:{op.name}",
-                           correlation_id=cid(request)),
-    )
-    return JSONResponse(accepted_body(result), status_code=202)
+@router.post(
+    "/{submission_id}/decision",
+    status_code=202,
+    summary="Labelliser ou refuser",
+    operation_id="decide_submission",
+    response_model=AcceptedView,
+    responses=documented(401, 403, 404, 409, 413, 415, 422, 503),
+)
+async def decide(body: DecisionIn, target: OperatorTarget, rt: RuntimeDep,
+                 correlation_id: CorrelationId) -> JSONResponse:
+    result = await rt.commands.decide(target.record, body.decision, body.reason,
+                                      by=target.by, correlation_id=correlation_id)
+    return accepted(result)
 
 
-@router.put("/{submission_id}/location", status_code=202, summary="Placer un événement à la main")
-async def relocate(submission_id: str, request: Request) -> JSONResponse:
-    rt = runtime(request)
-    op, doc = await operator_document(request, rt, submission_id)
-    body = _parse(LocationIn, await read_json(request, rt))
-    result = await run(
-        rt,
-        rt.commands.relocate(doc, body.lon, body.lat, by=f"operator:{op.name}",
-                             correlation_id=cid(request)),
-    )
-    return JSONResponse(accepted_body(result), status_code=202)
+@router.put(
+    "/{submission_id}/location",
+    status_code=202,
+    summary="Placer un événement à la main",
+    operation_id="relocate_submission",
+    response_model=AcceptedView,
+    responses=documented(401, 403, 404, 409, 413, 415, 422, 503),
+)
+async def relocate(body: PointIn, target: OperatorTarget, rt: RuntimeDep,
+                   correlation_id: CorrelationId) -> JSONResponse:
+    result = await rt.commands.relocate(target.record, Point(lon=body.lon, lat=body.lat),
+                                        by=target.by, correlation_id=correlation_id)
+    return accepted(result)
 
 
-@router.post("/{submission_id}/rejudge", status_code=202,
-             summary="Faire réexaminer sous l'édition en vigueur")
-async def rejudge(submission_id: str, request: Request) -> JSONResponse:
-    rt = runtime(request)
-    op, doc = await operator_document(request, rt, submission_id)
-    result = await run(
-        rt, rt.commands.rejudge(doc, by=f"operator:{op.name}", correlation_id=cid(request))
-    )
-    return JSONResponse(accepted_body(result), status_code=202)
+@router.post(
+    "/{submission_id}/rejudge",
+    status_code=202,
+    summary="Faire réexaminer sous l'édition en vigueur",
+    operation_id="rejudge_submission",
+    response_model=AcceptedView,
+    responses=documented(401, 403, 404, 409, 503),
+)
+async def rejudge(target: OperatorTarget, rt: RuntimeDep,
+                  correlation_id: CorrelationId) -> JSONResponse:
+    result = await rt.commands.rejudge(target.record, by=target.by,
+                                       correlation_id=correlation_id)
+    return accepted(result)
 
 
-@router.delete("/{submission_id}/contact", status_code=202,
-               summary="Effacer les coordonnées de l'organisateur (RGPD)")
-async def erase_contact(submission_id: str, request: Request) -> JSONResponse:
-    rt = runtime(request)
-    op, doc = await operator_document(request, rt, submission_id)
-    await run(rt, rt.commands.erase_contact(doc, by=f"operator:{op.name}",
-                                            correlation_id=cid(request)))
-    return JSONResponse({"id": doc["id"], "contact_erased": True, "links": links(doc["id"])},
+@router.delete(
+    "/{submission_id}/contact",
+    status_code=202,
+    summary="Effacer les coordonnées de l'organisateur (RGPD)",
+    operation_id="erase_contact",
+    response_model=ContactErasedView,
+    responses=documented(401, 403, 404, 503),
+)
+async def erase_contact(target: OperatorTarget, rt: RuntimeDep,
+                        correlation_id: CorrelationId) -> JSONResponse:
+    record = target.record
+    await rt.commands.erase_contact(record, by=target.by, correlation_id=correlation_id)
+    return JSONResponse({"id": record.id, "contact_erased": True, "links": links(record.id)},
                         status_code=202)

@@ -1,62 +1,70 @@
-"""The store: a projection of the lifecycle events, one document per submission.
+"""The store: the lifecycle events projected into one record per submission.
 
-Adapters implement a handful of primitives (load/save with a revision check, list, scan,
-clear); the projection itself (``projection.apply``) and the retry on a concurrent write
-live here, once. Several replicas may project the same submission at the same time: the
-revision check makes the second writer reload and re-apply.
+Adapters keep each record as a JSON document beside a few indexed columns and implement
+a handful of primitives on those documents: ``load``/``save`` with a revision check,
+``_find`` (one page, newest first), ``_scan``, ``_clear``, ``count``. Everything above them
+— records in and out, cursor paging, applying an event and the retry when another
+writer came first — is here, once. Several replicas may project the same submission at
+the same time: the revision check makes the second writer reload and apply again.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
 
-import orjson
-from sdi_common.contracts import Event
+from sdi_common.contracts import Event, Kind, Status
 
-from ..projection import Doc, Outcome, apply
+from ..record import Change, Document, SubmissionRecord, apply
+
+#: (created_at, id) of the last record of the previous page
+After = tuple[str, str]
 
 
 @dataclass(frozen=True)
 class Filters:
-    status: str | None = None
+    status: Status | None = None
     department: str | None = None
-    kind: str | None = None
+    kind: Kind | None = None
     q: str | None = None  # words of the title
 
 
 @dataclass(frozen=True)
 class Page:
-    items: list[Doc]
+    items: list[SubmissionRecord]
     next_cursor: str | None
 
 
-def encode_cursor(doc: Doc) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps([doc["created_at"], doc["id"]])).decode()
+def encode_cursor(doc: Document) -> str:
+    """The position after the last record of a page: ``<created_at>_<id>``. Any such text is
+    a position (records are ordered by that pair, compared as text), so a cursor never
+    needs decoding and can never be stale."""
+    return f"{doc['created_at']}_{doc['id']}"
 
 
-def decode_cursor(cursor: str) -> tuple[str, str]:
+def decode_cursor(cursor: str) -> After:
     """(created_at, id) of the last item of the previous page; ValueError if malformed."""
-    try:
-        created_at, ident = orjson.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (ValueError, TypeError, binascii.Error):  # orjson.JSONDecodeError is a ValueError
-        raise ValueError("bad cursor") from None
-    if not isinstance(created_at, str) or not isinstance(ident, str):
-        raise ValueError("bad cursor")  # noqa: TRY004 - callers answer 400 on ValueError
+    created_at, sep, ident = cursor.rpartition("_")
+    if not (sep and created_at and ident):
+        raise ValueError("bad cursor")
     return created_at, ident
 
 
 class StoreConflict(Exception):
-    pass
+    """Another writer saved the document since it was read."""
+
+
+def project(stored: tuple[Document, int] | None, event: Event) -> tuple[Change | None, int | None]:
+    """``event`` applied to a stored document: the change, and the revision it was read at."""
+    doc, revision = stored if stored else (None, None)
+    record = SubmissionRecord.from_document(doc) if doc is not None else None
+    return apply(record, event), revision
 
 
 class Store(ABC):
-    """Documents are returned newest first: by ``created_at`` then ``id``, descending."""
+    """Records come newest first: by ``created_at`` then ``id``, descending."""
 
     async def open(self) -> None:
         pass
@@ -64,26 +72,24 @@ class Store(ABC):
     async def close(self) -> None:
         pass
 
+    # ------------------------------------------------------------------ adapter primitives
+
     @abstractmethod
-    async def load(self, submission_id: str) -> tuple[Doc, int] | None:
+    async def load(self, submission_id: str) -> tuple[Document, int] | None:
         """The document and its revision."""
 
     @abstractmethod
-    async def save(self, doc: Doc, revision: int | None) -> bool:
+    async def save(self, doc: Document, revision: int | None) -> bool:
         """Write ``doc`` if its stored revision is still ``revision`` (None: must not exist).
         False when another writer came first."""
 
     @abstractmethod
-    async def list(self, filters: Filters, *, cursor: str | None, limit: int) -> Page: ...
+    async def _find(self, filters: Filters, after: After | None, limit: int) -> list[Document]:
+        """Up to ``limit`` matching documents after ``after``, newest first."""
 
     @abstractmethod
-    def scan(self, filters: Filters) -> AsyncIterator[Doc]:
-        """Every matching document, newest first (exports, retention)."""
-
-    async def clear(self) -> None:
-        """Drop every document (before a rebuild); every event must then be applied again."""
-        await self._clear()
-        self._forget_recent()
+    def _scan(self, filters: Filters) -> AsyncIterator[Document]:
+        """Every matching document, newest first."""
 
     @abstractmethod
     async def _clear(self) -> None: ...
@@ -91,9 +97,53 @@ class Store(ABC):
     @abstractmethod
     async def count(self) -> int: ...
 
-    async def get(self, submission_id: str) -> Doc | None:
+    # ------------------------------------------------------------------ records
+
+    async def get(self, submission_id: str) -> SubmissionRecord | None:
         found = await self.load(submission_id)
-        return found[0] if found else None
+        return SubmissionRecord.from_document(found[0]) if found else None
+
+    async def list(self, filters: Filters, *, cursor: str | None, limit: int) -> Page:
+        """One page; ValueError for a malformed cursor."""
+        after = decode_cursor(cursor) if cursor else None
+        docs = await self._find(filters, after, limit + 1)
+        more = len(docs) > limit
+        docs = docs[:limit]
+        return Page([SubmissionRecord.from_document(d) for d in docs],
+                    encode_cursor(docs[-1]) if more and docs else None)
+
+    async def scan(self, filters: Filters) -> AsyncIterator[SubmissionRecord]:
+        """Every matching record, newest first (exports, retention)."""
+        async for doc in self._scan(filters):
+            yield SubmissionRecord.from_document(doc)
+
+    async def clear(self) -> None:
+        """Drop every record (before a rebuild); every event must then be applied again."""
+        await self._clear()
+        self._forget_recent()
+
+    # ------------------------------------------------------------------ applying events
+
+    async def apply(self, event: Event, attempts: int = 20) -> Change | None:
+        """Project one event; None when it changes nothing (duplicate, stale, not allowed).
+        Raises ``NotYet`` for an event ahead of its ``Received``."""
+        if self._seen(event):
+            return None
+        for _ in range(attempts):
+            try:
+                change = await self._apply_once(event)
+            except StoreConflict:
+                continue  # another writer came first: read again, apply again
+            self._remember(event)
+            return change
+        raise StoreConflict(f"{event.submission_id}: too many concurrent writers")
+
+    async def _apply_once(self, event: Event) -> Change | None:
+        """Read, apply, write with the revision read; ``StoreConflict`` if it moved since."""
+        change, revision = project(await self.load(event.submission_id), event)
+        if change is not None and not await self.save(change.record.to_document(), revision):
+            raise StoreConflict(event.submission_id)
+        return change
 
     #: (submission, version, type, event id) this process applied lately: the projector
     #: then skips, without a read, the events the API has just applied (apply_on_accept)
@@ -111,34 +161,3 @@ class Store(ABC):
 
     def _forget_recent(self) -> None:
         self.__dict__.pop("_recent", None)
-
-    async def apply(self, event: Event, attempts: int = 20) -> Outcome | None:
-        """Project one event; None when it changes nothing (duplicate, stale, not allowed)."""
-        if self._seen(event):
-            return None
-        outcome = await self._apply(event, attempts)
-        self._remember(event)
-        return outcome
-
-    async def _apply(self, event: Event, attempts: int) -> Outcome | None:
-        for _ in range(attempts):
-            found = await self.load(event.submission_id)
-            doc, revision = found if found else (None, None)
-            outcome = apply(doc, event)
-            if outcome is None:
-                return None
-            if await self.save(outcome.doc, revision):
-                return outcome
-        raise StoreConflict(f"{event.submission_id}: too many concurrent writers")
-
-
-def summary_fields(doc: Doc) -> dict[str, Any]:
-    """The indexed columns/fields, derived from the document."""
-    return {
-        "status": doc["status"],
-        "department": doc.get("department"),
-        "kind": doc.get("kind"),
-        "title": doc.get("title") or "",
-        "created_at": doc["created_at"],
-        "contact_erased": bool(doc.get("contact_erased")),
-    }

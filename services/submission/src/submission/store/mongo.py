@@ -16,18 +16,18 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from ..projection import Doc
-from .base import Filters, Page, Store, decode_cursor, encode_cursor, summary_fields
+from ..record import Document, index_fields
+from .base import After, Filters, Store
 
 _ORDER = [("created_at", DESCENDING), ("_id", DESCENDING)]
 
 
-def _query(filters: Filters, cursor: tuple[str, str] | None) -> dict[str, Any]:
+def _query(filters: Filters, cursor: After | None) -> dict[str, Any]:
     query: dict[str, Any] = {}
     for field in ("status", "department", "kind"):
         value = getattr(filters, field)
         if value:
-            query[field] = value
+            query[field] = str(value)  # a Status is a str; BSON needs no enum
     if filters.q:
         # every word must appear in the title (same meaning as the SQLite adapter); the
         # text index serves the $text pre-filter, the regexes keep the semantics exact
@@ -65,14 +65,14 @@ class MongoStore(Store):
         await self.client.close()
 
     @staticmethod
-    def _record(doc: Doc, rev: int) -> dict[str, Any]:
-        return {"_id": doc["id"], "rev": rev, **summary_fields(doc), "doc": doc}
+    def _record(doc: Document, rev: int) -> dict[str, Any]:
+        return {"_id": doc["id"], "rev": rev, **index_fields(doc), "doc": doc}
 
-    async def load(self, submission_id: str) -> tuple[Doc, int] | None:
+    async def load(self, submission_id: str) -> tuple[Document, int] | None:
         found = await self.col.find_one({"_id": submission_id}, {"doc": 1, "rev": 1})
         return (found["doc"], found["rev"]) if found else None
 
-    async def save(self, doc: Doc, revision: int | None) -> bool:
+    async def save(self, doc: Document, revision: int | None) -> bool:
         if revision is None:
             try:
                 await self.col.insert_one(self._record(doc, 1))
@@ -84,15 +84,11 @@ class MongoStore(Store):
         )
         return result.modified_count == 1
 
-    async def list(self, filters: Filters, *, cursor: str | None, limit: int) -> Page:
-        after = decode_cursor(cursor) if cursor else None
-        found = self.col.find(_query(filters, after), {"doc": 1}).sort(_ORDER).limit(limit + 1)
-        docs = [r["doc"] async for r in found]
-        more = len(docs) > limit
-        docs = docs[:limit]
-        return Page(docs, encode_cursor(docs[-1]) if more and docs else None)
+    async def _find(self, filters: Filters, after: After | None, limit: int) -> list[Document]:
+        found = self.col.find(_query(filters, after), {"doc": 1}).sort(_ORDER).limit(limit)
+        return [r["doc"] async for r in found]
 
-    async def scan(self, filters: Filters) -> AsyncIterator[Doc]:
+    async def _scan(self, filters: Filters) -> AsyncIterator[Document]:
         async for record in self.col.find(_query(filters, None), {"doc": 1}).sort(_ORDER):
             yield record["doc"]
 

@@ -23,16 +23,8 @@ from typing import Any, TypeVar
 import orjson
 from sdi_common.contracts import Event
 
-from ..projection import Doc, Outcome, apply
-from .base import (
-    Filters,
-    Page,
-    Store,
-    StoreConflict,
-    decode_cursor,
-    encode_cursor,
-    summary_fields,
-)
+from ..record import Change, Document, index_fields
+from .base import After, Filters, Store, StoreConflict, project
 
 T = TypeVar("T")
 
@@ -57,7 +49,7 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _where(filters: Filters, cursor: tuple[str, str] | None) -> tuple[str, list[Any]]:
+def _where(filters: Filters, cursor: After | None) -> tuple[str, list[Any]]:
     clauses, args = [], []
     for column in ("status", "department", "kind"):
         value = getattr(filters, column)
@@ -195,19 +187,19 @@ class SqliteStore(Store):
         self._thread = None
 
     @staticmethod
-    def _load_here(db: sqlite3.Connection, submission_id: str) -> tuple[Doc, int] | None:
+    def _load_here(db: sqlite3.Connection, submission_id: str) -> tuple[Document, int] | None:
         row = db.execute("SELECT doc, rev FROM submissions WHERE id = ?", (submission_id,)).fetchone()
         return (orjson.loads(row[0]), row[1]) if row else None
 
-    async def load(self, submission_id: str) -> tuple[Doc, int] | None:
+    async def load(self, submission_id: str) -> tuple[Document, int] | None:
         return await self._run(lambda db: self._load_here(db, submission_id))
 
-    async def save(self, doc: Doc, revision: int | None) -> bool:
+    async def save(self, doc: Document, revision: int | None) -> bool:
         return await self._run(lambda db: self._save_here(db, doc, revision))
 
     @staticmethod
-    def _save_here(db: sqlite3.Connection, doc: Doc, revision: int | None) -> bool:
-        fields = summary_fields(doc)
+    def _save_here(db: sqlite3.Connection, doc: Document, revision: int | None) -> bool:
+        fields = index_fields(doc)
         values = (
             fields["status"], fields["department"], fields["kind"], fields["title"],
             fields["created_at"], int(fields["contact_erased"]), orjson.dumps(doc),
@@ -227,47 +219,39 @@ class SqliteStore(Store):
             )
         return cur.rowcount == 1
 
-    async def _apply(self, event: Event, attempts: int) -> Outcome | None:
-        """Read, project and write in one trip to the database thread (one writer: no race)."""
+    async def _apply_once(self, event: Event) -> Change | None:
+        """Read, apply and write in one trip to the database thread. Another process may
+        still have written in between (``StoreConflict``: the base class retries)."""
 
-        def _apply_here(db: sqlite3.Connection) -> Outcome | None:
-            doc, revision = self._load_here(db, event.submission_id) or (None, None)
-            outcome = apply(doc, event)
-            if outcome is not None and not self._save_here(db, outcome.doc, revision):
-                raise StoreConflict(event.submission_id)  # another process wrote it: retry
-            return outcome
+        def _apply_here(db: sqlite3.Connection) -> Change | None:
+            change, revision = project(self._load_here(db, event.submission_id), event)
+            if change is not None and not self._save_here(db, change.record.to_document(),
+                                                          revision):
+                raise StoreConflict(event.submission_id)
+            return change
 
-        for _ in range(attempts):
-            try:
-                return await self._run(_apply_here)
-            except StoreConflict:
-                continue
-        raise StoreConflict(f"{event.submission_id}: too many concurrent writers")
+        return await self._run(_apply_here)
 
-    async def list(self, filters: Filters, *, cursor: str | None, limit: int) -> Page:
-        after = decode_cursor(cursor) if cursor else None
+    async def _find(self, filters: Filters, after: After | None, limit: int) -> list[Document]:
         where, args = _where(filters, after)
 
-        def _list(db: sqlite3.Connection):
+        def _select(db: sqlite3.Connection):
             return db.execute(
                 f"SELECT doc FROM submissions{where} ORDER BY created_at DESC, id DESC LIMIT ?",
-                (*args, limit + 1),
+                (*args, limit),
             ).fetchall()
 
-        rows = await self._run(_list)
-        docs = [orjson.loads(r[0]) for r in rows[:limit]]
-        more = len(rows) > limit
-        return Page(docs, encode_cursor(docs[-1]) if more and docs else None)
+        return [orjson.loads(row[0]) for row in await self._run(_select)]
 
-    async def scan(self, filters: Filters) -> AsyncIterator[Doc]:
-        cursor = None
+    async def _scan(self, filters: Filters) -> AsyncIterator[Document]:
+        after = None
         while True:
-            page = await self.list(filters, cursor=cursor, limit=500)
-            for doc in page.items:
+            docs = await self._find(filters, after, 500)
+            for doc in docs:
                 yield doc
-            if page.next_cursor is None:
+            if len(docs) < 500:
                 return
-            cursor = page.next_cursor
+            after = (docs[-1]["created_at"], docs[-1]["id"])
 
     async def _clear(self) -> None:
         await self._run(lambda db: db.execute("DELETE FROM submissions"))

@@ -1,0 +1,158 @@
+"""What the API answers: the response models (OpenAPI shows them) and how a record fills them.
+
+An organiser and an operator see the same ``SubmissionView`` (never the token hash); the
+operators' list shows a ``SubmissionSummary`` per record, without contact data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel
+from sdi_common.contracts import GeoResult, Kind, Reason, Status, Submission
+
+from ..commands import Accepted
+from ..record import SubmissionRecord, Time
+
+STATUS_LABELS = {
+    Status.received: "reçue, en cours d'examen",
+    Status.labelled: "labellisée",
+    Status.rejected: "refusée",
+    Status.needs_review: "à examiner par l'équipe de la Semaine de l'industrie",
+    Status.published: "labellisée et publiée sur la carte",
+    Status.location_unresolved: "labellisée, adresse à vérifier avant publication",
+    Status.withdrawn: "retirée",
+}
+
+
+class Links(BaseModel):
+    self: str
+
+
+class PageLinks(BaseModel):
+    #: the next page (absent on the last one)
+    next: str
+
+
+class AcceptedView(BaseModel):
+    """A change accepted: its event is in the stream (JetStream acknowledged it)."""
+
+    id: str
+    version: int
+    status: Status
+    #: the organiser's token, given once, on the first answer to an intake (and its replays)
+    organizer_token: str | None = None
+    links: Links
+
+
+class ContactErasedView(BaseModel):
+    id: str
+    contact_erased: bool
+    links: Links
+
+
+class HistoryStep(BaseModel):
+    status: Status
+    at: Time
+    by: str
+    event: str
+
+
+class Contact(BaseModel):
+    email: str
+    phone: str | None
+
+
+class SubmissionView(BaseModel):
+    id: str
+    version: int
+    status: Status
+    status_label: str
+    reasons: list[Reason]
+    history: list[HistoryStep]
+    location: GeoResult | None
+    submission: Submission
+    received_at: Time
+    edition: str | None
+    contact: Contact | None
+    contact_erased: bool
+    callback_url: str | None
+    links: Links
+
+
+class SubmissionSummary(BaseModel):
+    id: str
+    version: int
+    status: Status
+    status_label: str
+    title: str
+    kind: Kind
+    starts_at: AwareDatetime
+    department: str | None
+    city: str | None
+    organizer_name: str
+    reasons: list[Reason]
+    received_at: Time
+    links: Links
+
+
+class SubmissionPage(BaseModel):
+    items: list[SubmissionSummary]
+    #: pass it as ``cursor`` for the next page; null on the last one
+    next_cursor: str | None
+    links: PageLinks | None = None
+
+
+def links(submission_id: str) -> dict[str, str]:
+    return {"self": f"/v1/submissions/{submission_id}"}
+
+
+def accepted(result: Accepted, headers: dict[str, str] | None = None) -> JSONResponse:
+    """The 202 of a command (an ``AcceptedView``, written directly: the intake's hot path)."""
+    body: dict[str, Any] = {"id": result.submission_id, "version": result.version,
+                            "status": result.status}
+    if result.organizer_token is not None:
+        body["organizer_token"] = result.organizer_token
+    body["links"] = links(result.submission_id)
+    return JSONResponse(body, status_code=202, headers=headers)
+
+
+def view(record: SubmissionRecord, contact: dict[str, Any] | None) -> SubmissionView:
+    """What an organiser or an operator sees (never the token hash)."""
+    return SubmissionView(
+        id=record.id,
+        version=record.version,
+        status=record.status,
+        status_label=STATUS_LABELS[record.status],
+        reasons=record.reasons,
+        history=[HistoryStep(status=h.status, at=h.at, by=h.by, event=h.event)
+                 for h in record.history],
+        location=record.location,
+        submission=record.submission,
+        received_at=record.received_at,
+        edition=record.edition,
+        contact=Contact(**contact) if contact else None,
+        contact_erased=record.contact_erased,
+        callback_url=record.callback_url,
+        links=Links(**links(record.id)),
+    )
+
+
+def summary(record: SubmissionRecord) -> SubmissionSummary:
+    sub = record.submission
+    return SubmissionSummary(
+        id=record.id,
+        version=record.version,
+        status=record.status,
+        status_label=STATUS_LABELS[record.status],
+        title=sub.title,
+        kind=sub.kind,
+        starts_at=sub.starts_at,
+        department=record.department,
+        city=sub.location.city if sub.location else None,
+        organizer_name=sub.organizer.name,
+        reasons=record.reasons,
+        received_at=record.received_at,
+        links=Links(**links(record.id)),
+    )
