@@ -29,7 +29,7 @@ async def test_geocoded_becomes_a_public_feature(nc, kv):
     indexer = FeedIndexer(nc.jetstream(), kv)
     sid = new_sid()
     result = await indexer.handle(geocoded(sid, 1, title="Portes ouvertes"))
-    assert result.outcome == "upserted" and result.revision > 0
+    assert result.effect == "upserted" and result.revision > 0
     feature = await live(kv, sid)
     assert feature["type"] == "Feature" and feature["id"] == sid
     assert feature["geometry"] == {"type": "Point", "coordinates": [3.06, 50.63]}
@@ -70,7 +70,7 @@ async def test_redelivery_is_unchanged_and_reports_the_same_revision(nc, kv):
     event = geocoded(sid, 1)
     first = await indexer.handle(event)
     again = await indexer.handle(event)
-    assert again.outcome == "unchanged" and again.revision == first.revision
+    assert again.effect == "unchanged" and again.revision == first.revision
     assert (await kv.get(sid)).revision == first.revision
 
 
@@ -78,10 +78,10 @@ async def test_stale_version_is_ignored(nc, kv):
     indexer = FeedIndexer(nc.jetstream(), kv)
     sid = new_sid()
     await indexer.handle(geocoded(sid, 2, title="Version deux"))
-    assert (await indexer.handle(geocoded(sid, 1, title="Version une"))).outcome == "stale"
+    assert (await indexer.handle(geocoded(sid, 1, title="Version une"))).effect == "stale"
     assert (await live(kv, sid))["properties"]["title"] == "Version deux"
     # an older rejection does not remove the newer published version either
-    assert (await indexer.handle(judged(sid, 1, "rejected"))).outcome == "stale"
+    assert (await indexer.handle(judged(sid, 1, "rejected"))).effect == "stale"
     assert (await live(kv, sid))["properties"]["version"] == 2
 
 
@@ -89,15 +89,15 @@ async def test_withdraw_then_redelivered_upsert_stays_deleted(nc, kv):
     indexer = FeedIndexer(nc.jetstream(), kv)
     sid = new_sid()
     await indexer.handle(geocoded(sid, 1))
-    assert (await indexer.handle(withdrawn(sid, 1))).outcome == "deleted"
+    assert (await indexer.handle(withdrawn(sid, 1))).effect == "deleted"
     assert await is_deleted(kv, sid)
-    assert (await indexer.handle(geocoded(sid, 1))).outcome == "stale"
-    assert (await indexer.handle(relocated(sid, 1))).outcome == "stale"
+    assert (await indexer.handle(geocoded(sid, 1))).effect == "stale"
+    assert (await indexer.handle(relocated(sid, 1))).effect == "stale"
     assert await is_deleted(kv, sid)
     # withdrawn before anything was published: a later upsert of that version stays out
     other = new_sid()
     await indexer.handle(withdrawn(other, 1))
-    assert (await indexer.handle(geocoded(other, 1))).outcome == "stale"
+    assert (await indexer.handle(geocoded(other, 1))).effect == "stale"
     assert await is_deleted(kv, other)
 
 
@@ -105,34 +105,34 @@ async def test_newer_rejection_removes_and_older_upsert_cannot_return(nc, kv):
     indexer = FeedIndexer(nc.jetstream(), kv)
     sid = new_sid()
     await indexer.handle(geocoded(sid, 1))
-    assert (await indexer.handle(judged(sid, 2, "rejected"))).outcome == "deleted"
+    assert (await indexer.handle(judged(sid, 2, "rejected"))).effect == "deleted"
     assert await is_deleted(kv, sid)
-    assert (await indexer.handle(geocoded(sid, 1))).outcome == "stale"
+    assert (await indexer.handle(geocoded(sid, 1))).effect == "stale"
     assert await is_deleted(kv, sid)
     # a newer amendment is published again
-    assert (await indexer.handle(geocoded(sid, 3))).outcome == "upserted"
+    assert (await indexer.handle(geocoded(sid, 3))).effect == "upserted"
     assert (await live(kv, sid))["properties"]["version"] == 3
 
 
 async def test_unresolved_then_relocated_same_version_is_published(nc, kv):
     indexer = FeedIndexer(nc.jetstream(), kv)
     sid = new_sid()
-    assert (await indexer.handle(unresolved(sid, 1))).outcome == "deleted"
+    assert (await indexer.handle(unresolved(sid, 1))).effect == "deleted"
     result = await indexer.handle(relocated(sid, 1, lon=5.37, lat=43.30))
-    assert result.outcome == "upserted"
+    assert result.effect == "upserted"
     feature = await live(kv, sid)
     assert feature["geometry"]["coordinates"] == [5.37, 43.30]
     assert feature["properties"]["precision"] == "operator"
     # the geocoder's same-version result, redelivered late, does not undo the operator's fix
-    assert (await indexer.handle(geocoded(sid, 1))).outcome == "unchanged"
+    assert (await indexer.handle(geocoded(sid, 1))).effect == "unchanged"
     assert (await live(kv, sid))["geometry"]["coordinates"] == [5.37, 43.30]
 
 
 async def test_needs_review_then_decided_label_same_version(nc, kv):
     indexer = FeedIndexer(nc.jetstream(), kv)
     sid = new_sid()
-    assert (await indexer.handle(judged(sid, 1, "needs_review"))).outcome == "deleted"
-    assert (await indexer.handle(geocoded(sid, 1))).outcome == "upserted"
+    assert (await indexer.handle(judged(sid, 1, "needs_review"))).effect == "deleted"
+    assert (await indexer.handle(geocoded(sid, 1))).effect == "upserted"
 
 
 async def test_concurrent_indexers_never_go_backwards(nc, kv):

@@ -23,9 +23,7 @@ from .worker import SUBMISSIONS
 #: event type -> (model, who publishes it)
 EVENTS: dict[str, tuple[type[contracts.Event], str]] = {
     "received": (contracts.Received, "submission (intake, amendment, operator re-judge)"),
-    "labelled": (contracts.Judged, "validation"),
-    "rejected": (contracts.Judged, "validation"),
-    "needs_review": (contracts.Judged, "validation"),
+    **{outcome: (contracts.Judged, "validation") for outcome in contracts.OUTCOMES},
     "geocoded": (contracts.Geocoded, "geocoding"),
     "location_unresolved": (contracts.LocationUnresolved, "geocoding"),
     "published": (contracts.Published, "map-feed indexer"),

@@ -45,7 +45,7 @@ KV_OP_HEADER = "KV-Operation"
 EXPECTED_LAST_HEADER = "Nats-Expected-Last-Subject-Sequence"
 MAX_ATTEMPTS = 20
 
-Outcome = Literal["upserted", "unchanged", "deleted", "stale", "ignored"]
+Effect = Literal["upserted", "unchanged", "deleted", "stale", "ignored"]
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ class Stored:
 
 @dataclass(frozen=True)
 class Result:
-    outcome: Outcome
+    effect: Effect
     revision: int | None = None  # the feed revision holding this event (for ``Published``)
 
 
@@ -101,7 +101,7 @@ class FeedIndexer:
                 submission_id=event.submission_id,
                 version=event.version,
                 type=event.type,
-                outcome=result.outcome,
+                effect=result.effect,
                 revision=result.revision,
             )
             return result
