@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -368,3 +369,22 @@ async def test_a_new_store_is_rebuilt_from_the_stream_at_start(client, start_ser
     async with httpx.AsyncClient(base_url=fresh.url) as c:
         doc = await read(c, answer["id"], organizer(answer))
     assert doc["status"] == "received" and doc["contact"]["email"] == EMAIL
+
+
+async def test_the_submissions_of_an_address_are_found_and_a_rebuild_restores_it(
+    client, service, bus
+):
+    """The e-mail lookup (lost links, imports): whatever the case, only that address's
+    submissions, and still after a rebuild from the stream; not in the stream in clear."""
+    email = f"Lookup-{uuid.uuid4().hex[:8]}@Example.fr"
+    first = await submit(client, organizer={**make_payload()["organizer"], "email": email})
+    second = await submit(client, organizer={**make_payload()["organizer"],
+                                             "email": f"  {email.lower()} "})
+    other = await submit(client)
+    rt = service.runtime
+    lookup = await rt.commands.email_lookup(email.upper())
+    found = {r.id async for r in rt.store.scan(Filters(email_lookup=lookup))}
+    assert found == {first["id"], second["id"]}
+    assert other["id"] not in found and lookup not in email
+    await rebuild(bus, rt.store)
+    assert {r.id async for r in rt.store.scan(Filters(email_lookup=lookup))} == found

@@ -129,3 +129,42 @@ async def test_scan_and_clear(store):
     assert [r.id async for r in store.scan(Filters())] == ["c2", "c1", "c0"]
     await store.clear()
     assert await store.count() == 0
+
+
+async def test_submissions_of_one_address_are_found_by_their_lookup(store):
+    from sdi_common.contracts import ContactErased
+    from submission import sealing
+
+    key = b"k" * 32
+    for sid, email in (("e1", "Anne@Exemple.fr"), ("e2", " anne@exemple.fr"), ("e3", "bob@x.fr")):
+        envelope = sealing.seal(key, {"email": email}, kid="kid", submission_id=sid,
+                                token_sha256="0" * 64, callback_url=None,
+                                email_lookup=sealing.email_lookup(key, email))
+        event = received(sid)
+        await store.apply(event.model_copy(update={"contact_sealed": envelope}))
+    anne = Filters(email_lookup=sealing.email_lookup(key, "anne@exemple.fr"))
+    assert {r.id async for r in store.scan(anne)} == {"e1", "e2"}
+    # an erased address is found no more
+    await store.apply(ContactErased(submission_id="e2", version=1, by="operator:alice"))
+    assert {r.id async for r in store.scan(anne)} == {"e1"}
+    assert (await store.get("e2")).email_lookup is None
+
+
+async def test_a_sqlite_store_of_another_schema_is_emptied_to_be_rebuilt(tmp_path):
+    """The store is a projection: a file written with other indexed columns is not migrated
+    but emptied, and the service rebuilds it from the stream at start (REBUILD_IF_EMPTY)."""
+    import sqlite3
+
+    path = tmp_path / "old.sqlite3"
+    s = SqliteStore(path)
+    await s.open()
+    await s.apply(received("old"))
+    await s.close()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA user_version=1")
+    s = SqliteStore(path)
+    await s.open()
+    assert await s.count() == 0
+    await s.apply(received("new"))
+    assert (await s.get("new")) is not None
+    await s.close()

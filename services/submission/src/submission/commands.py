@@ -120,14 +120,20 @@ class Commands:
         key = await self._nats(self.keys.get(kid)) if kid else None
         if key is None:
             kid, key = await self._nats(self.keys.new())
+        contact = body.contact()
         return sealing.seal(
             key,
-            body.contact(),
+            contact,
             kid=kid,
             submission_id=submission_id,
             token_sha256=token_sha256,
             callback_url=body.callback_url,
+            email_lookup=await self.email_lookup(contact["email"]),
         )
+
+    async def email_lookup(self, email: str) -> str:
+        """What the store indexes for the submissions of ``email`` (``Filters.email_lookup``)."""
+        return sealing.email_lookup(await self._nats(self.keys.lookup_key()), email)
 
     # ------------------------------------------------------------------ organiser
 

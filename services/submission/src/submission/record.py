@@ -188,6 +188,8 @@ class SubmissionRecord(BaseModel):
     contact_erased: bool
     token_sha256: str | None
     callback_url: str | None
+    #: finds the submissions of one e-mail address (sealing.email_lookup); None once erased
+    email_lookup: str | None = None
     department: str | None
     #: the edition it was judged under
     edition: str | None
@@ -324,6 +326,7 @@ class SubmissionRecord(BaseModel):
             contact_erased=False,
             token_sha256=envelope.token_sha256,
             callback_url=envelope.callback_url,
+            email_lookup=envelope.email_lookup,
             department=department_of(location.postcode) if location else None,
             edition=None,
             feed_revision=None,
@@ -345,6 +348,7 @@ class SubmissionRecord(BaseModel):
         if isinstance(event, ContactErased):
             new.contact_sealed = sealing.strip_contact(self.contact_sealed)
             new.contact_erased = True
+            new.email_lookup = None
             new._log(event, before)
             return new._done(event, changed=False)
         if isinstance(event, Withdrawn):
@@ -463,4 +467,5 @@ def index_fields(doc: Document) -> dict[str, Any]:
         "title": doc["submission"]["title"],
         "created_at": doc["created_at"],
         "contact_erased": bool(doc.get("contact_erased")),
+        "email_lookup": doc.get("email_lookup"),
     }

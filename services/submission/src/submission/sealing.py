@@ -12,12 +12,18 @@ works (it just finds no key).
 ``contact_sealed`` is this service's private envelope, a JSON object::
 
     {"v": 1, "alg": "A256GCM", "kid": str, "nonce": b64, "ct": b64,
-     "token_sha256": hex, "callback_url": str | null}
+     "token_sha256": hex, "callback_url": str | null, "email_lookup": hex | null}
 
 The organiser-token hash and the callback URL sit beside the ciphertext, in clear: they
 must survive an erasure (the organiser keeps access to the status) and a rebuild, and the
-contracts have no field for them (see the report). Neither is personal contact data; the
-hash does not reveal the token.
+contracts have no field for them. Neither is personal contact data; the hash does not
+reveal the token.
+
+``email_lookup`` finds the submissions of one address (the organiser's lost link, an
+import's upsert) without opening every envelope: an HMAC of the normalised address under
+one service-wide key, itself kept in ``CONTACT_KEYS`` (``LOOKUP_KEY_NAME``), so that it
+cannot be reversed by hashing a list of addresses. An erasure drops it with the
+ciphertext: an erased address is found no more.
 """
 
 from __future__ import annotations
@@ -25,17 +31,27 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 import structlog
-from nats.js.errors import KeyNotFoundError
+from nats.js.errors import KeyNotFoundError, KeyWrongLastSequenceError
 from nats.js.kv import KeyValue
 from sdi_common import envelope as aead
 
 log = structlog.get_logger(__name__)
+
+#: the name, in ``CONTACT_KEYS``, of the key of the e-mail lookups (a kid is 32 hex digits)
+LOOKUP_KEY_NAME = "email-lookup"
+
+
+def email_lookup(key: bytes, email: str) -> str:
+    """The lookup of an address: the same for "Anne@Exemple.fr " and "anne@exemple.fr"."""
+    return hmac.new(key, email.strip().casefold().encode(), hashlib.sha256).hexdigest()
 
 
 def _b64(data: bytes) -> str:
@@ -53,6 +69,7 @@ class Envelope:
     callback_url: str | None
     nonce: bytes | None
     ct: bytes | None
+    email_lookup: str | None = None
 
     @property
     def has_contact(self) -> bool:
@@ -67,6 +84,7 @@ def seal(
     submission_id: str,
     token_sha256: str,
     callback_url: str | None,
+    email_lookup: str | None = None,
 ) -> str:
     nonce, ct = aead.seal(key, orjson.dumps(contact), submission_id.encode())
     return orjson.dumps(
@@ -78,6 +96,7 @@ def seal(
             "ct": _b64(ct),
             "token_sha256": token_sha256,
             "callback_url": callback_url,
+            "email_lookup": email_lookup,
         }
     ).decode()
 
@@ -92,15 +111,16 @@ def read_envelope(sealed: str | None) -> Envelope:
         callback_url=data.get("callback_url"),
         nonce=_unb64(data["nonce"]) if data.get("nonce") else None,
         ct=_unb64(data["ct"]) if data.get("ct") else None,
+        email_lookup=data.get("email_lookup"),
     )
 
 
 def strip_contact(sealed: str | None) -> str | None:
-    """The envelope without its ciphertext (what the store keeps after an erasure)."""
+    """The envelope without its ciphertext nor its lookup (what is kept after an erasure)."""
     if not sealed:
         return sealed
     data = orjson.loads(sealed)
-    data["nonce"] = data["ct"] = None
+    data["nonce"] = data["ct"] = data["email_lookup"] = None
     return orjson.dumps(data).decode()
 
 
@@ -127,6 +147,7 @@ class ContactKeys:
         self._pool: list[tuple[str, bytes]] = []
         self._wanted = asyncio.Event()
         self._filler: asyncio.Task | None = None
+        self._lookup_key: bytes | None = None
 
     def start(self) -> None:
         if self.pool_size > 0:
@@ -174,6 +195,18 @@ class ContactKeys:
         except KeyNotFoundError:
             return None
         return entry.value or None
+
+    async def lookup_key(self) -> bytes:
+        """The service-wide key of the e-mail lookups: created once, by whichever replica
+        comes first (an atomic ``create``), then read by every other."""
+        if self._lookup_key is None:
+            try:
+                await self.kv.create(LOOKUP_KEY_NAME, aead.new_key())
+            except KeyWrongLastSequenceError:
+                pass  # it exists
+            entry = await self.kv.get(LOOKUP_KEY_NAME)
+            self._lookup_key = entry.value
+        return self._lookup_key
 
     async def shred(self, kid: str) -> None:
         """Purge the key and all its revisions: the sealed copies become noise."""

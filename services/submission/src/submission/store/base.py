@@ -29,6 +29,7 @@ class Filters:
     department: str | None = None
     kind: Kind | None = None
     q: str | None = None  # words of the title
+    email_lookup: str | None = None  # the submissions of one address (sealing.email_lookup)
 
 
 @dataclass(frozen=True)

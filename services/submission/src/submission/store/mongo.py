@@ -24,7 +24,7 @@ _ORDER = [("created_at", DESCENDING), ("_id", DESCENDING)]
 
 def _query(filters: Filters, cursor: After | None) -> dict[str, Any]:
     query: dict[str, Any] = {}
-    for field in ("status", "department", "kind"):
+    for field in ("status", "department", "kind", "email_lookup"):
         value = getattr(filters, field)
         if value:
             query[field] = str(value)  # a Status is a str; BSON needs no enum
@@ -55,6 +55,7 @@ class MongoStore(Store):
                 IndexModel([("kind", ASCENDING)], name="kind"),
                 IndexModel(_ORDER, name="order"),
                 IndexModel([("contact_erased", ASCENDING)], name="contact_erased"),
+                IndexModel([("email_lookup", ASCENDING)], name="email_lookup", sparse=True),
                 IndexModel(
                     [("title", "text")], name="title_text", default_language="french"
                 ),

@@ -28,6 +28,10 @@ from .base import After, Filters, Store, StoreConflict, project
 
 T = TypeVar("T")
 
+#: bumped when the indexed columns change: the store, a projection, is then emptied and
+#: rebuilt from the stream at start (REBUILD_IF_EMPTY) rather than migrated
+SCHEMA_VERSION = 2
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
     id TEXT PRIMARY KEY,
@@ -38,10 +42,13 @@ CREATE TABLE IF NOT EXISTS submissions (
     title TEXT NOT NULL,
     created_at TEXT NOT NULL,
     contact_erased INTEGER NOT NULL DEFAULT 0,
+    email_lookup TEXT,
     doc BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS submissions_status_dep ON submissions (status, department);
 CREATE INDEX IF NOT EXISTS submissions_order ON submissions (created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS submissions_email ON submissions (email_lookup)
+    WHERE email_lookup IS NOT NULL;
 """
 
 
@@ -51,7 +58,7 @@ def _like(text: str) -> str:
 
 def _where(filters: Filters, cursor: After | None) -> tuple[str, list[Any]]:
     clauses, args = [], []
-    for column in ("status", "department", "kind"):
+    for column in ("status", "department", "kind", "email_lookup"):
         value = getattr(filters, column)
         if value:
             clauses.append(f"{column} = ?")
@@ -170,7 +177,10 @@ class SqliteStore(Store):
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # durable enough: the stream is the truth
             db.execute("PRAGMA busy_timeout=5000")
+            if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                db.execute("DROP TABLE IF EXISTS submissions")  # rebuilt from the stream
             db.executescript(_SCHEMA)
+            db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self._db = db
         return self._db
 
@@ -199,22 +209,21 @@ class SqliteStore(Store):
 
     @staticmethod
     def _save_here(db: sqlite3.Connection, doc: Document, revision: int | None) -> bool:
+        # the indexed columns are index_fields' keys, in its order (booleans as 0/1)
         fields = index_fields(doc)
-        values = (
-            fields["status"], fields["department"], fields["kind"], fields["title"],
-            fields["created_at"], int(fields["contact_erased"]), orjson.dumps(doc),
-        )
+        columns = [*fields, "doc"]
+        values = [int(v) if isinstance(v, bool) else v for v in fields.values()]
+        values.append(orjson.dumps(doc))
         if revision is None:
             cur = db.execute(
-                "INSERT OR IGNORE INTO submissions (status, department, kind, title, "
-                "created_at, contact_erased, doc, id, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
+                f"INSERT OR IGNORE INTO submissions ({', '.join(columns)}, id, rev) "
+                f"VALUES ({', '.join('?' * len(columns))}, ?, 1)",
                 (*values, doc["id"]),
             )
         else:
             cur = db.execute(
-                "UPDATE submissions SET status = ?, department = ?, kind = ?, title = ?, "
-                "created_at = ?, contact_erased = ?, doc = ?, rev = rev + 1 "
-                "WHERE id = ? AND rev = ?",
+                f"UPDATE submissions SET {', '.join(f'{c} = ?' for c in columns)}, "
+                "rev = rev + 1 WHERE id = ? AND rev = ?",
                 (*values, doc["id"], revision),
             )
         return cur.rowcount == 1
