@@ -84,7 +84,7 @@ def _amend(ctx: Context) -> tuple[list[tuple[str, str]], list[str]]:
 
 def compose(kind: str, ctx: Context) -> Letter:
     """The mail of ``kind`` (``outbox.MAIL_KINDS``) for one event."""
-    quoted = f"« {ctx.title} »"
+    quoted = f"«\u00a0{ctx.title}\u00a0»"  # French typography: no break inside
     keep = ("Gardez ce message : son lien est la clé de votre inscription "
             "(ne le transférez pas). Perdu ? Demandez un nouveau lien sur la page "
             "de l'inscription.")
@@ -111,7 +111,7 @@ def compose(kind: str, ctx: Context) -> Letter:
             f"Bonne nouvelle : votre événement {quoted} "
             + ("a été labellisé par l'équipe après examen" if ctx.decided_by_team
                else "est labellisé")
-            + " « Semaine de l'industrie » et figure sur la carte publique des événements.",
+            + " «\u00a0Semaine de l'industrie\u00a0» et figure sur la carte publique des événements.",
         ]
         if ctx.links.kit:
             paragraphs.append("Le kit de communication (logos, affiches, messages pour les "

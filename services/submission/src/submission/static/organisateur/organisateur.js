@@ -38,6 +38,7 @@
     doc = d;
     $("chargement").hidden = true;
     $("inscription").hidden = false;
+    $("titre-perdu").hidden = true;
     $("perdu-erreur").hidden = true;
     $("titre").textContent = d.submission.title;
     document.title = d.submission.title + " — Mon inscription — Semaine de l'industrie";
@@ -90,6 +91,7 @@
   function lost() {
     $("chargement").hidden = true;
     $("inscription").hidden = true;
+    $("titre-perdu").hidden = false;
     $("perdu-erreur").hidden = !id;
   }
 
