@@ -190,3 +190,30 @@ async def test_status_changes_are_called_back_signed_with_retries(start_service,
         mp.undo()
         server.should_exit = True
         await task
+
+
+async def test_a_new_link_survives_a_rebuild_and_the_old_one_stops(start_service, mailbox, bus):
+    from submission.projector import rebuild
+    from submission.tokens import token_hash
+
+    svc = await start_service(smtp_url=mailbox.url)
+    email = "rebuild-link@example.fr"
+    async with httpx.AsyncClient(base_url=svc.url) as c:
+        answer = (await c.post("/v1/submissions", json=make_payload(
+            organizer={**make_payload()["organizer"], "email": email}))).json()
+        assert (await c.post("/v1/organizer-links", json={"email": email})).status_code == 202
+        link = link_of(await asyncio.to_thread(mailbox.wait_for, "link", email))
+        new = link.rsplit("jeton=", 1)[1]
+        store = svc.runtime.store
+        await eventually(lambda: _hash(store, answer["id"]), timeout=10)
+        await rebuild(bus, store)
+        assert (await store.get(answer["id"])).token_sha256 == token_hash(new)
+        url = f"/v1/submissions/{answer['id']}"
+        assert (await c.get(url, headers={"Authorization": f"Bearer {new}"})).status_code == 200
+        old = await c.get(url, headers={"Authorization": f"Bearer {answer['organizer_token']}"})
+        assert old.status_code == 404
+
+
+async def _hash(store, submission_id):
+    record = await store.get(submission_id)
+    return record.history[-1].event == "token_renewed"
