@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 from sdi_common.settings import REPO_ROOT
 from sdi_common.stack import Stack
-from sdi_common.testing import CHROMIUM, CHROMIUM_ARGS, wait_until
+from sdi_common.testing import CHROMIUM, wait_until
 
 from ..submission.mail_support import Mailbox, link_of, parts
 
@@ -43,16 +43,6 @@ def stack(tmp_path_factory, mailbox):
            "LOG_LEVEL": "INFO"}
     with Stack(data_dir=tmp_path_factory.mktemp("journey"), env=env) as s:
         yield s
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def new_page(browser, width: int = 1280):
