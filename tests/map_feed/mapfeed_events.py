@@ -112,3 +112,17 @@ def withdrawn(sid: str, version: int) -> Withdrawn:
 
 def new_sid() -> str:
     return uuid.uuid4().hex
+
+
+async def eventually(predicate, timeout: float = 10.0) -> None:
+    """Wait until the coroutine function ``predicate()`` answers true (a condition, not a
+    clock): polled every 50 ms, an AssertionError after ``timeout`` seconds."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        if await predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not met in time")

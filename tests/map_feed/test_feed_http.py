@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import gzip
 import io
@@ -12,6 +11,7 @@ import httpx
 import icalendar
 import orjson
 import pytest
+from mapfeed_events import eventually as wait_for
 from mapfeed_events import geocoded, new_sid, withdrawn
 from sdi_common import subjects
 from sdi_common.natsconn import publish_event
@@ -40,16 +40,6 @@ async def service(nats_url, start_service):
 async def http():
     async with httpx.AsyncClient(timeout=10) as client:
         yield client
-
-
-async def wait_for(predicate, timeout=10.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while loop.time() < deadline:
-        if await predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 async def feature_ids(http, url, **params) -> set[str]:

@@ -4,7 +4,10 @@ DSFR's icon at ``/favicon.ico`` (copied beside the page by the build: web/build.
 from __future__ import annotations
 
 import html
+import json
 import os
+from functools import cache
+from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -15,6 +18,16 @@ from .problems import Problem
 from .replica import Replica
 
 router = APIRouter(include_in_schema=False)
+
+
+@cache
+def built_assets(static_dir: Path) -> dict[str, str]:
+    """The build's content-hashed files by entry (``{"event.css": "/static/widget/assets/…"}``,
+    from ``widget/manifest.json``, written by web/build.mjs); empty when not built."""
+    try:
+        return json.loads((static_dir / "widget" / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
 
 
 class WidgetFiles(StaticFiles):
