@@ -7,7 +7,8 @@ import { AUDIENCES, KINDS, plural } from "./labels.js";
 import { isEmpty, matcher, readFilters } from "./filters.js";
 import { FeedStore } from "./store.js";
 import { followFeed, watchChanges } from "./stream.js";
-import { OSM_ATTRIBUTION, OSM_TILES, TERRITORIES, createMap } from "./map.js";
+import { TERRITORIES, createMap } from "./map.js";
+import { tileSettings as tilesFrom } from "./basemap.js";
 import { byDate, createList, renderEvent } from "./list.js";
 
 const params = new URLSearchParams(location.search);
@@ -32,11 +33,7 @@ function debounce(fn, ms) {
 function tileSettings() {
   const body = document.body.dataset;
   const tiles = params.get("tiles") ?? body.tiles;
-  const attribution = params.get("tiles") ? params.get("attribution") : body.attribution;
-  if (tiles === "none") return { tiles: null, attribution: "" };
-  const ok = tiles && /^https?:\/\/[^\s]+\{z\}[^\s]*$/.test(tiles);
-  if (ok && tiles !== OSM_TILES) return { tiles, attribution: attribution ?? "" };
-  return { tiles: OSM_TILES, attribution: OSM_ATTRIBUTION };
+  return tilesFrom(tiles, params.get("tiles") ? params.get("attribution") : body.attribution);
 }
 
 function init() {
