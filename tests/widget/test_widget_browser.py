@@ -328,6 +328,11 @@ def test_embed_script_inserts_a_sized_iframe_with_parameters(service, page, tmp_
         frame.locator("body[data-loaded=true]").wait_for(timeout=15000)
         assert frame.locator("#sdi-kind").input_value() == "workshop"
         assert frame.locator("#sdi-department").input_value() == "59"
+        assert iframe.get_attribute("allow") == "geolocation"  # "Près de moi"
+        # an event's page opens in a new tab (map-feed's pages are not framed by others)
+        title = frame.locator("#sdi-results .sdi-event__title a").first
+        assert title.get_attribute("target") == "_blank"
+        assert title.get_attribute("href").startswith("/evenements/")
         # auto height: the iframe grows from data-height to the widget's content
         page.wait_for_function(
             "() => document.querySelector('iframe').offsetHeight > 600", timeout=10000
@@ -497,6 +502,7 @@ def test_widget_with_an_edition_sized_feed(edition_service, page):
     elapsed = time.monotonic() - t0
     assert page.inner_text("#sdi-count") == "5\u202f500 événements"
     assert len(list_titles(page)) == 20  # a page at a time
+    expect(page.locator("#sdi-more")).to_have_text("Afficher 20 événements de plus")
     fit_everything(page)
     expect_points_on_map(page, EDITION_SIZE)
     t1 = time.monotonic()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -309,13 +310,15 @@ def expect_live(page) -> None:
     expect(page.locator("body")).to_have_attribute("data-live", "live", timeout=10000)
 
 
-def axe_violations(page, context: str = "document"):
+def axe_violations(
+    page, context: str = "document", applied=("color-contrast", "label", "button-name")
+):
     # evaluated through the DevTools protocol: the widget's CSP (script-src 'self') stays on
     page.evaluate(AXE.read_text(encoding="utf-8") + "\n;window.axe = axe; true")
     result = page.evaluate(f"async () => await axe.run({context}, {{resultTypes: ['violations']}})")
     # axe really looked: dozens of rules applied (colour contrast, names, landmarks, ARIA...)
     assert len(result["passes"]) > 20, result["passes"]
-    assert {"color-contrast", "label", "button-name"} <= {r["id"] for r in result["passes"]}
+    assert set(applied) <= {r["id"] for r in result["passes"]}
     return [
         {
             "id": v["id"],
@@ -326,3 +329,40 @@ def axe_violations(page, context: str = "document"):
         for v in result["violations"]
         if v["impact"] in ("serious", "critical")
     ]
+
+
+#: screenshots are written here when set (``SCREENSHOT_DIR=/tmp/shots pytest tests/widget``),
+#: to be looked at: a passing test does not say the page looks right
+SCREENSHOT_DIR = os.environ.get("SCREENSHOT_DIR")
+
+
+def screenshot(page, name: str) -> None:
+    """The whole page as ``<name>-<width>.png`` under $SCREENSHOT_DIR (nothing when unset)."""
+    if SCREENSHOT_DIR:
+        folder = Path(SCREENSHOT_DIR)
+        folder.mkdir(parents=True, exist_ok=True)
+        width = page.viewport_size["width"]
+        page.screenshot(path=str(folder / f"{name}-{width}.png"), full_page=True)
+
+
+#: what sticks out of the screen sideways (the map's own panes aside: Leaflet clips them)
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const out = [...document.querySelectorAll('body *')].filter((el) => {
+    if (el.closest('.leaflet-container') && !el.classList.contains('leaflet-container')) return false;
+    const box = el.getBoundingClientRect();
+    return box.width > 0 && box.height > 0 && (box.right > width + 0.5 || box.left < -0.5);
+  });
+  return {
+    width,
+    scrollWidth: document.documentElement.scrollWidth,
+    out: out.slice(0, 8).map((el) => `${el.tagName.toLowerCase()}#${el.id}.${el.className}`),
+  };
+}"""
+
+
+def assert_fits_the_screen(page) -> None:
+    """Nothing wider than the screen: no sideways scrolling, no element beyond its edges."""
+    layout = page.evaluate(OVERFLOW)
+    assert layout["scrollWidth"] <= layout["width"], layout
+    assert layout["out"] == [], layout

@@ -68,11 +68,14 @@ export function createBaseMap(element, options = {}) {
 }
 
 // Icons are DivIcons whose element gets an accessible name; the name is set as an attribute,
-// never as HTML.
+// never as HTML. A picture (role img) unless Leaflet makes the marker a button (keyboard).
 export const NamedIcon = L.DivIcon.extend({
   createIcon(old) {
     const el = L.DivIcon.prototype.createIcon.call(this, old);
-    if (this.options.label) el.setAttribute("aria-label", this.options.label);
+    if (this.options.label) {
+      el.setAttribute("role", "img");
+      el.setAttribute("aria-label", this.options.label);
+    }
     return el;
   },
 });
