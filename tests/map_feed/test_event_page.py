@@ -9,7 +9,6 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
 import icalendar
 import lxml.html
 import pytest
@@ -32,12 +31,6 @@ async def service(nats_url, start_service):
     svc = await start_service(nats_url, snapshot_min_interval=0)
     yield svc
     await svc.stop()
-
-
-@pytest.fixture
-async def http():
-    async with httpx.AsyncClient(timeout=10) as client:
-        yield client
 
 
 async def published(service, nc, http, event) -> str:
