@@ -12,6 +12,7 @@ from sdi_common.contracts import Withdrawn
 from sdi_common.stack import wait_until
 from widget_support import (
     BROWSER_MARKS,
+    ONLINE_TITLE,
     SEED,
     assert_fits_the_screen,
     axe_violations,
@@ -128,3 +129,27 @@ def test_unknown_event_page_answers_404(service, device, request):
     assert axe_violations(page, applied=PAGE_RULES) == []
     assert_fits_the_screen(page)
     screenshot(page, "event-unknown")
+
+
+@pytest.mark.parametrize("device", ["page", "phone"])
+def test_online_and_overseas_events_pages(service, device, request):
+    page = request.getfixturevalue(device)
+    open_page(page, f"{service['base']}/evenements/{event_id(service, ONLINE_TITLE)}")
+    main = page.locator("main")
+    expect(main).to_contain_text("En ligne")
+    expect(page.get_by_role("link", name="Rejoindre en ligne")).to_have_attribute(
+        "href", "https://visio.example.org/salle"
+    )
+    expect(page.locator("#sdi-event-map")).to_have_count(0)  # no place, no map
+    assert axe_violations(page, applied=PAGE_RULES) == []
+    assert_fits_the_screen(page)
+    screenshot(page, "event-online")
+    # La Réunion: its own time, said so; the map shows the island when there are no tiles
+    open_page(page, f"{service['base']}/evenements/{event_id(service, SEED[5][0])}")
+    expect(main).to_contain_text(
+        "mercredi 20 novembre 2024, de 9\u00a0h à 12\u00a0h (heure de La Réunion)"
+    )
+    expect(page.locator("#sdi-map-notice")).to_be_visible(timeout=10000)
+    centre = page.evaluate("() => window.sdiEventMap.getCenter()")
+    assert -21.5 < centre["lat"] < -20.8 and 55 < centre["lng"] < 56, centre
+    screenshot(page, "event-reunion")
