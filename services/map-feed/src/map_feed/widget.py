@@ -20,14 +20,20 @@ from .replica import Replica
 router = APIRouter(include_in_schema=False)
 
 
-@cache
 def built_assets(static_dir: Path) -> dict[str, str]:
     """The build's content-hashed files by entry (``{"event.css": "/static/widget/assets/…"}``,
-    from ``widget/manifest.json``, written by web/build.mjs); empty when not built."""
+    from ``widget/manifest.json``, written by web/build.mjs); empty when not built. Read
+    again when the build changes (``make assets`` while the service runs)."""
+    manifest = static_dir / "widget" / "manifest.json"
     try:
-        return json.loads((static_dir / "widget" / "manifest.json").read_text(encoding="utf-8"))
+        return _read_manifest(manifest, manifest.stat().st_mtime_ns)
     except (OSError, ValueError):
         return {}
+
+
+@cache
+def _read_manifest(path: Path, mtime_ns: int) -> dict[str, str]:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 class WidgetFiles(StaticFiles):
