@@ -37,7 +37,7 @@ from sdi_common.contracts import (
     Withdrawn,
 )
 
-from .features import build_feature, dumps
+from .features import WITHDRAWN, build_feature, dumps, read_tombstone, tombstone
 
 log = structlog.get_logger(__name__)
 
@@ -77,12 +77,12 @@ class FeedIndexer:
         except KeyNotFoundError as err:
             if err.entry is None:
                 return Stored(revision=0, version=0, live=False)
-            tomb = _tombstone(err.entry.value)
+            tomb = read_tombstone(err.entry.value)
             return Stored(
                 revision=err.entry.revision,
                 version=int(tomb.get("version", 0)),
                 live=False,
-                withdrawn=tomb.get("reason") == "withdrawn",
+                withdrawn=tomb.get("reason") == WITHDRAWN,
             )
         version = orjson.loads(entry.value)["properties"]["version"]
         return Stored(revision=entry.revision, version=version, live=True, body=entry.value)
@@ -128,7 +128,7 @@ class FeedIndexer:
         if isinstance(event, Withdrawn):
             if stored.withdrawn and v <= stored.version:
                 return Result("stale")
-            await self._tombstone(event, max(v, stored.version), "withdrawn", stored.revision)
+            await self._tombstone(event, max(v, stored.version), WITHDRAWN, stored.revision)
             return Result("deleted")
 
         if isinstance(event, Judged | LocationUnresolved) and event.type != "labelled":
@@ -152,15 +152,8 @@ class FeedIndexer:
         return await self._publish(key, body, {EXPECTED_LAST_HEADER: str(last)})
 
     async def _tombstone(self, event: Event, version: int, reason: str, last: int) -> int:
-        body = orjson.dumps({"id": event.submission_id, "version": version, "reason": reason})
+        body = tombstone(event.submission_id, version, reason)
         return await self._publish(
             event.submission_id, body, {KV_OP_HEADER: "DEL", EXPECTED_LAST_HEADER: str(last)}
         )
 
-
-def _tombstone(value: bytes | None) -> dict:
-    try:
-        data = orjson.loads(value) if value else {}
-    except orjson.JSONDecodeError:
-        data = {}
-    return data if isinstance(data, dict) else {}
