@@ -1,7 +1,8 @@
 """An organiser's journey through the real stack (nats-server, the four services as
 processes), a real SMTP server (aiosmtpd) and Chromium: submit through the form (checked
 first), the receipt's link opens the organiser's page, the verdict mail, amend from the
-page, a new verdict, withdraw, the event leaves the map; the lost link; a SIGKILL between
+page, a new verdict, withdraw, the event leaves the map and its public page answers 410
+(map-feed's, from the mail's link); the lost link; a SIGKILL between
 the 202 and its receipt. Screenshots at 1280 and 390 px go to ``tests/e2e/screenshots/``
 (looked at by hand, not compared)."""
 
@@ -135,6 +136,8 @@ def test_submit_follow_amend_withdraw(stack, mailbox, browser):
     assert page.get_attribute("#lien-public", "href") == \
         f"{stack.url('map-feed')}/evenements/{sid}"
     assert sid in feed_ids(stack)
+    public = re.search(r"(http\S+/evenements/\w+)", text).group(1)
+    assert httpx.get(public, timeout=5).status_code == 200  # the mail's link opens the page
     shoot(page, "organiser-1280")
     assert axe_violations(page) == []
     mail_page = new_page(browser)
@@ -167,6 +170,8 @@ def test_submit_follow_amend_withdraw(stack, mailbox, browser):
     mailbox.wait_for("withdrawn", EMAIL)
     assert page.is_disabled("#retirer")
     assert sid not in feed_ids(stack)
+    wait_until(lambda: httpx.get(public, timeout=5).status_code == 410, 15,
+               "the public page gone (410)")
     shoot(page, "organiser-withdrawn-1280")
     assert page.errors == []
 
