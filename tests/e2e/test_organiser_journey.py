@@ -140,6 +140,10 @@ def test_submit_follow_amend_withdraw(stack, mailbox, browser):
     assert httpx.get(public, timeout=5).status_code == 200  # the mail's link opens the page
     shoot(page, "organiser-1280")
     assert axe_violations(page) == []
+    page.set_viewport_size({"width": 390, "height": 900})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shoot(page, "organiser-390")
+    page.set_viewport_size({"width": 1280, "height": 900})
     mail_page = new_page(browser)
     mail_page.set_content(html)
     shoot(mail_page, "mail-published-1280")
@@ -172,6 +176,7 @@ def test_submit_follow_amend_withdraw(stack, mailbox, browser):
     assert sid not in feed_ids(stack)
     wait_until(lambda: httpx.get(public, timeout=5).status_code == 410, 15,
                "the public page gone (410)")
+    assert "Modification reçue" in page.inner_text("#historique")
     shoot(page, "organiser-withdrawn-1280")
     assert page.errors == []
 

@@ -78,9 +78,14 @@
     $("dupliquer-an").href = "/#dupliquer=" + encodeURIComponent(d.id) + "&quand=an";
     var rows = $("historique");
     rows.innerHTML = "";
-    d.history.slice().reverse().forEach(function (h) {
-      var tr = document.createElement("tr");
-      [WHEN.format(new Date(h.at)), STEP[h.event] || h.event, who(h.by)].forEach(function (t) {
+    var firstReceived = true;
+    d.history.map(function (h) {
+      var step = STEP[h.event] || h.event;
+      if (h.event === "received") { if (!firstReceived) step = "Modification reçue"; firstReceived = false; }
+      return [h, step];
+    }).reverse().forEach(function (pair) {
+      var h = pair[0], tr = document.createElement("tr");
+      [WHEN.format(new Date(h.at)), pair[1], who(h.by)].forEach(function (t) {
         var td = document.createElement("td"); td.textContent = t; tr.appendChild(td);
       });
       rows.appendChild(tr);
