@@ -237,7 +237,7 @@ def test_a_lost_link_replaces_the_old_one(stack, mailbox):
         old = httpx.get(url, headers={"Authorization": f"Bearer {answer['organizer_token']}"})
         assert old.status_code == 404
         doc = httpx.get(url, headers={"Authorization": f"Bearer {new}"}).json()
-        assert doc["history"][-1]["event"] == "token_renewed"
+        assert "token_renewed" in [h["event"] for h in doc["history"]]
     assert httpx.post(base + "/v1/organizer-links", json={"email": "pas-une-adresse"}
                       ).status_code == 422
 
