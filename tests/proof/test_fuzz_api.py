@@ -49,13 +49,11 @@ pytestmark = pytest.mark.timeout(1200)
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, operator_tokens):
     env = proof_env(RATE_LIMIT_PER_MINUTE="0", OPERATOR_TOKENS=operator_tokens.env())
-    # Only the two HTTP services: the fuzzers talk to nothing else.
+    # The two HTTP services the fuzzers talk to, and the two that submission asks (the
+    # form's check: validation; commune completion: geocoding).
     s = Stack(data_dir=tmp_path_factory.mktemp("fuzz"), env=env)
     try:
-        s.start_nats()
-        s.bootstrap()
-        s.start("submission")
-        s.start("map-feed")
+        s.start_all()
         if EXAMPLES < 300 or MIN_CASES < 1000:
             print(f"\nfuzz: reduced volume FUZZ_EXAMPLES={EXAMPLES} FUZZ_MIN_CASES={MIN_CASES}")
         yield s

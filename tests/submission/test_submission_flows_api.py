@@ -3,16 +3,11 @@ callbacks, the rebuild and the erasure of personal data."""
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import hmac
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 import httpx
-import uvicorn
-from fastapi import FastAPI, Request
 from nats.js.errors import APIError
 from sdi_common.contracts import (
     Geocoded,
@@ -24,10 +19,8 @@ from sdi_common.contracts import (
     Reason,
     Submission,
 )
-from sdi_common.stack import free_port
 from sdi_common.testing import eventually
 from submission.projector import rebuild
-from submission.record import Change, Step
 from submission.retention import run_retention
 from submission.store.base import Filters
 
@@ -305,62 +298,6 @@ async def test_retention_erases_contacts_after_the_edition(client, service):
     doc = await read(client, answer["id"], OP)
     assert doc["contact"] is None and doc["history"][-1]["by"] == "retention"
     assert await run_retention(rt.commands, rt.store, edition, 30, today=date(2027, 1, 15)) == 0
-
-
-async def test_status_changes_are_called_back_signed_with_retries(start_service, publish):
-    received: list[tuple[dict, bytes, dict]] = []
-    failures = {"left": 2}
-    hook = FastAPI()
-
-    @hook.post("/hook")
-    async def on_hook(request: Request):
-        body = await request.body()
-        if failures["left"]:
-            failures["left"] -= 1
-            return _status(503)
-        received.append((dict(request.headers), body, await request.json()))
-        return {"ok": True}
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(hook, host="127.0.0.1", port=port, log_config=None))
-    task = asyncio.create_task(server.serve())
-    try:
-        while not server.started:
-            await asyncio.sleep(0.02)
-        svc = await start_service()
-        # the intake refuses http:// callbacks; the dispatcher itself is tested with a local one
-        async with httpx.AsyncClient(base_url=svc.url) as c:
-            answer = await submit(c, callback_url=f"https://127.0.0.1:{port}/hook")
-            doc = await read(c, answer["id"], OP)
-            assert doc["callback_url"].startswith("https://")
-        callbacks = svc.app.state.callbacks
-        record = await svc.runtime.store.get(answer["id"])
-        step = Step(status="labelled", at=datetime(2026, 11, 1, tzinfo=UTC), by="validation",
-                    event="labelled", version=1)
-        changed = record.model_copy(update={"callback_url": f"http://127.0.0.1:{port}/hook",
-                                            "history": [step], "status": "labelled"})
-        await callbacks.on_change(Change(changed, status_changed=True))
-        await eventually(lambda: _some(received), timeout=15)
-        headers, body, payload = received[0]
-        expected = "sha256=" + hmac.new(b"callback-secret", body, hashlib.sha256).hexdigest()
-        assert headers["x-signature-256"] == expected
-        assert headers["x-sdi-attempt"] == "3"
-        assert payload == {"id": answer["id"], "version": 1, "status": "labelled", "reasons": [],
-                           "at": "2026-11-01T00:00:00+00:00"}
-        assert EMAIL.encode() not in body
-    finally:
-        server.should_exit = True
-        await task
-
-
-def _status(code: int):
-    from fastapi.responses import Response
-
-    return Response(status_code=code)
-
-
-async def _some(items):
-    return bool(items)
 
 
 async def test_a_new_store_is_rebuilt_from_the_stream_at_start(client, start_service, tmp_path):

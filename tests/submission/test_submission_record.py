@@ -189,3 +189,35 @@ def test_where_each_event_takes_each_status(status, event):
     assert change.status_changed == (expected != status or event == "received:v2")
     assert record.status == status  # the record applied to is left as it was
     assert SubmissionRecord.from_document(change.record.to_document()) == change.record
+
+
+def _renewal(token_sha256: str, minute: int):
+    from sdi_common.contracts import TokenRenewed
+    from submission import sealing
+
+    key = b"k" * 32
+    return TokenRenewed(
+        submission_id=ID, version=1, by="organizer", at=datetime(2026, 11, 2, 8, minute, tzinfo=UTC),
+        token_sealed=sealing.renewal(key, kid="kid", submission_id=ID, token="t" + token_sha256,
+                                     token_sha256=token_sha256))
+
+
+@pytest.mark.parametrize("order", ["in order", "reversed"])
+def test_the_latest_lost_link_wins_whatever_the_order(order):
+    first, second = _renewal("a" * 64, 1), _renewal("b" * 64, 2)
+    events = [first, second] if order == "in order" else [second, first]
+    record = apply(None, received()).record
+    for event in events:
+        record = record.apply(event).record
+    assert record.token_sha256 == "b" * 64
+    assert [h.event for h in record.history].count("token_renewed") == 2
+    assert record.apply(second) is None  # a redelivery changes nothing
+
+
+def test_an_amendment_keeps_the_renewed_token_and_an_erasure_drops_the_sealed_one():
+    record = apply(None, received()).record.apply(_renewal("c" * 64, 1)).record
+    sealed = record.token_sealed
+    amended = record.apply(received(version=2)).record
+    assert (amended.token_sha256, amended.token_sealed) == ("c" * 64, sealed)
+    erased = amended.apply(ContactErased(submission_id=ID, version=2, by="retention")).record
+    assert erased.token_sealed is None and erased.token_sha256 == "c" * 64  # still its page

@@ -31,6 +31,7 @@ EVENTS: dict[str, tuple[type[contracts.Event], str]] = {
     "decided": (contracts.Decided, "submission (operator decision)"),
     "relocated": (contracts.Relocated, "submission (operator placement)"),
     "contact_erased": (contracts.ContactErased, "submission (erasure, retention)"),
+    "token_renewed": (contracts.TokenRenewed, "submission (lost link: a new organiser token)"),
 }
 
 

@@ -235,6 +235,14 @@ class ContactErased(Event):
     type: Literal["contact_erased"] = "contact_erased"
 
 
+class TokenRenewed(Event):
+    """The organiser asked for a new link (a lost link): a new token replaces the old one."""
+
+    type: Literal["token_renewed"] = "token_renewed"
+    #: the new token, sealed by the submission service (its private format)
+    token_sealed: str
+
+
 AnyEvent = Annotated[
     Received
     | Judged
@@ -244,7 +252,8 @@ AnyEvent = Annotated[
     | Relocated
     | Published
     | Withdrawn
-    | ContactErased,
+    | ContactErased
+    | TokenRenewed,
     Field(discriminator="type"),
 ]
 _any_event: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)

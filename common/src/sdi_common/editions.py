@@ -8,6 +8,7 @@ One TOML file per edition, under ``config/editions/`` (see ``2024.toml``)::
     week_end = 2024-11-24
     tolerance_days = 15
     submissions_close_at = 2024-11-12T00:00:00+01:00
+    communication_kit_url = "https://…"  # optional: the kit mailed to labelled organisers
 
 The keys may also sit in an ``[edition]`` table. ``submissions_close_at`` is the instant the
 submission window *closes*: a submission received at or after it is late. It may be an
@@ -58,6 +59,8 @@ class Edition(BaseModel):
     #: first instant at which submissions are refused (aware; in the edition's time zone)
     submissions_close_at: AwareDatetime
     timezone: str = DEFAULT_TIMEZONE
+    #: the communication kit (logos, posters) the labelled organisers are mailed a link to
+    communication_kit_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
 
     @field_validator("timezone")
     @classmethod
@@ -164,6 +167,7 @@ def parse_edition(data: dict[str, Any], *, source: str = "<edition>", default_na
             tolerance_days=tolerance,
             submissions_close_at=_as_close_at(data["submissions_close_at"], tz),
             timezone=tz_name,
+            communication_kit_url=data.get("communication_kit_url"),
         )
     except ValidationError as exc:
         details = "; ".join(

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .editions import EditionError, load_edition
+from .natsconn import redact
 from .settings import REPO_ROOT
 from .stack import SERVICES, Stack, port_is_free
 
@@ -26,8 +27,18 @@ Semaine de l'industrie: running (Ctrl-C to stop)
   geocoding           {geocoding}/metrics
   map feed            {map_feed}/v1/feed       widget: {map_feed}/widget
   logs                {logs}
+  mails               {mail}
   edition             {edition}
 """
+
+
+def _mail_line(data_dir: Path) -> str:
+    """Where the organisers' mails go: the SMTP server (no password shown), or the Maildir."""
+    url = os.environ.get("SMTP_URL", "")
+    if url:
+        return f"sent through {redact(url)} (SMTP_URL)"
+    return f"no SMTP_URL: written to the Maildir {data_dir / 'mail'} (new/ holds each mail)"
+
 
 
 def _ports() -> dict[str, int]:
@@ -83,6 +94,7 @@ def main() -> int:
             geocoding=stack.url("geocoding"),
             map_feed=stack.url("map-feed"),
             logs=data_dir / "logs",
+            mail=_mail_line(data_dir),
             edition=edition,
         ),
         flush=True,

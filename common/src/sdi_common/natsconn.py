@@ -74,7 +74,7 @@ async def connect(
 
 
 #: events a person may legitimately repeat within one version (place it again, elsewhere)
-REPEATABLE = frozenset({"relocated"})
+REPEATABLE = frozenset({"relocated", "token_renewed"})
 
 
 #: one decision per stage and version, whatever it says: a redelivery judged differently

@@ -148,6 +148,10 @@ class Stack:
 
     def __post_init__(self) -> None:
         self.data_dir = Path(self.data_dir)
+        # every service's port is chosen up front and given to all (``<NAME>_PORT``), so
+        # that a service can link to another (the submission's mails to the map feed)
+        for name in SERVICES:
+            self.ports.setdefault(name, free_port())
 
     # ---------------------------------------------------------------- nats
     def start_nats(self) -> str:
@@ -177,6 +181,8 @@ class Stack:
             HOST="127.0.0.1",
             SERVICE_NAME=name,
         )
+        env.update({f"{other.upper().replace('-', '_')}_PORT": str(port)
+                    for other, port in self.ports.items()})
         env.update(self.env)
         env.update(self.service_env.get(name, {}))
         return env

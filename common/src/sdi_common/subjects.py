@@ -14,6 +14,7 @@ WITHDRAWN = f"{PREFIX}.withdrawn"
 DECIDED = f"{PREFIX}.decided"
 RELOCATED = f"{PREFIX}.relocated"
 CONTACT_ERASED = f"{PREFIX}.contact_erased"
+TOKEN_RENEWED = f"{PREFIX}.token_renewed"
 ALL = f"{PREFIX}.>"
 
 #: Dead-letter records, one subject per consumer: ``deadletter.<consumer>``.

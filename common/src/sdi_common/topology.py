@@ -63,6 +63,8 @@ class Consumer:
     max_deliver: int = 8
     ack_wait: float = 30.0
     max_ack_pending: int = 2000
+    #: where a new durable starts: ALL (the whole stream) or NEW (from its creation on)
+    deliver_policy: DeliverPolicy = DeliverPolicy.ALL
 
     @property
     def subject(self) -> str:
@@ -77,7 +79,7 @@ class Consumer:
             durable_name=self.durable,
             name=self.durable,
             description=self.description,
-            deliver_policy=DeliverPolicy.ALL,
+            deliver_policy=self.deliver_policy,
             ack_policy=AckPolicy.EXPLICIT,
             filter_subjects=self.filter_subjects,
             max_deliver=self.max_deliver,
@@ -117,7 +119,33 @@ SUBMISSION_PROJECTOR = Consumer(
     description="submission: projects every lifecycle event into the store",
 )
 
-CONSUMERS: list[Consumer] = [VALIDATION, GEOCODING, FEED_INDEXER, SUBMISSION_PROJECTOR]
+SUBMISSION_OUTBOX = Consumer(
+    durable="submission-outbox",
+    filter_subjects=[
+        subjects.RECEIVED,
+        subjects.LABELLED,
+        subjects.REJECTED,
+        subjects.NEEDS_REVIEW,
+        subjects.LOCATION_UNRESOLVED,
+        subjects.PUBLISHED,
+        subjects.WITHDRAWN,
+        subjects.DECIDED,
+        subjects.TOKEN_RENEWED,
+    ],
+    description="submission: mails the organiser and calls the status webhooks, once per event",
+    # mails and webhooks wait out an outage of their server: the outbox chooses its own
+    # delays (up to an hour) and gives a delivery up itself, so deliveries are not counted
+    # against a small max_deliver
+    max_deliver=200,
+    ack_wait=30.0,  # kept alive while a mail is being sent (in-progress every 10 s)
+    max_ack_pending=1000,
+    # a new outbox mails about what happens from its creation on, never the whole history
+    deliver_policy=DeliverPolicy.NEW,
+)
+
+CONSUMERS: list[Consumer] = [
+    VALIDATION, GEOCODING, FEED_INDEXER, SUBMISSION_PROJECTOR, SUBMISSION_OUTBOX,
+]
 
 
 @dataclass(frozen=True)
@@ -133,5 +161,11 @@ FEED_BUCKET = Bucket("FEED", "Public read model of the map: one key per publishe
 GEOCACHE_BUCKET = Bucket("GEOCACHE", "Geocoding results by normalized address", ttl=30 * DAY)
 IDEMPOTENCY_BUCKET = Bucket("IDEMPOTENCY", "Intake answers by Idempotency-Key", ttl=30 * DAY)
 CONTACT_KEYS_BUCKET = Bucket("CONTACT_KEYS", "Per-submission keys sealing the contact data")
+#: one key per (event, delivery): claimed before a mail or a webhook is sent, marked sent
+#: after; kept longer than any redelivery of the event can come (the outbox ignores older)
+OUTBOX_BUCKET = Bucket("OUTBOX", "Mails and webhooks of the submission outbox, by event",
+                       ttl=30 * DAY)
 
-BUCKETS: list[Bucket] = [FEED_BUCKET, GEOCACHE_BUCKET, IDEMPOTENCY_BUCKET, CONTACT_KEYS_BUCKET]
+BUCKETS: list[Bucket] = [
+    FEED_BUCKET, GEOCACHE_BUCKET, IDEMPOTENCY_BUCKET, CONTACT_KEYS_BUCKET, OUTBOX_BUCKET,
+]

@@ -10,7 +10,8 @@ The error policy lives here, once:
 - a message that does not parse as a lifecycle event, or a handler raising ``Poison``:
   a dead-letter record, then ``term`` (no retry can fix it);
 - any other exception: ``nak`` with exponential backoff, until the consumer's
-  ``max_deliver``; on the last delivery, a dead-letter record then ``term``;
+  ``max_deliver``; on the last delivery, a dead-letter record then ``term``; a handler
+  raising ``Retry(delay)`` chooses the delay itself (the outbox waits out a mail server);
 - success: ``ack``. A handler cancelled by shutdown ``nak``s at once so another replica
   takes the message without waiting for ``ack_wait``.
 
@@ -60,6 +61,14 @@ SUBMISSIONS = JStream(subjects.STREAM, declare=False)
 
 class Poison(Exception):
     """Raise from a handler for a message no retry will ever fix."""
+
+
+class Retry(Exception):
+    """Raise from a handler to have the message delivered again in ``delay`` seconds."""
+
+    def __init__(self, delay: float, why: str = ""):
+        super().__init__(why or f"retry in {delay:.1f} s")
+        self.delay = delay
 
 
 @dataclass(frozen=True)
@@ -236,7 +245,7 @@ class Worker:
                     await self._dead_letter(raw, ctx, f"failed {ctx.num_delivered} times: {exc!r}")
                     MESSAGES.labels(*labels, "dead_letter").inc()
                 else:
-                    delay = backoff(ctx.num_delivered)
+                    delay = exc.delay if isinstance(exc, Retry) else backoff(ctx.num_delivered)
                     log.warning("message.retry", error=repr(exc), delay=round(delay, 2))
                     await raw.nak(delay=delay)
                     MESSAGES.labels(*labels, "retry").inc()

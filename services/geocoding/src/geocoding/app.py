@@ -37,6 +37,7 @@ from sdi_common.contracts import (
 from sdi_common.http import create_app
 from sdi_common.worker import Delivery, Poison, Worker
 
+from . import communes
 from .cache import GeoCache
 from .chain import GeocodingChain, build_chain
 from .gazetteer import Gazetteer
@@ -176,5 +177,7 @@ def build_app(
     )
     app.state.worker = worker
     app.state.chain = chain
+    app.state.communes = communes.CommuneIndex(chain.gazetteer)
+    app.include_router(communes.router)
     log.info("geocoding.chain", steps=chain.steps, min_score=settings.min_score)
     return app

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import structlog
 from fastapi import FastAPI
 from fastapi.responses import FileResponse
@@ -21,11 +22,15 @@ from sdi_common.natsconn import connect
 from sdi_common.security import SecurityHeaders, content_security_policy
 from sdi_common.worker import Worker
 
-from .api import operators, organizers, problems
+from .api import operators, organizer_space, organizers, problems
 from .api.deps import Runtime
-from .callbacks import Callbacks
+from .api.organizer_space import Space
+from .callbacks import Webhooks
 from .commands import Commands
 from .idempotency import IdempotencyRecords
+from .lost_links import LostLinks
+from .mail.transport import make_transport
+from .outbox import Claims, Outbox, build_outbox_worker
 from .projector import build_projector, rebuild
 from .ratelimit import RateLimiter
 from .retention import retention_loop
@@ -81,8 +86,9 @@ class Parts:
     settings: SubmissionSettings
     operators: Operators
     store: Store
-    callbacks: Callbacks
+    webhooks: Webhooks
     projector: Worker
+    outbox: Worker
     edition: Edition | None
 
 
@@ -101,7 +107,6 @@ async def open_runtime(parts: Parts, nc: NATS) -> tuple[Runtime, ContactKeys]:
         edition=lambda: parts.edition,
         publish_timeout=settings.publish_timeout,
         apply_on_accept=settings.apply_on_accept,
-        on_change=parts.callbacks.on_change,
     )
     runtime = Runtime(
         settings=settings,
@@ -111,6 +116,18 @@ async def open_runtime(parts: Parts, nc: NATS) -> tuple[Runtime, ContactKeys]:
         limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
     )
     return runtime, keys
+
+
+async def open_outbox(parts: Parts, nc: NATS, keys: ContactKeys) -> Outbox:
+    settings = parts.settings
+    kv = await nc.jetstream(timeout=settings.publish_timeout).key_value(
+        topology.OUTBOX_BUCKET.name)
+    transport = make_transport(settings.smtp_url, settings.maildir,
+                               timeout=settings.smtp_timeout, ca_file=settings.smtp_ca_file)
+    log.info("submission.mail", transport=transport.description)
+    return Outbox(settings=settings, store=parts.store, keys=keys,
+                  edition=lambda: parts.edition, transport=transport, webhooks=parts.webhooks,
+                  claims=Claims(kv, lease=topology.SUBMISSION_OUTBOX.ack_wait))
 
 
 @asynccontextmanager
@@ -141,16 +158,23 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.runtime, keys = await open_runtime(parts, nc)
     if settings.rebuild_if_empty:
         await rebuild_if_empty(nc, store)
-    parts.callbacks.start()
+    app.state.outbox = await open_outbox(parts, nc, keys)
+    app.state.space = Space(
+        LostLinks(app.state.runtime.commands, store, settings.lost_links_per_hour),
+        httpx.AsyncClient(timeout=settings.upstream_timeout),
+        validation_url=settings.validation_url, geocoding_url=settings.geocoding_url)
     await parts.projector.start()
+    await parts.outbox.start()
     log.info("submission.started", store=settings.store, operators=len(parts.operators),
              edition=parts.edition.name if parts.edition else None)
     try:
         async with retention_job(parts, app.state.runtime.commands):
             yield
     finally:
+        await app.state.space.aclose()
+        await parts.outbox.stop()
         await parts.projector.stop()
-        await parts.callbacks.stop()
+        await parts.webhooks.aclose()
         await keys.stop()
         await nc.drain()
         await store.close()
@@ -160,25 +184,22 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def build_app(settings: SubmissionSettings | None = None) -> FastAPI:
     settings = settings or SubmissionSettings()
     store = make_store(settings)
-    callbacks = Callbacks(
-        secret=settings.callback_secret,
-        max_attempts=settings.callback_max_attempts,
-        backoff=settings.callback_backoff,
-        timeout=settings.callback_timeout,
-        allow_private=settings.callback_allow_private,
-    )
+    webhooks = Webhooks(secret=settings.callback_secret, timeout=settings.callback_timeout,
+                        allow_private=settings.callback_allow_private)
     parts = Parts(
         settings=settings,
         operators=Operators.from_config(settings.operator_tokens, settings.operator_tokens_file),
         store=store,
-        callbacks=callbacks,
-        projector=build_projector(settings, store, callbacks.on_change),
+        webhooks=webhooks,
+        projector=build_projector(settings, store),
+        outbox=build_outbox_worker(settings, lambda: app.state.outbox),
         edition=active_edition(),
     )
 
     def ready() -> bool:
         nc = getattr(app.state, "nc", None)
-        return bool(nc is not None and nc.is_connected and parts.projector.ready)
+        return bool(nc is not None and nc.is_connected and parts.projector.ready
+                    and parts.outbox.ready)
 
     app = create_app(
         title="Semaine de l'industrie — inscriptions",
@@ -188,13 +209,14 @@ def build_app(settings: SubmissionSettings | None = None) -> FastAPI:
         description="Inscription des événements, suivi par les organisateurs, modération.",
     )
     app.state.parts = parts
-    app.state.callbacks = callbacks
     app.add_middleware(SecurityHeaders, always=ALWAYS, html=lambda path: PAGE_HEADERS)
     problems.install(app, settings.retry_after)
-    app.include_router(operators.router)  # first: /export.csv before /{submission_id}
+    app.include_router(organizer_space.router)  # first: /check before /{submission_id}
+    app.include_router(operators.router)  # before organizers: /export.csv before /{submission_id}
     app.include_router(organizers.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_api_route("/", form, include_in_schema=False)
+    app.add_api_route("/organisateur/", organiser_page, include_in_schema=False)
     app.add_api_route("/favicon.ico", favicon, include_in_schema=False)
     return app
 
@@ -202,6 +224,13 @@ def build_app(settings: SubmissionSettings | None = None) -> FastAPI:
 async def form() -> FileResponse:
     """The reference form."""
     return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8",
+                        headers={"Cache-Control": "no-cache"})
+
+
+async def organiser_page() -> FileResponse:
+    """The organiser's page (the token comes in the URL's fragment: never sent here)."""
+    return FileResponse(STATIC / "organisateur" / "index.html",
+                        media_type="text/html; charset=utf-8",
                         headers={"Cache-Control": "no-cache"})
 
 

@@ -18,7 +18,7 @@ import structlog
 from nats.aio.client import Client as NATS
 from nats.errors import Error as NatsError
 from nats.js.errors import Error as JetStreamError
-from sdi_common.contracts import Event, Point, Received, Status, new_id
+from sdi_common.contracts import Event, Point, Received, Status, TokenRenewed, new_id
 from sdi_common.editions import Edition
 from sdi_common.natsconn import publish_event
 
@@ -114,12 +114,20 @@ class Commands:
             raise Conflict(*DUPLICATE[command])
 
     async def _seal(
-        self, submission_id: str, body: SubmissionIn, token_sha256: str, kid: str | None = None
+        self, submission_id: str, body: SubmissionIn, *, token: str | None = None,
+        record: SubmissionRecord | None = None,
     ) -> str:
-        """Seal the contact under the submission's key (``kid``), or a new one."""
+        """Seal the contact of a new submission (its ``token`` sealed along) under a new key,
+        or of an amendment under the ``record``'s key (its sealed token carried over)."""
+        kid = sealing.read_envelope(record.contact_sealed).kid if record else None
         key = await self._nats(self.keys.get(kid)) if kid else None
         if key is None:
             kid, key = await self._nats(self.keys.new())
+        if record is not None:
+            token_sha256, token_sealed = record.token_sha256, record.token_sealed
+        else:
+            token_sha256, token_sealed = token_hash(token), sealing.seal_token(
+                key, token, submission_id)
         contact = body.contact()
         return sealing.seal(
             key,
@@ -129,6 +137,7 @@ class Commands:
             token_sha256=token_sha256,
             callback_url=body.callback_url,
             email_lookup=await self.email_lookup(contact["email"]),
+            token_sealed=token_sealed,
         )
 
     async def email_lookup(self, email: str) -> str:
@@ -157,7 +166,7 @@ class Commands:
             submission_id, token = record.submission_id, record.token
         else:
             submission_id = new_id()
-        sealed = await self._seal(submission_id, body, token_hash(token))
+        sealed = await self._seal(submission_id, body, token=token)
         event = Received(
             submission_id=submission_id,
             version=1,
@@ -183,8 +192,7 @@ class Commands:
         if submission == record.submission and await self._same_contact(record, body):
             # the same amendment again: nothing new to judge
             return Accepted(record.id, record.version, record.status)
-        kid = sealing.read_envelope(record.contact_sealed).kid
-        sealed = await self._seal(record.id, body, record.token_sha256, kid)
+        sealed = await self._seal(record.id, body, record=record)
         event = record.amendment(submission, sealed, by=by)
         await self._publish_once(event, Command.amend, correlation_id)
         return Accepted(record.id, event.version, Status.received)
@@ -200,6 +208,21 @@ class Commands:
         if (event := record.withdrawal(by=by)) is not None:
             await self._publish(event, correlation_id)
         return Accepted(record.id, record.version, Status.withdrawn)
+
+    async def renew_token(self, record: SubmissionRecord, *,
+                          correlation_id: str | None) -> bool:
+        """A lost link: a new token replaces the old one (``TokenRenewed``, which the outbox
+        mails). False when the contact is erased (no key to seal it, no address to mail)."""
+        kid = sealing.read_envelope(record.contact_sealed).kid
+        key = await self._nats(self.keys.get(kid)) if kid else None
+        if key is None or record.contact_erased:
+            return False
+        token = new_token()
+        sealed = sealing.renewal(key, kid=kid, submission_id=record.id, token=token,
+                                 token_sha256=token_hash(token))
+        await self._publish(TokenRenewed(submission_id=record.id, version=record.version,
+                                         by="organizer", token_sealed=sealed), correlation_id)
+        return True
 
     # ------------------------------------------------------------------ operators
 

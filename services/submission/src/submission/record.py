@@ -48,6 +48,7 @@ from sdi_common.contracts import (
     Relocated,
     Status,
     Submission,
+    TokenRenewed,
     Withdrawn,
     new_id,
 )
@@ -187,6 +188,11 @@ class SubmissionRecord(BaseModel):
     contact_sealed: str | None
     contact_erased: bool
     token_sha256: str | None
+    #: the organiser's token, sealed under the contact's key (for the links the outbox
+    #: mails); None once erased
+    token_sealed: str | None = None
+    #: when the token last changed (a lost link); the latest renewal wins, whatever the order
+    token_renewed_at: Time | None = None
     callback_url: str | None
     #: finds the submissions of one e-mail address (sealing.email_lookup); None once erased
     email_lookup: str | None = None
@@ -325,6 +331,7 @@ class SubmissionRecord(BaseModel):
             contact_sealed=event.contact_sealed,
             contact_erased=False,
             token_sha256=envelope.token_sha256,
+            token_sealed=envelope.token_sealed,
             callback_url=envelope.callback_url,
             email_lookup=envelope.email_lookup,
             department=department_of(location.postcode) if location else None,
@@ -349,6 +356,13 @@ class SubmissionRecord(BaseModel):
             new.contact_sealed = sealing.strip_contact(self.contact_sealed)
             new.contact_erased = True
             new.email_lookup = None
+            new.token_sealed = None
+            new._log(event, before)
+            return new._done(event, changed=False)
+        if isinstance(event, TokenRenewed):
+            if self.token_renewed_at is None or self.token_renewed_at < _at(event):
+                new.token_sha256, new.token_sealed = sealing.read_renewal(event.token_sealed)
+                new.token_renewed_at = _at(event)
             new._log(event, before)
             return new._done(event, changed=False)
         if isinstance(event, Withdrawn):
@@ -374,6 +388,10 @@ class SubmissionRecord(BaseModel):
         new.history = list(self.history)
         new.applied = list(self.applied)
         new.created_at = self.created_at
+        # a new version never changes the token (only a lost link does: TokenRenewed)
+        new.token_sha256 = self.token_sha256 or new.token_sha256
+        new.token_sealed = self.token_sealed if self.token_sha256 else new.token_sealed
+        new.token_renewed_at = self.token_renewed_at
         # a re-judgement after an erasure carries the envelope without its ciphertext
         has_contact = sealing.read_envelope(event.contact_sealed).has_contact
         new.contact_erased = self.contact_erased and not has_contact
@@ -441,8 +459,9 @@ class SubmissionRecord(BaseModel):
 
 
 def _dedupe_key(event: Event) -> str:
-    # Relocations may repeat within a version (an operator corrects a point): key by event.
-    if isinstance(event, Relocated | ContactErased):
+    # Relocations (an operator corrects a point), erasures and new links may repeat within
+    # a version: key them by event.
+    if isinstance(event, Relocated | ContactErased | TokenRenewed):
         return f"{event.version}:{event.type}:{event.event_id}"
     return f"{event.version}:{event.type}"
 

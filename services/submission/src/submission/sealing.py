@@ -12,7 +12,8 @@ works (it just finds no key).
 ``contact_sealed`` is this service's private envelope, a JSON object::
 
     {"v": 1, "alg": "A256GCM", "kid": str, "nonce": b64, "ct": b64,
-     "token_sha256": hex, "callback_url": str | null, "email_lookup": hex | null}
+     "token_sha256": hex, "callback_url": str | null, "email_lookup": hex | null,
+     "token": b64 | null}
 
 The organiser-token hash and the callback URL sit beside the ciphertext, in clear: they
 must survive an erasure (the organiser keeps access to the status) and a rebuild, and the
@@ -24,6 +25,13 @@ import's upsert) without opening every envelope: an HMAC of the normalised addre
 one service-wide key, itself kept in ``CONTACT_KEYS`` (``LOOKUP_KEY_NAME``), so that it
 cannot be reversed by hashing a list of addresses. An erasure drops it with the
 ciphertext: an erased address is found no more.
+
+``token`` is the organiser's token itself, sealed under the same key (nonce and ciphertext
+in one base64 text, the submission id and ``:token`` as associated data): the outbox puts
+it in the links it mails (a receipt sent after a crash still carries it), and nobody who
+reads the stream or the store without the key can. An erasure shreds it with the contact
+(no address is left to mail anyway). A lost link replaces it: ``TokenRenewed`` carries a
+small envelope of its own (``renewal``), ``{"v": 1, "kid", "token_sha256", "token"}``.
 """
 
 from __future__ import annotations
@@ -62,6 +70,37 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def _token_aad(submission_id: str) -> bytes:
+    return f"{submission_id}:token".encode()
+
+
+def seal_token(key: bytes, token: str, submission_id: str) -> str:
+    nonce, ct = aead.seal(key, token.encode(), _token_aad(submission_id))
+    return _b64(nonce + ct)
+
+
+def unseal_token(key: bytes, sealed: str | None, submission_id: str) -> str | None:
+    """The organiser's token, or None (no sealed token, or not under this key)."""
+    if not sealed:
+        return None
+    raw = _unb64(sealed)
+    plain = aead.unseal(key, raw[:aead.NONCE_BYTES], raw[aead.NONCE_BYTES:],
+                        _token_aad(submission_id))
+    return None if plain is None else plain.decode()
+
+
+def renewal(key: bytes, *, kid: str, submission_id: str, token: str, token_sha256: str) -> str:
+    """What ``TokenRenewed.token_sealed`` carries: the new token's hash, and the token sealed."""
+    return orjson.dumps({"v": 1, "kid": kid, "token_sha256": token_sha256,
+                         "token": seal_token(key, token, submission_id)}).decode()
+
+
+def read_renewal(sealed: str) -> tuple[str, str]:
+    """(token_sha256, sealed token) of a ``TokenRenewed``."""
+    data = orjson.loads(sealed)
+    return data["token_sha256"], data["token"]
+
+
 @dataclass(frozen=True)
 class Envelope:
     kid: str | None
@@ -70,6 +109,7 @@ class Envelope:
     nonce: bytes | None
     ct: bytes | None
     email_lookup: str | None = None
+    token_sealed: str | None = None
 
     @property
     def has_contact(self) -> bool:
@@ -85,6 +125,7 @@ def seal(
     token_sha256: str,
     callback_url: str | None,
     email_lookup: str | None = None,
+    token_sealed: str | None = None,
 ) -> str:
     nonce, ct = aead.seal(key, orjson.dumps(contact), submission_id.encode())
     return orjson.dumps(
@@ -97,6 +138,7 @@ def seal(
             "token_sha256": token_sha256,
             "callback_url": callback_url,
             "email_lookup": email_lookup,
+            "token": token_sealed,
         }
     ).decode()
 
@@ -112,15 +154,17 @@ def read_envelope(sealed: str | None) -> Envelope:
         nonce=_unb64(data["nonce"]) if data.get("nonce") else None,
         ct=_unb64(data["ct"]) if data.get("ct") else None,
         email_lookup=data.get("email_lookup"),
+        token_sealed=data.get("token"),
     )
 
 
 def strip_contact(sealed: str | None) -> str | None:
-    """The envelope without its ciphertext nor its lookup (what is kept after an erasure)."""
+    """The envelope without its ciphertext, its lookup nor its sealed token (what is kept
+    after an erasure)."""
     if not sealed:
         return sealed
     data = orjson.loads(sealed)
-    data["nonce"] = data["ct"] = data["email_lookup"] = None
+    data["nonce"] = data["ct"] = data["email_lookup"] = data["token"] = None
     return orjson.dumps(data).decode()
 
 

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import model_validator
 from sdi_common.settings import ServiceSettings
+
+
+def _local(port: int) -> str:
+    return f"http://127.0.0.1:{port}"
 
 
 class SubmissionSettings(ServiceSettings):
@@ -61,6 +66,53 @@ class SubmissionSettings(ServiceSettings):
     contact_retention_days: int = 180
     #: RETENTION_INTERVAL: seconds between runs of the in-process retention job; 0 = off
     retention_interval: float = 3600.0
+
+    #: SMTP_URL: smtp://[user:password@]host[:port] (STARTTLS when offered) or smtps://…;
+    #: empty: mails are written to the Maildir DATA_DIR/mail/
+    smtp_url: str = ""
+    #: MAIL_FROM: the sender of the organisers' mails
+    mail_from: str = "Semaine de l'industrie <ne-pas-repondre@semaine-industrie.localhost>"
+    #: SMTP_CA_FILE: the authorities that sign the SMTP server's certificate (default: the system's)
+    smtp_ca_file: str | None = None
+    #: SMTP_TIMEOUT: seconds for each exchange with the SMTP server
+    smtp_timeout: float = 20.0
+    #: MAIL_BACKOFF / MAIL_MAX_ATTEMPTS: a mail that could not be sent is tried again after
+    #: MAIL_BACKOFF seconds, doubling up to an hour, MAIL_MAX_ATTEMPTS times (~1.5 days)
+    mail_backoff: float = 30.0
+    mail_max_attempts: int = 40
+    #: REVIEW_WORKING_DAYS: the team answers a submission held for review within these days
+    review_working_days: int = 3
+    #: LOST_LINKS_PER_HOUR: new links mailed per address and hour (and replica); 0 = no limit
+    lost_links_per_hour: int = 3
+
+    #: PUBLIC_URL: this service as organisers reach it (links in mails); default: this
+    #: machine on PORT
+    public_url: str = ""
+    #: MAP_PUBLIC_URL: the map feed as the public reaches it (``/evenements/{id}``);
+    #: default: this machine on MAP_FEED_PORT
+    map_public_url: str = ""
+    #: GEOCODING_URL / VALIDATION_URL: the geocoding service (commune completion) and the
+    #: validation service (the check of a form); default: this machine on their ports
+    geocoding_url: str = ""
+    validation_url: str = ""
+    #: the other services' ports on this machine (``make run`` sets them), for the defaults
+    map_feed_port: int = 8004
+    geocoding_port: int = 8003
+    validation_port: int = 8002
+    #: UPSTREAM_TIMEOUT: seconds for a call to the geocoding or validation service
+    upstream_timeout: float = 5.0
+
+    @model_validator(mode="after")
+    def _local_defaults(self) -> SubmissionSettings:
+        for name, port in (("public_url", self.port), ("map_public_url", self.map_feed_port),
+                           ("geocoding_url", self.geocoding_port),
+                           ("validation_url", self.validation_port)):
+            setattr(self, name, (getattr(self, name) or _local(port)).rstrip("/"))
+        return self
+
+    @property
+    def maildir(self) -> Path:
+        return self.data_dir / "mail"
 
     @property
     def sqlite_path(self) -> Path:

@@ -25,6 +25,7 @@ from sdi_common.worker import Delivery, Poison, Worker
 from .metrics import REASONS, VERDICTS
 from .rules import judge
 from .settings import ValidationSettings
+from .verdicts import router as verdicts
 
 log = structlog.get_logger(__name__)
 
@@ -86,6 +87,7 @@ def build_app(
     )
     app.state.worker = worker
     app.state.edition = edition
+    app.include_router(verdicts)
 
     @app.get("/v1/edition", tags=["edition"], summary="The edition this replica judges against")
     async def get_edition() -> dict:

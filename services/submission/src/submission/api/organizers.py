@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Request
 from fastapi.responses import JSONResponse
 
+from ..commands import now
 from ..idempotency import MAX_KEY_LENGTH, IdempotencyConflict
 from ..intake_model import SubmissionIn
 from .body import JsonBodyRoute
@@ -83,7 +84,10 @@ async def submit(body: SubmissionIn, request: Request, rt: RuntimeDep,
     responses=documented(401, 404, 503),
 )
 async def read(target: OwnTarget, rt: RuntimeDep) -> SubmissionView:
-    return view(target.record, await rt.commands.contact_of(target.record))
+    edition = rt.commands.edition()
+    return view(target.record, await rt.commands.contact_of(target.record),
+                late=edition is not None and edition.is_late(now()),
+                map_public_url=rt.settings.map_public_url)
 
 
 @router.put(

@@ -12,8 +12,9 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel
 from sdi_common.contracts import GeoResult, Kind, Reason, Status, Submission
 
+from ..advice import advice
 from ..commands import Accepted
-from ..record import SubmissionRecord, Time
+from ..record import Command, SubmissionRecord, Time
 
 STATUS_LABELS = {
     Status.received: "reçue, en cours d'examen",
@@ -24,6 +25,41 @@ STATUS_LABELS = {
     Status.location_unresolved: "labellisée, adresse à vérifier avant publication",
     Status.withdrawn: "retirée",
 }
+
+
+#: what the rules' verdict means, for the form's check
+OUTCOME_LABELS = {
+    "labelled": "L'événement remplit les conditions du label.",
+    "rejected": "L'événement ne pourrait pas être labellisé en l'état.",
+    "needs_review": "L'équipe de la Semaine de l'industrie examinerait l'événement.",
+}
+
+
+class ReasonView(Reason):
+    """A reason, and what the organiser can change about it (None: nothing to say)."""
+
+    advice: str | None = None
+
+
+def explained(reasons: list[Any]) -> list[ReasonView]:
+    out = []
+    for r in reasons:
+        reason = r if isinstance(r, Reason) else Reason.model_validate(r)
+        out.append(ReasonView(code=reason.code, message=reason.message, advice=advice(reason)))
+    return out
+
+
+class Allowed(BaseModel):
+    allowed: bool
+    #: why not, in French (the edition's deadline, a withdrawal)
+    reason: str | None = None
+
+
+class Actions(BaseModel):
+    """What the organiser may do now (the page's buttons)."""
+
+    amend: Allowed
+    withdraw: Allowed
 
 
 class Links(BaseModel):
@@ -69,7 +105,7 @@ class SubmissionView(BaseModel):
     version: int
     status: Status
     status_label: str
-    reasons: list[Reason]
+    reasons: list[ReasonView]
     history: list[HistoryStep]
     location: GeoResult | None
     submission: Submission
@@ -78,6 +114,9 @@ class SubmissionView(BaseModel):
     contact: Contact | None
     contact_erased: bool
     callback_url: str | None
+    actions: Actions | None = None
+    #: the event's public page on the map, once published
+    public_url: str | None = None
     links: Links
 
 
@@ -118,14 +157,27 @@ def accepted(result: Accepted, headers: dict[str, str] | None = None) -> JSONRes
     return JSONResponse(body, status_code=202, headers=headers)
 
 
-def view(record: SubmissionRecord, contact: dict[str, Any] | None) -> SubmissionView:
+def actions(record: SubmissionRecord, *, late: bool) -> Actions:
+    amend = record.refusal(Command.amend, late=late)
+    withdrawn = record.status is Status.withdrawn
+    return Actions(
+        amend=Allowed(allowed=amend is None, reason=amend.message if amend else None),
+        withdraw=Allowed(allowed=not withdrawn,
+                         reason="Cet événement est déjà retiré." if withdrawn else None),
+    )
+
+
+def view(record: SubmissionRecord, contact: dict[str, Any] | None, *, late: bool = False,
+         map_public_url: str | None = None) -> SubmissionView:
     """What an organiser or an operator sees (never the token hash)."""
+    public = (f"{map_public_url}/evenements/{record.id}"
+              if map_public_url and record.status is Status.published else None)
     return SubmissionView(
         id=record.id,
         version=record.version,
         status=record.status,
         status_label=STATUS_LABELS[record.status],
-        reasons=record.reasons,
+        reasons=explained(record.reasons),
         history=[HistoryStep(status=h.status, at=h.at, by=h.by, event=h.event)
                  for h in record.history],
         location=record.location,
@@ -135,6 +187,8 @@ def view(record: SubmissionRecord, contact: dict[str, Any] | None) -> Submission
         contact=Contact(**contact) if contact else None,
         contact_erased=record.contact_erased,
         callback_url=record.callback_url,
+        actions=actions(record, late=late),
+        public_url=public,
         links=Links(**links(record.id)),
     )
 

@@ -1,11 +1,16 @@
 // Reference form: posts the submission as JSON, then follows its status (polling GET with
 // the organiser token) and explains it in plain French. No framework, no build step.
+// "Vérifier mon événement" asks POST /v1/submissions/check (nothing is stored). From the
+// organiser's page: #modifier=<id> fills the form and sends a PUT; #dupliquer=<id>[&quand=an]
+// fills a new submission (dates emptied, or a year later). The commune is completed from
+// the postcode or its first letters (GET /v1/communes, this service only).
 (function () {
   "use strict";
   var form = document.getElementById("inscription");
   var errorBox = document.getElementById("erreurs");
   var errorList = document.getElementById("erreurs-liste");
   var button = document.getElementById("envoyer");
+  var onlineBox = document.getElementById("online");
   var FINAL = ["rejected", "published", "location_unresolved", "withdrawn"];
 
   function value(id) {
@@ -124,6 +129,142 @@
     });
   }
 
+  function explainCheck(b) {
+    var section = document.getElementById("verification");
+    var box = document.getElementById("verification-bloc");
+    box.className = "fr-callout " + (b.outcome === "labelled" ? "fr-callout--green-emeraude"
+      : b.outcome === "rejected" ? "fr-callout--pink-tuile" : "fr-callout--yellow-tournesol");
+    document.getElementById("verification-verdict").textContent = b.outcome_label;
+    var list = document.getElementById("verification-motifs");
+    list.innerHTML = "";
+    b.reasons.forEach(function (r) {
+      var li = document.createElement("li");
+      li.textContent = r.message;
+      if (r.advice) {
+        var a = document.createElement("p"); a.className = "fr-text--bold fr-mb-0"; a.textContent = r.advice;
+        li.appendChild(a);
+      }
+      list.appendChild(li);
+    });
+    section.hidden = false;
+    document.getElementById("verification-titre").focus();
+  }
+
+  document.getElementById("verifier").addEventListener("click", function () {
+    clearErrors();
+    document.getElementById("verification").hidden = true;
+    fetch("/v1/submissions/check", {
+      method: "POST", headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      body: JSON.stringify(payload())
+    }).then(function (r) {
+      return r.json().catch(function () { return {}; }).then(function (b) { return [r, b]; });
+    }).then(function (pair) {
+      var r = pair[0], b = pair[1];
+      if (r.status === 200) explainCheck(b);
+      else if (r.status === 422 && b.errors) showErrors(b.errors);
+      else showErrors([{ field: "", message: b.detail || b.title || "Erreur " + r.status }],
+                      "La vérification n'a pas abouti");
+    }).catch(function () {
+      showErrors([{ field: "", message: "Le serveur ne répond pas. Réessayez." }], "La vérification n'a pas abouti");
+    });
+  });
+
+  // ---------------------------------------------------------------- modify, duplicate
+  var mode = SdiJeton.params();
+  var editing = mode.get("modifier"), source = editing || mode.get("dupliquer");
+
+  function setValue(id, v) { document.getElementById(id).value = v === null || v === undefined ? "" : v; }
+  // "2026-11-20T09:00:00+01:00" -> "2026-11-20T09:00" in the browser's time, shifted by `days`
+  function local(iso, days) {
+    var d = new Date(iso);
+    d.setDate(d.getDate() + (days || 0));
+    var pad = function (n) { return (n < 10 ? "0" : "") + n; };
+    return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + "T" +
+      pad(d.getHours()) + ":" + pad(d.getMinutes());
+  }
+
+  function fill(doc, shift) {
+    var s = doc.submission;
+    setValue("title", s.title); setValue("description", s.description); setValue("kind", s.kind);
+    setValue("starts_at", shift === null ? "" : local(s.starts_at, shift));
+    setValue("ends_at", shift === null ? "" : local(s.ends_at, shift));
+    form.querySelectorAll("input[name=audiences]").forEach(function (i) { i.checked = s.audiences.indexOf(i.value) >= 0; });
+    document.getElementById("is_free").checked = s.is_free;
+    document.getElementById("informs_about_industry").checked = s.informs_about_industry;
+    document.getElementById("online").checked = s.online;
+    setValue("price_eur", s.price_eur); setValue("capacity", s.capacity);
+    setValue("online_url", s.online_url); setValue("registration_url", s.registration_url);
+    setValue("accessibility", s.accessibility);
+    var l = s.location || {};
+    setValue("venue", l.venue); setValue("street", l.street); setValue("postcode", l.postcode); setValue("city", l.city);
+    setValue("org_name", s.organizer.name); setValue("org_type", s.organizer.type); setValue("siret", s.organizer.siret);
+    if (doc.contact) { setValue("email", doc.contact.email); setValue("phone", doc.contact.phone); }
+    toggleOnline();
+  }
+
+  function announce(title, text) {
+    document.getElementById("form-titre").textContent = title;
+    document.title = title + " — Semaine de l'industrie";
+    document.getElementById("mode").hidden = false;
+    document.getElementById("mode-texte").textContent = text;
+  }
+
+  if (source) {
+    fetch("/v1/submissions/" + encodeURIComponent(source), { headers: SdiJeton.headers(source) })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (doc) {
+        if (!doc) {
+          editing = null;
+          announce("Inscrire un événement", "Cette inscription n'a pas pu être ouverte : revenez-y depuis le lien de votre courriel.");
+          return;
+        }
+        if (editing) {
+          fill(doc, 0);
+          button.textContent = "Enregistrer la modification";
+          announce("Modifier mon événement", "Vous modifiez « " + doc.submission.title +
+            " » : elle sera vérifiée à nouveau une fois enregistrée.");
+        } else {
+          var nextYear = mode.get("quand") === "an";
+          fill(doc, nextYear ? 364 : null);  // 52 weeks: the same weekday a year later
+          announce("Dupliquer un événement", nextYear
+            ? "Nouvelle inscription reprenant « " + doc.submission.title + " », un an plus tard (même jour de la semaine) : vérifiez les dates."
+            : "Nouvelle inscription reprenant « " + doc.submission.title + " » : choisissez ses dates.");
+        }
+      });
+  }
+
+  // ---------------------------------------------------------------- commune completion
+  var postcode = document.getElementById("postcode"), city = document.getElementById("city");
+  var choices = document.getElementById("communes"), pending = null;
+  function complete() {
+    var pc = postcode.value.replace(/\s/g, ""), q = city.value.trim();
+    var query = /^\d{5}$/.test(pc) ? "postcode=" + pc + (q ? "&q=" + encodeURIComponent(q) : "")
+      : q.length >= 2 ? "q=" + encodeURIComponent(q) : null;
+    if (!query) return;
+    clearTimeout(pending);
+    pending = setTimeout(function () {
+      fetch("/v1/communes?" + query, { headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : { communes: [] }; })
+        .then(function (b) {
+          choices.innerHTML = "";
+          b.communes.forEach(function (c) {
+            var o = document.createElement("option");
+            o.value = c.name; o.label = c.postcode + " " + c.name;
+            choices.appendChild(o);
+          });
+          var names = b.communes.map(function (c) { return c.name; });
+          if (/^\d{5}$/.test(pc) && !city.value.trim() && names.length &&
+              names.every(function (n) { return n === names[0]; })) city.value = names[0];
+          if (!/^\d{5}$/.test(pc) && b.communes.length) {
+            var same = b.communes.filter(function (c) { return c.name === city.value.trim(); });
+            if (same.length === 1) postcode.value = same[0].postcode;
+          }
+        }).catch(function () { /* completion is a help, never a blocker */ });
+    }, 200);
+  }
+  postcode.addEventListener("input", complete);
+  city.addEventListener("input", complete);
+
   var idempotencyKey = null;
   form.addEventListener("input", function () { idempotencyKey = null; });
 
@@ -134,17 +275,25 @@
     idempotencyKey = idempotencyKey || (window.crypto && crypto.randomUUID ? crypto.randomUUID()
                                          : String(Date.now()) + Math.random());
     button.disabled = true;
-    fetch("/v1/submissions", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", "Accept": "application/json",
-                 "Idempotency-Key": idempotencyKey },
-      body: JSON.stringify(payload())
-    }).then(function (r) {
+    var request = editing
+      ? fetch("/v1/submissions/" + encodeURIComponent(editing), {
+          method: "PUT", headers: SdiJeton.headers(editing, { "Content-Type": "application/json" }),
+          body: JSON.stringify(payload()) })
+      : fetch("/v1/submissions", {
+          method: "POST",
+          headers: { "Content-Type": "application/json", "Accept": "application/json",
+                     "Idempotency-Key": idempotencyKey },
+          body: JSON.stringify(payload()) });
+    request.then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (b) { return [r, b]; });
     }).then(function (pair) {
       var r = pair[0], b = pair[1];
-      if (r.status === 202) {
+      if (r.status === 202 && editing) {
+        location.assign("/organisateur/#id=" + encodeURIComponent(editing));
+      } else if (r.status === 202) {
         form.hidden = true;
+        SdiJeton.set(b.id, b.organizer_token);
+        document.getElementById("lien-suivi").href = "/organisateur/#id=" + encodeURIComponent(b.id);
         var section = document.getElementById("suivi");
         section.hidden = false;
         document.getElementById("numero").textContent = b.id;
@@ -165,7 +314,6 @@
     }).then(function () { button.disabled = false; });
   });
 
-  var onlineBox = document.getElementById("online");
   function toggleOnline() { document.getElementById("adresse").hidden = onlineBox.checked; }
   onlineBox.addEventListener("change", toggleOnline);
   toggleOnline();
