@@ -51,6 +51,7 @@ from .stack import (
     NatsServer,
     Stack,
     ferretdb_args,
+    ferretdb_url,
     free_port,
     http_ok,
     mongodb_answers,
@@ -114,7 +115,7 @@ def ferretdb_server(tmp_path: Path, engine: DockerEngine | None = None) -> Itera
     binary otherwise (FileNotFoundError when it was never built)."""
     if engine is not None:
         port = free_port()
-        url = f"mongodb://127.0.0.1:{port}/"
+        url = ferretdb_url(port)
         args = ferretdb_args("/state", f"127.0.0.1:{port}")
         with engine.container(engine.base("ferretdb"), args, tmpfs=["/state"]) as c:
             engine.wait(c, lambda: mongodb_answers(url), "ferretdb")
@@ -370,8 +371,11 @@ class DockerEngine:
         (self.root / "daemon.json").write_text("{}")  # not the machine's /etc/docker/daemon.json
         namespace = f"sdi-test-{uuid.uuid4().hex[:8]}"
         with open(self.root / "dockerd.log", "ab") as log:
+            # setpriv --pdeathsig: dockerd gets SIGTERM when the test process dies, however
+            # it dies, so that a killed session leaves no engine behind (util-linux)
             self.proc = subprocess.Popen(
-                [_dockerd(), "--config-file", str(self.root / "daemon.json"),
+                [*(["setpriv", "--pdeathsig", "TERM", "--"] if shutil.which("setpriv") else []),
+                 _dockerd(), "--config-file", str(self.root / "daemon.json"),
                  "--data-root", str(self.root / "data"), "--exec-root", str(self.root / "exec"),
                  "--pidfile", str(self.root / "dockerd.pid"), "--host", self.host,
                  "--storage-driver", "vfs", "--bridge", "none", "--iptables=false",
@@ -408,7 +412,13 @@ class DockerEngine:
         # dockerd leaves its network namespace bind-mounted (exec/netns/default)
         for mount in reversed(_mounts_under(self.root)):
             subprocess.run(["umount", "-l", mount], check=False)
-        shutil.rmtree(self.root / "data", ignore_errors=True)  # vfs: gigabytes of copies
+        # vfs keeps a whole copy per layer and container (gigabytes after the image builds):
+        # removed by a detached rm, which the end of the session does not wait for
+        data = self.root / "data"
+        if data.exists():
+            trash = data.rename(self.root / f"data.removed-{uuid.uuid4().hex[:6]}")
+            subprocess.Popen(["rm", "-rf", str(trash)], start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
     def activate(self) -> None:
         """Make this engine the one testcontainers and docker-py talk to, in this process.

@@ -33,8 +33,9 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 from sdi_common.text import fold
 
 from ..projection import Doc
@@ -50,6 +51,7 @@ _INDEXES = [
 ]
 #: a claim older than this was left by a writer that died before its write
 CLAIM_LEASE = timedelta(seconds=30)
+log = structlog.get_logger(__name__)
 
 
 def _query(filters: Filters, cursor: tuple[str, str] | None) -> dict[str, Any]:
@@ -118,7 +120,10 @@ class MongoStore(Store):
             )
             return result.modified_count == 1
         finally:
-            await self.claims.delete_one({"_id": claim["_id"], "token": claim["token"]})
+            try:
+                await self.claims.delete_one({"_id": claim["_id"], "token": claim["token"]})
+            except PyMongoError as exc:  # not masking the write's own error: the lease ends it
+                log.warning("store.claim_not_released", claim=claim["_id"], error=str(exc))
 
     async def list(self, filters: Filters, *, cursor: str | None, limit: int) -> Page:
         after = decode_cursor(cursor) if cursor else None
