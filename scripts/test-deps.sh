@@ -12,6 +12,7 @@ declare -A NEEDED=(
   [redis-server]=redis-server      # addok, the self-hosted address API, keeps its index in Redis
   [dockerd]=docker.io              # the tests' private Docker engine (images, containers)
   [debootstrap]=debootstrap        # the local Python base image (no registry answers here)
+  [docker-registry]=docker-registry  # a local registry: deploy/release.py pushes and pins digests
 )
 
 missing=()
