@@ -21,19 +21,24 @@ No bridge here: every container is on the host network, on ports the caller pick
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import secrets
 import shutil
 import socket
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Self
 
 import httpx
 import pytest
 import yaml
+from sdi_common.stack import free_port, wait_until
+from sdi_common.testing import ferretdb_server, nats_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -197,13 +202,18 @@ class Running:
 @contextmanager
 def run_pod(engine, pod: Pod, image: str, *, env: dict[str, str], mounts: dict[str, Path],
             args: list[str] | None = None, port: int | None = None,
-            extra_mounts: dict[Path, str] | None = None) -> Iterator[Running]:
+            extra_mounts: dict[Path, str] | None = None,
+            unlimited: bool = False) -> Iterator[Running]:
     """``pod`` as a testcontainers container of ``image`` on ``engine``; removed on exit.
-    ``extra_mounts``: read-only host directories beyond the pod's own volumes."""
+    ``extra_mounts``: read-only host directories beyond the pod's own volumes;
+    ``unlimited``: without the memory and CPU limits (to measure what it would take)."""
     from testcontainers.core.container import DockerContainer
 
     engine.activate()
     options = pod.docker_options(mounts)
+    if unlimited:
+        options.pop("mem_limit", None)
+        options.pop("nano_cpus", None)
     tmpfs, volumes = options.pop("tmpfs"), options.pop("volumes")
     container = DockerContainer(image, command=args if args is not None else pod.container.get("args"),
                                 env=env)
@@ -216,3 +226,166 @@ def run_pod(engine, pod: Pod, image: str, *, env: dict[str, str], mounts: dict[s
     container.with_kwargs(**options)
     with container:
         yield Running(pod, container, port, {**options, "tmpfs": tmpfs, "volumes": volumes})
+
+
+TRIAL_EDITION = ROOT / "config" / "trial" / "2024-open.toml"
+SERVICES = ["submission", "validation", "geocoding", "map-feed"]
+OPERATOR_TOKEN = secrets.token_urlsafe(24)
+#: the address of the event below, as addok's index holds it (a mairie of tests/data)
+ADDRESS = {"street": "10 place de l'Hôtel-de-Ville", "postcode": "01100", "city": "Bellignat",
+           "citycode": "01031", "lon": 5.62868, "lat": 46.2421}
+EVENT = {
+    "title": "Visite de l'atelier de plasturgie",
+    "description": "Découvrez nos lignes d'injection plastique, l'atelier de maintenance et "
+    "les métiers de l'industrie : opérateurs, régleurs, techniciens, ingénieurs.",
+    "kind": "company_visit",
+    "starts_at": "2024-11-20T09:00:00+01:00",
+    "ends_at": "2024-11-20T12:00:00+01:00",
+    "audiences": ["pupils", "job_seekers"],
+    "is_free": True,
+    "informs_about_industry": True,
+    "online": False,
+    "location": {"venue": "Plasturgie de l'Ain", "street": ADDRESS["street"],
+                 "postcode": ADDRESS["postcode"], "city": ADDRESS["city"]},
+    "organizer": {"name": "Plasturgie de l'Ain", "type": "company", "email": "contact@example.fr"},
+}
+
+
+def addok_documents() -> str:
+    street = {"id": "01031_0001", "type": "street", "name": "Place de l'Hôtel-de-Ville",
+              "postcode": ADDRESS["postcode"], "citycode": ADDRESS["citycode"],
+              "city": ADDRESS["city"], "lon": ADDRESS["lon"], "lat": ADDRESS["lat"],
+              "importance": 0.3, "context": "01",
+              "housenumbers": {"10": {"lon": ADDRESS["lon"], "lat": ADDRESS["lat"],
+                                      "id": "01031_0001_10"}}}
+    town = {"id": ADDRESS["citycode"], "type": "municipality", "name": ADDRESS["city"],
+            "postcode": ADDRESS["postcode"], "citycode": ADDRESS["citycode"],
+            "city": ADDRESS["city"], "lon": ADDRESS["lon"], "lat": ADDRESS["lat"],
+            "importance": 0.5, "context": "01"}
+    return "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in (street, town))
+
+
+def volumes(tmp: Path) -> dict[str, Path]:
+    """A directory for each configMap/secret volume the pods mount."""
+    dirs = {name: tmp / name for name in
+            ("edition", "operator-tokens", "nats-ca", "mongodb-ca", "config")}
+    for d in dirs.values():
+        d.mkdir(parents=True)
+    shutil.copy(TRIAL_EDITION, dirs["edition"] / "edition.toml")  # its window is still open
+    digest = hashlib.sha256(OPERATOR_TOKEN.encode()).hexdigest()
+    (dirs["operator-tokens"] / "tokens").write_text(f"ops:{digest}\n")
+    shutil.copy(DEPLOY / "components" / "addok" / "addok.conf", dirs["config"] / "addok.conf")
+    for path in tmp.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)  # uid 10001 reads them
+    return dirs
+
+
+def redis_server(stack: ExitStack, tmp: Path) -> int:
+    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
+    if not Path(binary).exists():
+        pytest.skip("redis-server not installed (addok's store; `make test-deps`)")
+    port = free_port()
+    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(tmp)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stack.callback(lambda: (proc.terminate(), proc.wait(10)))
+    wait_until(lambda: subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True,
+                                      check=False).returncode == 0, 10, "redis-server")
+    return port
+
+
+class Skeleton:
+    """The walking skeleton from our images, under the prod overlay (module docstring of
+    test_containers.py says what differs on one machine, and why): NATS and FerretDB
+    containers, the host's redis-server, addok indexed then served, the bootstrap Job run
+    to completion, the four services; ready once every startup probe has passed.
+    ``unlimited``: services run without their limits (bench/containers.py measures them);
+    ``env``: per service, variables over all the others."""
+
+    def __init__(self, engine, images: dict[str, str], tmp: Path, unlimited: tuple[str, ...] = (),
+                 env: dict[str, dict[str, str]] | None = None):
+        self.engine, self.images, self.tmp, self.unlimited = engine, images, tmp, unlimited
+        self.env = env or {}  # per service, over the manifests' and the shared differences
+        self.pods = pods(kustomize(DEPLOY / "overlays" / "prod"))
+        self.running: dict[str, Running] = {}
+        self.job_exit: int | None = None
+        self.nats_url = self.mongodb_url = ""
+        self.shared: dict[str, str] = {}
+        self._stack = ExitStack()
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.running[name].port}"
+
+    def __enter__(self) -> Self:
+        try:
+            self._start()
+        except BaseException:
+            self._stack.close()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stack.close()
+
+    def _start(self) -> None:
+        engine, images, tmp, stack = self.engine, self.images, self.tmp, self._stack
+        self.mounts = volumes(tmp)
+        self.secret_values: dict = {}
+        self.nats_url = stack.enter_context(nats_server(tmp, engine))
+        self.mongodb_url = stack.enter_context(ferretdb_server(tmp, engine))
+        redis_port = redis_server(stack, tmp)
+
+        # addok: indexed by a pod of its own image (deploy/README.md, section 6), then served
+        addok = self.pods["addok"]
+        addok_env = addok.env(self.secret_values, {"REDIS_HOST": "127.0.0.1",
+                                                   "REDIS_PORT": str(redis_port)})
+        data = tmp / "addok-data"
+        data.mkdir()
+        (data / "addresses.jsonl").write_text(addok_documents())
+        for path in (data, data / "addresses.jsonl"):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        with run_pod(engine, addok, images["sdi-addok"], env=addok_env, mounts=self.mounts,
+                     args=["sh", "-c", "addok batch /data/addresses.jsonl && addok ngrams"],
+                     extra_mounts={data: "/data"}) as loader:
+            assert loader.wrapped.wait(timeout=120)["StatusCode"] == 0, loader.wrapped.logs()
+        addok_port = free_port()
+        cmd = json.loads(engine.cli("image", "inspect", "--format", "{{json .Config.Cmd}}",
+                                    images["sdi-addok"]).stdout)
+        cmd[cmd.index("--bind") + 1] = f"127.0.0.1:{addok_port}"  # host network: a free port
+        self.running["addok"] = stack.enter_context(run_pod(
+            engine, addok, images["sdi-addok"], env=addok_env, mounts=self.mounts, args=cmd,
+            port=addok_port))
+
+        # the same differences for every service of ours
+        self.shared = {"HOST": "127.0.0.1", "NATS_URL": self.nats_url, "NATS_TLS_CA": "",
+                       "STREAM_REPLICAS": "1", "MONGODB_URL": self.mongodb_url,
+                       "GEOCODER_CHAIN": "addok,gazetteer",
+                       "ADDOK_URL": f"http://127.0.0.1:{addok_port}"}
+        job = self.pods["sdi-bootstrap"]
+        with run_pod(engine, job, images["sdi"], env=job.env(self.secret_values, self.shared),
+                     mounts=self.mounts) as bootstrap:
+            self.job_exit = bootstrap.wrapped.wait(timeout=120)["StatusCode"]
+            assert self.job_exit == 0, bootstrap.wrapped.logs().decode()[-3000:]
+        for name in SERVICES:
+            self.start(name)
+        for name, running in self.running.items():
+            self.wait_started(running)
+
+    def start(self, name: str, replica: int = 1, unlimited: bool | None = None,
+              **env: str) -> Running:
+        """One more container of service ``name`` (another replica, or a variant)."""
+        port = free_port()
+        pod = self.pods[name]
+        running = self._stack.enter_context(run_pod(
+            self.engine, pod, self.images["sdi"], mounts=self.mounts, port=port,
+            env=pod.env(self.secret_values, {**self.shared, "PORT": str(port),
+                                             **self.env.get(name, {}), **env}),
+            unlimited=name in self.unlimited if unlimited is None else unlimited))
+        self.running[name if replica == 1 else f"{name}-{replica}"] = running
+        return running
+
+    def wait_started(self, running: Running) -> None:
+        probe = running.pod.container["startupProbe"]
+        budget = probe.get("periodSeconds", 10) * probe.get("failureThreshold", 3)
+        self.engine.wait(running.container, lambda: running.pod.probe("startupProbe", running.port),
+                         f"{running.pod.name}'s startup probe", timeout=budget)

@@ -16,152 +16,19 @@ CPU limits). What differs on one machine, and why:
 
 from __future__ import annotations
 
-import hashlib
 import json
-import secrets
-import shutil
-import subprocess
 import time
-from contextlib import ExitStack
-from pathlib import Path
 
 import httpx
 import pytest
-from pods import DEPLOY, REPORT, ROOT, kustomize, pods, run_pod
-from sdi_common.stack import free_port, wait_until
-from sdi_common.testing import ferretdb_server, nats_server
-
-TRIAL_EDITION = ROOT / "config" / "trial" / "2024-open.toml"
-SERVICES = ["submission", "validation", "geocoding", "map-feed"]
-OPERATOR_TOKEN = secrets.token_urlsafe(24)
-#: the address of the event below, as addok's index holds it (a mairie of tests/data)
-ADDRESS = {"street": "10 place de l'Hôtel-de-Ville", "postcode": "01100", "city": "Bellignat",
-           "citycode": "01031", "lon": 5.62868, "lat": 46.2421}
-EVENT = {
-    "title": "Visite de l'atelier de plasturgie",
-    "description": "Découvrez nos lignes d'injection plastique, l'atelier de maintenance et "
-    "les métiers de l'industrie : opérateurs, régleurs, techniciens, ingénieurs.",
-    "kind": "company_visit",
-    "starts_at": "2024-11-20T09:00:00+01:00",
-    "ends_at": "2024-11-20T12:00:00+01:00",
-    "audiences": ["pupils", "job_seekers"],
-    "is_free": True,
-    "informs_about_industry": True,
-    "online": False,
-    "location": {"venue": "Plasturgie de l'Ain", "street": ADDRESS["street"],
-                 "postcode": ADDRESS["postcode"], "city": ADDRESS["city"]},
-    "organizer": {"name": "Plasturgie de l'Ain", "type": "company", "email": "contact@example.fr"},
-}
-
-
-def addok_documents() -> str:
-    street = {"id": "01031_0001", "type": "street", "name": "Place de l'Hôtel-de-Ville",
-              "postcode": ADDRESS["postcode"], "citycode": ADDRESS["citycode"],
-              "city": ADDRESS["city"], "lon": ADDRESS["lon"], "lat": ADDRESS["lat"],
-              "importance": 0.3, "context": "01",
-              "housenumbers": {"10": {"lon": ADDRESS["lon"], "lat": ADDRESS["lat"],
-                                      "id": "01031_0001_10"}}}
-    town = {"id": ADDRESS["citycode"], "type": "municipality", "name": ADDRESS["city"],
-            "postcode": ADDRESS["postcode"], "citycode": ADDRESS["citycode"],
-            "city": ADDRESS["city"], "lon": ADDRESS["lon"], "lat": ADDRESS["lat"],
-            "importance": 0.5, "context": "01"}
-    return "".join(json.dumps(d, ensure_ascii=False) + "\n" for d in (street, town))
-
-
-def volumes(tmp: Path) -> dict[str, Path]:
-    """A directory for each configMap/secret volume the pods mount."""
-    dirs = {name: tmp / name for name in
-            ("edition", "operator-tokens", "nats-ca", "mongodb-ca", "config")}
-    for d in dirs.values():
-        d.mkdir()
-        d.chmod(0o755)
-    shutil.copy(TRIAL_EDITION, dirs["edition"] / "edition.toml")  # its window is still open
-    digest = hashlib.sha256(OPERATOR_TOKEN.encode()).hexdigest()
-    (dirs["operator-tokens"] / "tokens").write_text(f"ops:{digest}\n")
-    shutil.copy(DEPLOY / "components" / "addok" / "addok.conf", dirs["config"] / "addok.conf")
-    for path in tmp.rglob("*"):
-        path.chmod(0o755 if path.is_dir() else 0o644)  # uid 10001 reads them
-    return dirs
-
-
-class Platform:
-    def __init__(self):
-        self.running = {}
-        self.job_exit = None
-        self.nats_url = ""
-
-    def url(self, name: str) -> str:
-        return f"http://127.0.0.1:{self.running[name].port}"
-
-
-def redis_server(stack: ExitStack, tmp: Path) -> int:
-    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if not Path(binary).exists():
-        pytest.skip("redis-server not installed (addok's store; `make test-deps`)")
-    port = free_port()
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--appendonly", "no", "--dir", str(tmp)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    stack.callback(lambda: (proc.terminate(), proc.wait(10)))
-    wait_until(lambda: subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True,
-                                      check=False).returncode == 0, 10, "redis-server")
-    return port
+from pods import ADDRESS, EVENT, OPERATOR_TOKEN, REPORT, SERVICES, Skeleton
+from sdi_common.stack import wait_until
 
 
 @pytest.fixture(scope="module")
 def platform(docker_engine, images, tmp_path_factory):
-    by_name = pods(kustomize(DEPLOY / "overlays" / "prod"))
-    tmp = tmp_path_factory.mktemp("pods")
-    mounts = volumes(tmp)
-    p = Platform()
-    secret_values: dict = {}
-    with ExitStack() as stack:
-        p.nats_url = stack.enter_context(nats_server(tmp, docker_engine))
-        mongodb_url = stack.enter_context(ferretdb_server(tmp, docker_engine))
-        redis_port = redis_server(stack, tmp)
-
-        # addok: indexed by a pod of its own image (deploy/README.md, section 6), then served
-        addok = by_name["addok"]
-        addok_env = addok.env(secret_values, {"REDIS_HOST": "127.0.0.1",
-                                              "REDIS_PORT": str(redis_port)})
-        data = tmp / "addok-data"
-        data.mkdir()
-        (data / "addresses.jsonl").write_text(addok_documents())
-        for path in (data, data / "addresses.jsonl"):
-            path.chmod(0o755 if path.is_dir() else 0o644)
-        with run_pod(docker_engine, addok, images["sdi-addok"], env=addok_env, mounts=mounts,
-                     args=["sh", "-c", "addok batch /data/addresses.jsonl && addok ngrams"],
-                     extra_mounts={data: "/data"}) as loader:
-            assert loader.wrapped.wait(timeout=120)["StatusCode"] == 0, loader.wrapped.logs()
-        addok_port = free_port()
-        image_cmd = docker_engine.cli("image", "inspect", "--format", "{{json .Config.Cmd}}",
-                                      images["sdi-addok"]).stdout
-        cmd = json.loads(image_cmd)
-        cmd[cmd.index("--bind") + 1] = f"127.0.0.1:{addok_port}"  # host network: a free port
-        p.running["addok"] = stack.enter_context(run_pod(
-            docker_engine, addok, images["sdi-addok"], env=addok_env, mounts=mounts, args=cmd,
-            port=addok_port))
-
-        # the same differences for every service of ours (module docstring)
-        shared = {"HOST": "127.0.0.1", "NATS_URL": p.nats_url, "NATS_TLS_CA": "",
-                  "STREAM_REPLICAS": "1", "MONGODB_URL": mongodb_url,
-                  "GEOCODER_CHAIN": "addok,gazetteer", "ADDOK_URL": f"http://127.0.0.1:{addok_port}"}
-        job = by_name["sdi-bootstrap"]
-        with run_pod(docker_engine, job, images["sdi"], env=job.env(secret_values, shared),
-                     mounts=mounts) as bootstrap:
-            p.job_exit = bootstrap.wrapped.wait(timeout=120)["StatusCode"]
-            assert p.job_exit == 0, bootstrap.wrapped.logs().decode()[-3000:]
-        for name in SERVICES:
-            port = free_port()
-            env = by_name[name].env(secret_values, {**shared, "PORT": str(port)})
-            p.running[name] = stack.enter_context(run_pod(
-                docker_engine, by_name[name], images["sdi"], env=env, mounts=mounts, port=port))
-        for name, running in p.running.items():
-            probe = running.pod.container["startupProbe"]
-            budget = probe.get("periodSeconds", 10) * probe.get("failureThreshold", 3)
-            docker_engine.wait(running.container, lambda r=running: r.pod.probe(
-                "startupProbe", r.port), f"{name}'s startup probe", timeout=budget)
-        yield p
+    with Skeleton(docker_engine, images, tmp_path_factory.mktemp("pods")) as skeleton:
+        yield skeleton
 
 
 def test_every_container_runs_as_the_manifests_say(platform):
