@@ -46,7 +46,8 @@ def docker(*args: str, capture: bool = False) -> str:
     return out.stdout.strip() if capture else ""
 
 
-def release(registry: str, version: str, built: dict[str, str], build_args: list[str]) -> dict:
+def release(registry: str, version: str, built: dict[str, str], build_args: list[str],
+            network: str | None = None) -> dict:
     """Push every image; returns kustomize name -> (newName, newTag, digest)."""
     pinned = {}
     for name, (repository, dockerfile, context, tag) in IMAGES.items():
@@ -55,6 +56,7 @@ def release(registry: str, version: str, built: dict[str, str], build_args: list
             docker("tag", built[name], ref)
         else:
             docker("build", "-f", str(dockerfile), "-t", ref,
+                   *(["--network", network] if network else []),
                    *[a for arg in build_args for a in ("--build-arg", arg)], str(context))
         docker("push", ref)
         digests = docker("image", "inspect", "--format", "{{json .RepoDigests}}", ref, capture=True)
@@ -86,12 +88,13 @@ def main(argv: list[str]) -> int:
     p.add_argument("--image", action="append", default=[], metavar="NAME=LOCAL",
                    help="an image already built (sdi, sdi-addok) instead of building it")
     p.add_argument("--build-arg", action="append", default=[], metavar="ARG=VALUE")
+    p.add_argument("--network", help="for the builds' RUN steps (host, on an engine without a bridge)")
     args = p.parse_args(argv)
     built = dict(i.split("=", 1) for i in args.image)
     unknown = set(built) - set(IMAGES)
     if unknown:
         p.error(f"unknown image {unknown}: one of {sorted(IMAGES)}")
-    pinned = release(args.registry.rstrip("/"), args.version, built, args.build_arg)
+    pinned = release(args.registry.rstrip("/"), args.version, built, args.build_arg, args.network)
     pin(args.overlay / "kustomization.yaml", pinned)
     for name, (repo, tag, digest) in pinned.items():
         print(f"{name}: {repo}:{tag}@{digest}")
