@@ -28,6 +28,7 @@ import secrets
 import shutil
 import socket
 import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ from sdi_common.testing import ferretdb_server, nats_server
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+from test_walking_skeleton import EVENT as SKELETON_EVENT
+
 #: what the deployment tests measured, printed at the end of the run (tests/deploy/conftest.py)
 REPORT: dict[str, str] = {}
 KUBECTL = shutil.which("kubectl") or (
@@ -234,17 +238,12 @@ OPERATOR_TOKEN = secrets.token_urlsafe(24)
 #: the address of the event below, as addok's index holds it (a mairie of tests/data)
 ADDRESS = {"street": "10 place de l'Hôtel-de-Ville", "postcode": "01100", "city": "Bellignat",
            "citycode": "01031", "lon": 5.62868, "lat": 46.2421}
+#: the walking skeleton's event, at that address (addok places it at the housenumber)
 EVENT = {
+    **SKELETON_EVENT,
     "title": "Visite de l'atelier de plasturgie",
     "description": "Découvrez nos lignes d'injection plastique, l'atelier de maintenance et "
     "les métiers de l'industrie : opérateurs, régleurs, techniciens, ingénieurs.",
-    "kind": "company_visit",
-    "starts_at": "2024-11-20T09:00:00+01:00",
-    "ends_at": "2024-11-20T12:00:00+01:00",
-    "audiences": ["pupils", "job_seekers"],
-    "is_free": True,
-    "informs_about_industry": True,
-    "online": False,
     "location": {"venue": "Plasturgie de l'Ain", "street": ADDRESS["street"],
                  "postcode": ADDRESS["postcode"], "city": ADDRESS["city"]},
     "organizer": {"name": "Plasturgie de l'Ain", "type": "company", "email": "contact@example.fr"},
