@@ -24,6 +24,9 @@ import pytest
 from pods import ADDRESS, EVENT, OPERATOR_TOKEN, REPORT, SERVICES, Skeleton
 from sdi_common.stack import wait_until
 
+#: the first test builds both images (1-2 minutes each on a loaded 2-core machine)
+pytestmark = pytest.mark.timeout(900)
+
 
 @pytest.fixture(scope="module")
 def platform(docker_engine, images, tmp_path_factory):

@@ -18,6 +18,9 @@ import pytest
 from pods import DEPLOY, kustomize
 from sdi_common.stack import free_port, wait_until
 
+#: the first test builds both images (1-2 minutes each on a loaded 2-core machine)
+pytestmark = pytest.mark.timeout(900)
+
 REGISTRY = shutil.which("docker-registry") or "/usr/bin/docker-registry"
 MANIFEST_TYPES = (
     "application/vnd.docker.distribution.manifest.v2+json, "
