@@ -19,8 +19,9 @@ install:
 	@$(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet uv
 	$(UV) sync --locked --quiet
 
-## System packages the tests drive (Chromium, redis-server, ...): see scripts/test-deps.sh.
-test-deps:
+## What the tests drive beyond Python (Chromium, redis-server, docker.io, debootstrap; the
+## local base images and FerretDB, built once into ~/.cache/sdi): see scripts/test-deps.sh.
+test-deps: install
 	@scripts/test-deps.sh
 
 ## Load a few hundred realistic events into a running stack (after `make run`).

@@ -23,6 +23,7 @@ import kubernetes_validate
 import kubernetes_validate.utils
 import pytest
 import yaml
+from pods import kustomize, quantity
 from sdi_common import subjects, topology
 from sdi_common.settings import ServiceSettings
 
@@ -31,10 +32,6 @@ DEPLOY = ROOT / "deploy"
 OVERLAYS = ["dev", "prod"]
 #: the Kubernetes version the manifests target (kubernetes-validate ships its schemas)
 TARGET_K8S = "1.32"
-KUBECTL = shutil.which("kubectl") or (
-    "/usr/bin/kubectl" if Path("/usr/bin/kubectl").exists() else None
-)
-
 #: our four services: entry point, port, settings module
 SERVICES = {
     "submission": ("sdi-submission", 8001, "submission.settings"),
@@ -54,19 +51,6 @@ NATIONAL_API_RATE = 50
 
 
 # --------------------------------------------------------------------------- rendering
-
-
-def kustomize(path: Path) -> list[dict]:
-    if KUBECTL is None:
-        pytest.skip(
-            "kubectl not found: cannot render the kustomize overlays (install kubectl "
-            ">= 1.27, which embeds kustomize v5, to run the deployment tests)"
-        )
-    out = subprocess.run(
-        [KUBECTL, "kustomize", str(path)], capture_output=True, text=True, timeout=120, check=False
-    )
-    assert out.returncode == 0, f"kubectl kustomize {path} failed:\n{out.stderr}"
-    return [o for o in yaml.safe_load_all(out.stdout) if o]
 
 
 _RENDERED: dict[str, list[dict]] = {}
@@ -361,6 +345,37 @@ def test_requests_and_limits(overlay):
     assert not bad
 
 
+def measured_figures() -> dict:
+    """The newest run of bench/containers.py (bench/results/containers-*.json)."""
+    runs = sorted((ROOT / "bench" / "results").glob("containers-*.json"))
+    if not runs:
+        pytest.skip("no bench/results/containers-*.json: run bench/containers.py")
+    return json.loads(runs[-1].read_text())
+
+
+def test_memory_follows_the_measured_figures():
+    """Each service's memory request covers what it held under load and its limit that peak
+    with a margin; map-feed's serve an edition (5,500 events, exports included) and the map
+    of 100,000 events (README, section 5)."""
+    figures = measured_figures()
+    objs = kustomize(DEPLOY / "overlays" / "prod")
+    mib = lambda q: quantity(q) / 2**20
+    bad = []
+    for service, w, spec, c in sdi_containers(objs):
+        if service == "bootstrap":
+            continue
+        m = figures["containers"][service]
+        request, limit = (mib(c["resources"][k]["memory"]) for k in ("requests", "limits"))
+        if request < m["load_rss_mi"] or limit < 1.5 * m["cgroup_peak_mi"]:
+            bad.append(f"{service}: {request:.0f}/{limit:.0f} Mi for {m}")
+    [feed] = [c for s, _, _, c in sdi_containers(objs) if s == "map-feed"]
+    edition = figures["map_feed"]["5500 then the exports"]["cgroup_peak_mi"]
+    big_map = figures["map_feed"]["100000 feed and clusters"]["cgroup_peak_mi"]
+    assert mib(feed["resources"]["requests"]["memory"]) >= 1.25 * edition
+    assert mib(feed["resources"]["limits"]["memory"]) >= 1.25 * big_map
+    assert not bad, bad
+
+
 def test_probes(overlay):
     """Long-running containers have readiness and liveness probes; our services also a
     startup probe, on /healthz and /readyz of their own port."""
@@ -391,6 +406,53 @@ def test_images_are_pinned(overlay):
         if "@sha256:" not in image and (not tag or tag == "latest"):
             bad.append(f"{cid(w, c)} {image}")
     assert not bad
+
+
+#: images production runs by tag only, and why: no digest of them could be checked here
+#: (not official images, so docker-library/repo-info does not record them)
+UNPINNED_IN_PROD = {"natsio/prometheus-nats-exporter"}
+DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+
+
+def test_production_runs_every_image_by_digest():
+    objs = kustomize(DEPLOY / "overlays" / "prod")
+    images = {c["image"] for _, _, c in containers(objs)}
+    ours = {i for i in images if i.startswith("registry.example.org/sdi/")}
+    assert {i.split("@")[0].rsplit(":", 1)[0] for i in ours} == {
+        "registry.example.org/sdi/sdi", "registry.example.org/sdi/addok"}
+    bad = [i for i in images if not DIGEST.search(i) and i.split(":")[0] not in UNPINNED_IN_PROD]
+    assert not bad, bad
+    assert {i.split(":")[0] for i in images if i.startswith(("nats:", "redis:"))} == {"nats", "redis"}
+    # the release block holds real digests (deploy/release.py writes them), not a placeholder
+    assert not [i for i in ours if i.endswith("@sha256:" + "0" * 64)]
+
+
+def test_the_overlays_image_settings_take_effect():
+    """The base names `sdi` unchanged, so each overlay's `images:` entry applies (a renaming
+    in the base made dev's `newTag: dev` silently ignored)."""
+    dev = {c["image"] for _, _, c in containers(kustomize(DEPLOY / "overlays" / "dev"))}
+    assert "registry.example.org/sdi/sdi:dev" in dev
+    base = {c["image"] for _, _, c in containers(kustomize(DEPLOY / "base"))}
+    assert "sdi" in base
+
+
+def test_release_rewrites_only_its_block(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("release", DEPLOY / "release.py")
+    release = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(release)
+    shutil.copytree(DEPLOY, tmp_path / "deploy")
+    kustomization = tmp_path / "deploy" / "overlays" / "prod" / "kustomization.yaml"
+    before = kustomization.read_text()
+    digest = "sha256:" + "ab" * 32
+    release.pin(kustomization, {"sdi": ("r.example/x/sdi", "9.9.9", digest),
+                                "sdi-addok": ("r.example/x/addok", "1.3.2", digest)})
+    after = kustomization.read_text()
+    outside = lambda t: t[: t.index(release.BEGIN)] + t[t.index(release.END):]
+    assert outside(after) == outside(before)
+    images = {c["image"] for _, _, c in containers(kustomize(kustomization.parent))}
+    assert {f"r.example/x/sdi:9.9.9@{digest}", f"r.example/x/addok:1.3.2@{digest}"} <= images
 
 
 def test_service_account_tokens_not_mounted(overlay):

@@ -3,6 +3,10 @@
 Starts an embedded nats-server with JetStream (data under ``$DATA_DIR/nats``, on a free
 port) unless ``NATS_URL`` names a running server, declares the topology, starts the four
 services, restarts any that crashes, and on Ctrl-C or SIGTERM stops them all cleanly.
+
+The submission store is SQLite (``$DATA_DIR/submissions.sqlite3``) unless ``STORE=mongodb``:
+then ``MONGODB_URL`` names the server, or, when it is unset, a local FerretDB is started
+(the binary ``make test-deps`` builds; its data under ``$DATA_DIR/ferretdb``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from .stack import SERVICES, Stack, port_is_free
 BANNER = """
 Semaine de l'industrie: running (Ctrl-C to stop)
   NATS                {nats}
+  submission store    {store}
   submission API      {submission}/docs        reference form: {submission}/
   validation          {validation}/metrics
   geocoding           {geocoding}/metrics
@@ -67,6 +72,15 @@ def _edition_line() -> str:
     return line
 
 
+def _store_line(stack: Stack) -> str:
+    env = {**os.environ, **stack.env}
+    if env.get("STORE") != "mongodb":
+        return f"sqlite {stack.data_dir / 'submissions.sqlite3'}"
+    if stack.ferretdb:
+        return f"mongodb {stack.ferretdb.url} (local FerretDB, data in {stack.ferretdb.data_dir})"
+    return "mongodb (MONGODB_URL)"
+
+
 def main() -> int:
     edition = _edition_line()
     data_dir = Path(os.environ.get("DATA_DIR", REPO_ROOT / "var")).resolve()
@@ -89,6 +103,7 @@ def main() -> int:
     print(
         BANNER.format(
             nats=stack.nats_url,
+            store=_store_line(stack),
             submission=stack.url("submission"),
             validation=stack.url("validation"),
             geocoding=stack.url("geocoding"),
@@ -115,6 +130,10 @@ def main() -> int:
         if stack.nats and stack.nats.proc and stack.nats.proc.poll() is not None and not stopping:
             print("sdi-run: nats-server exited; restarting", file=sys.stderr)
             stack.nats.start()
+        ferretdb = stack.ferretdb
+        if ferretdb and ferretdb.proc and ferretdb.proc.poll() is not None and not stopping:
+            print("sdi-run: ferretdb exited; restarting", file=sys.stderr)
+            ferretdb.start()
     print("sdi-run: stopping", file=sys.stderr, flush=True)
     stack.stop_all()
     return 0

@@ -1,7 +1,9 @@
 """The whole system on one machine: an embedded nats-server and the four services.
 
 Used by ``make run`` (through ``sdi-run``) and by the end-to-end, fault and load tests,
-so that both start the very same processes in the very same way.
+so that both start the very same processes in the very same way. With ``STORE=mongodb``
+and no ``MONGODB_URL``, a local FerretDB (the MongoDB wire protocol over SQLite, built
+once by ``make test-deps`` into the cache) serves as the submission store.
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ from typing import Self
 from .waiting import wait_until
 
 BIN = Path(sys.executable).parent
+
+#: what ``make test-deps`` builds once and keeps: the FerretDB binary, the local base images
+CACHE_DIR = Path(
+    os.environ.get("SDI_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "sdi"
+)
+#: FerretDB 1.x, Apache-2.0: the MongoDB wire protocol over SQLite (pure Go, static)
+FERRETDB_VERSION = "v1.24.2"
 
 #: service name -> default port (the order is the start order)
 SERVICES: dict[str, int] = {
@@ -55,6 +64,17 @@ def http_ok(url: str) -> bool:
             return r.status == 200
     except (OSError, http.client.HTTPException):  # refused, reset, timed out, 503...
         return False
+
+
+def stop_process(proc: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: float = 10) -> None:
+    """Signal ``proc`` (SIGTERM: the graceful path), then SIGKILL it if it outlives ``timeout``."""
+    if proc and proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 def nats_server_binary() -> str:
@@ -101,18 +121,90 @@ class NatsServer:
         return self
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, sig)
         self.proc = None
 
     def restart(self) -> None:
         self.stop()
         self.start()
+
+
+def ferretdb_binary() -> Path:
+    path = CACHE_DIR / "ferretdb" / FERRETDB_VERSION / "ferretdb"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not built: `make test-deps` builds FerretDB (needs Go)")
+    return path
+
+
+def ferretdb_args(data_dir: str, listen: str) -> list[str]:
+    """FerretDB on SQLite, its files in ``data_dir``; no telemetry, no debug listener.
+    Transactions take SQLite's write lock at BEGIN (``_txlock=immediate``): with the default
+    deferred ones, concurrent writers fail with SQLITE_BUSY (seen with two replicas)."""
+    return [
+        "--handler=sqlite",
+        f"--sqlite-url=file:{data_dir.rstrip('/')}/?_txlock=immediate",
+        f"--state-dir={data_dir}",
+        f"--listen-addr={listen}",
+        "--debug-addr=-",
+        "--telemetry=disable",
+        "--log-level=warn",
+    ]
+
+
+def ferretdb_url(port: int) -> str:
+    """Few connections per client: FerretDB's SQLite backend runs one write at a time, and
+    many connections only fight for that lock (beyond ~30 at once, some wait past SQLite's
+    10 s busy timeout and fail with SQLITE_BUSY; with 8 per client, none did here)."""
+    return f"mongodb://127.0.0.1:{port}/?maxPoolSize=8"
+
+
+def mongodb_answers(url: str) -> bool:
+    from pymongo import MongoClient  # the services' dependency; only needed here
+
+    client = MongoClient(url, serverSelectionTimeoutMS=500, connectTimeoutMS=500)
+    try:
+        client.admin.command("ping")
+        return True
+    except Exception:  # noqa: BLE001 - not listening yet, or not answering: not ready
+        return False
+    finally:
+        client.close()
+
+
+class FerretDB:
+    """A local FerretDB process (``make run`` with STORE=mongodb, and the tests without a
+    Docker engine), its SQLite files in ``data_dir``."""
+
+    def __init__(self, data_dir: Path, port: int | None = None) -> None:
+        self.data_dir = Path(data_dir)
+        self.port = port or free_port()
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return ferretdb_url(self.port)
+
+    def start(self) -> FerretDB:
+        binary = ferretdb_binary()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.data_dir / "ferretdb.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                [str(binary), *ferretdb_args(str(self.data_dir), f"127.0.0.1:{self.port}")],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+
+        def up() -> bool:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"ferretdb exited; see {self.data_dir / 'ferretdb.log'}")
+            return mongodb_answers(self.url)
+
+        wait_until(up, 20, "ferretdb")
+        return self
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+        self.proc = None
 
 
 @dataclass
@@ -144,6 +236,7 @@ class Stack:
     service_env: dict[str, dict[str, str]] = field(default_factory=dict)
     log_to_files: bool = True
     nats: NatsServer | None = None
+    ferretdb: FerretDB | None = None
     processes: dict[tuple[str, int], Process] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -163,6 +256,14 @@ class Stack:
     def restart_nats(self) -> None:
         assert self.nats, "the stack does not own its nats-server"
         self.nats.restart()
+
+    # ---------------------------------------------------------------- store
+    def start_store(self) -> None:
+        """STORE=mongodb without MONGODB_URL: a local FerretDB for the submission store."""
+        env = {**os.environ, **self.env}
+        if env.get("STORE") == "mongodb" and not env.get("MONGODB_URL") and self.ferretdb is None:
+            self.ferretdb = FerretDB(self.data_dir / "ferretdb").start()
+            self.env["MONGODB_URL"] = self.ferretdb.url
 
     def bootstrap(self) -> None:
         subprocess.run(
@@ -253,6 +354,7 @@ class Stack:
 
     def start_all(self) -> None:
         self.start_nats()
+        self.start_store()
         self.bootstrap()
         for name in SERVICES:
             self.start(name, wait=False)
@@ -271,6 +373,8 @@ class Stack:
                 p.proc.wait()
         if self.nats:
             self.nats.stop()
+        if self.ferretdb:
+            self.ferretdb.stop()
 
     def __enter__(self) -> Self:
         try:

@@ -1,33 +1,38 @@
-"""Test helpers: a real nats-server on a free port, the topology declared on it, waiting on
-conditions (``eventually``, ``wait_until``); a real addok in ``sdi_common.testing.addok``.
+"""Test helpers: real servers on free ports (nats-server, FerretDB: in containers of a
+private Docker engine where one runs, else the local binaries), the topology declared on
+them, waiting on conditions (``eventually``, ``wait_until``); a real addok in
+``sdi_common.testing.addok``; the private engine and its local bases in
+``sdi_common.testing.docker``.
 
-    from sdi_common.testing import nats_server, bootstrapped
-
-    @pytest.fixture
-    def nats_url(tmp_path):
-        with nats_server(tmp_path) as url:
-            bootstrapped(url)
-            yield url
-
-Where a Docker engine exists, ``SDI_TEST_NATS=container`` runs the server in a
-testcontainers NATS container instead of the local binary.
+    with nats_server(tmp_path, engine) as url: ...      # NATS in a container, else the binary
+    with ferretdb_server(tmp_path, engine) as url: ...  # FerretDB likewise (cached binary)
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from .. import subjects
 from ..bootstrap import bootstrap
-from ..stack import NatsServer, Stack
+from ..stack import (
+    FerretDB,
+    NatsServer,
+    Stack,
+    ferretdb_args,
+    ferretdb_url,
+    free_port,
+    http_ok,
+    mongodb_answers,
+)
 from ..waiting import eventually, wait_until
+from .docker import DockerEngine, base_images, prepare_bases
 
-__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "NatsServer", "Stack", "bootstrapped",
-           "consumer_idle", "docker_available", "eventually", "nats_server", "wait_until"]
+__all__ = ["CHROMIUM", "CHROMIUM_ARGS", "DockerEngine", "NatsServer", "Stack", "base_images",
+           "bootstrapped", "consumer_idle", "eventually", "ferretdb_server", "nats_server",
+           "prepare_bases", "wait_until"]
 
 #: Debian's Chromium, driven by Playwright with ``executable_path`` (never a downloaded one)
 CHROMIUM = "/usr/bin/chromium"
@@ -44,26 +49,44 @@ CHROMIUM_ARGS = [
 ]
 
 
-def docker_available() -> bool:
-    try:
-        import docker  # type: ignore[import-not-found]
-
-        docker.from_env().ping()
-        return True
-    except Exception:  # noqa: BLE001 - no docker package, no engine, no permission
-        return False
+# --------------------------------------------------------------------------- servers
 
 
 @contextmanager
-def nats_server(tmp_path: Path) -> Iterator[str]:
-    """Yield the URL of a fresh JetStream server (local binary, or a container if asked)."""
-    if os.environ.get("SDI_TEST_NATS") == "container" and docker_available():
-        from testcontainers.nats import NatsContainer
-
-        with NatsContainer(command="-js") as container:
-            yield container.nats_uri()
+def nats_server(tmp_path: Path, engine: DockerEngine | None = None) -> Iterator[str]:
+    """Yield the URL of a fresh JetStream server: a testcontainers container of the local
+    NATS image when ``engine`` is given, the nats-server binary otherwise."""
+    if engine is not None:
+        port, monitor = free_port(), free_port()
+        args = ["-a", "127.0.0.1", "-p", str(port), "-m", str(monitor), "-js", "-sd", "/data",
+                "--server_name", "sdi-test"]
+        url = f"nats://127.0.0.1:{port}"
+        with engine.container(engine.base("nats"), args, tmpfs=["/data"]) as container:
+            engine.wait(container, lambda: http_ok(
+                f"http://127.0.0.1:{monitor}/healthz?js-enabled-only=true"), "nats-server")
+            yield url
         return
     server = NatsServer(Path(tmp_path) / "nats").start()
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@contextmanager
+def ferretdb_server(tmp_path: Path, engine: DockerEngine | None = None) -> Iterator[str]:
+    """Yield the URL of a fresh FerretDB (MongoDB wire protocol, SQLite backend): a
+    testcontainers container of the local image when ``engine`` is given, the cached
+    binary otherwise (FileNotFoundError when it was never built)."""
+    if engine is not None:
+        port = free_port()
+        url = ferretdb_url(port)
+        args = ferretdb_args("/state", f"127.0.0.1:{port}")
+        with engine.container(engine.base("ferretdb"), args, tmpfs=["/state"]) as c:
+            engine.wait(c, lambda: mongodb_answers(url), "ferretdb")
+            yield url
+        return
+    server = FerretDB(Path(tmp_path) / "ferretdb").start()
     try:
         yield server.url
     finally:
