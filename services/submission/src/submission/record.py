@@ -288,7 +288,7 @@ class SubmissionRecord(BaseModel):
             submission_id=self.id, version=self.version, by=by, submission=self.submission,
             location=GeoResult(
                 point=point,
-                precision="operator",
+                precision="manual",
                 source="operator",
                 postcode=place.postcode if place else None,
                 city=(previous.city if previous else None) or (place.city if place else None),
