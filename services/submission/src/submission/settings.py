@@ -43,7 +43,8 @@ class SubmissionSettings(ServiceSettings):
     #: CONTACT_KEY_POOL: sealing keys created ahead (stored before use); 0 = one per request
     contact_key_pool: int = 256
 
-    #: OPERATOR_TOKENS: "name:sha256hex[@expiry],..." (expiry ISO date or date-time, UTC)
+    #: OPERATOR_TOKENS: "name:sha256hex[@expiry][/region=CODE]...[/department=CODE]...,..."
+    #: (expiry ISO date or date-time, UTC; no region or department: national; scopes.py)
     operator_tokens: str = ""
     #: OPERATOR_TOKENS_FILE: same entries, one per line (# comments allowed)
     operator_tokens_file: Path | None = None
