@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import orjson
 import pytest
 from sdi_common.contracts import Judged, Received, Status, Submission, Withdrawn
 from sdi_common.testing import docker_available
-from submission.store.base import Filters, Store
+from submission.scopes import NATIONAL, Scope
+from submission.store.base import QUEUE, Filters, Store
 from submission.store.sqlite import SqliteStore
 
 from .submission_support import make_payload
@@ -129,3 +132,134 @@ async def test_scan_and_clear(store):
     assert [r.id async for r in store.scan(Filters())] == ["c2", "c1", "c0"]
     await store.clear()
     assert await store.count() == 0
+
+
+def judged(sid, verdict, n=0, edition="2026"):
+    return Judged(type=verdict, submission_id=sid, version=1, by="validation",
+                  submission=submission(), edition=edition, at=T0 + timedelta(seconds=n))
+
+
+async def seed_queue(store):
+    """Eight submissions in Lyon (69, région 84), Paris (75, 11) and Ajaccio (2A, 94)."""
+    plan = [("q0", "69001", "labelled"), ("q1", "75011", "needs_review"),
+            ("q2", "69002", "needs_review"), ("q3", "20000", "rejected"),
+            ("q4", "75012", None), ("q5", "69003", "needs_review"),
+            ("q6", "20090", "labelled"), ("q7", "75013", "needs_review")]
+    for i, (sid, postcode, verdict) in enumerate(plan):
+        await store.apply(received(sid, n=i, postcode=postcode))
+        if verdict:
+            await store.apply(judged(sid, verdict, n=100 + i))
+
+
+async def test_region_is_kept_and_filters(store):
+    await seed_queue(store)
+    record = await store.get("q3")
+    assert (record.department, record.region) == ("2A", "94")
+    ids = {r.id for r in (await store.list(Filters(region="84"), cursor=None, limit=50)).items}
+    assert ids == {"q0", "q2", "q5"}
+
+
+async def test_the_queue_puts_what_waits_for_a_person_first_oldest_first(store):
+    await seed_queue(store)
+    waiting = ["q1", "q2", "q5", "q7"]
+    others = ["q0", "q3", "q4", "q6"]
+    seen, cursor = [], None
+    while True:
+        page = await store.list(Filters(), cursor=cursor, limit=3, order=QUEUE)
+        seen += [r.id for r in page.items]
+        if not (cursor := page.next_cursor):
+            break
+    assert seen == waiting + others
+    only = await store.list(Filters(needs_person=True), cursor=None, limit=50, order=QUEUE)
+    assert [r.id for r in only.items] == waiting
+    with pytest.raises(ValueError):
+        await store.list(Filters(), cursor="0_x", limit=5, order=QUEUE)
+
+
+async def test_a_scope_keeps_its_regions_and_departments(store):
+    await seed_queue(store)
+    await store.apply(Received(submission_id="online", version=1, by="organizer",
+                               submission=submission().model_copy(update={"online": True,
+                                                                          "location": None}),
+                               received_at=T0, at=T0))
+
+    async def ids(scope):
+        page = await store.list(Filters(scope=scope), cursor=None, limit=50)
+        return {r.id for r in page.items}
+
+    assert await ids(Scope.of(["84"])) == {"q0", "q2", "q5"}
+    assert await ids(Scope.of(["84"], ["2A"])) == {"q0", "q2", "q5", "q3", "q6"}
+    assert await ids(Scope.of([], ["75"])) == {"q1", "q4", "q7"}
+    assert "online" in await ids(NATIONAL) and len(await ids(NATIONAL)) == 9
+    counted = await store.count_by(Filters(scope=Scope.of(["84"])), "status")
+    assert counted == {"labelled": 1, "needs_review": 2}
+    facts = await store.facts(Filters(scope=Scope.of([], ["2A"])))
+    assert sorted(f["status"] for f in facts) == ["labelled", "rejected"]
+
+
+async def test_counts_and_facts(store):
+    await seed_queue(store)
+    assert await store.count_by(Filters(), "status") == {
+        "received": 1, "labelled": 2, "rejected": 1, "needs_review": 4}
+    assert await store.count_by(Filters(needs_person=True), "region") == {"11": 2, "84": 2}
+    facts = {f["department"] + f["created_at"]: f for f in await store.facts(Filters())}
+    assert len(facts) == 8
+    q3 = next(f for f in facts.values() if f["department"] == "2A" and f["status"] == "rejected")
+    assert q3 == {"status": "rejected", "region": "94", "department": "2A",
+                  "kind": "company_visit", "audiences": ["pupils", "students"],
+                  "precision": None, "created_at": (T0 + timedelta(seconds=3)).isoformat(),
+                  "received_at": T0.isoformat(),
+                  "decided_at": (T0 + timedelta(seconds=103)).isoformat(),
+                  "decided_by": "validation"}
+
+
+async def test_the_edition_filter_keeps_what_is_not_judged_yet(store):
+    await store.apply(received("e1"))
+    await store.apply(judged("e1", "labelled", edition="2025"))
+    await store.apply(received("e2", n=1))
+    await store.apply(judged("e2", "labelled", edition="2026"))
+    await store.apply(received("e3", n=2))
+    page = await store.list(Filters(edition="2026"), cursor=None, limit=50)
+    assert {r.id for r in page.items} == {"e2", "e3"}
+
+
+async def test_a_file_of_the_first_schema_is_upgraded_at_open(tmp_path):
+    """A store written before the queue's fields (region, received_at...) existed."""
+    path = tmp_path / "old.sqlite3"
+    new = SqliteStore(path)
+    await new.open()
+    await new.apply(received("old1", postcode="69001"))
+    await new.apply(judged("old1", "needs_review"))
+    doc, _ = await new.load("old1")
+    await new.close()
+    for key in ("region", "decided_at", "decided_by"):
+        doc.pop(key)
+    db = sqlite3.connect(path)
+    db.executescript("DROP TABLE submissions;" + OLD_SCHEMA)
+    db.execute("INSERT INTO submissions VALUES ('old1', 1, 'needs_review', '69', "
+               "'company_visit', 'Visite', ?, 0, ?)", (doc["created_at"], orjson.dumps(doc)))
+    db.commit()
+    db.close()
+    upgraded = SqliteStore(path)
+    await upgraded.open()
+    try:
+        record = await upgraded.get("old1")
+        assert record.region == "84"
+        page = await upgraded.list(Filters(region="84", needs_person=True), cursor=None,
+                                   limit=5, order=QUEUE)
+        assert [r.id for r in page.items] == ["old1"]
+        await upgraded.apply(judged("old1", "labelled"))  # ignored: one verdict per version
+        assert (await upgraded.count_by(Filters(), "queue_rank")) == {0: 1}
+    finally:
+        await upgraded.close()
+
+
+OLD_SCHEMA = """
+CREATE TABLE submissions (
+    id TEXT PRIMARY KEY, rev INTEGER NOT NULL, status TEXT NOT NULL, department TEXT,
+    kind TEXT, title TEXT NOT NULL, created_at TEXT NOT NULL,
+    contact_erased INTEGER NOT NULL DEFAULT 0, doc BLOB NOT NULL
+);
+CREATE INDEX submissions_status_dep ON submissions (status, department);
+CREATE INDEX submissions_order ON submissions (created_at DESC, id DESC);
+"""

@@ -30,7 +30,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 from sdi_common.contracts import (
     OUTCOMES,
     ContactErased,
@@ -51,7 +51,7 @@ from sdi_common.contracts import (
     Withdrawn,
     new_id,
 )
-from sdi_common.places import department_of
+from sdi_common.places import department_of, region_of
 
 from . import sealing
 
@@ -100,22 +100,31 @@ DUPLICATE = {
 #: the statuses in which an operator may place an event by hand
 PLACEABLE = frozenset({Status.location_unresolved, Status.labelled, Status.published})
 
+#: what waits for a person: the review queue shows these first
+NEEDS_PERSON = frozenset({Status.needs_review, Status.location_unresolved})
+
+#: the events that decide a version (the validation's labelled or rejected, an operator's
+#: decision); needs_review only asks for one
+VERDICTS = frozenset({"labelled", "rejected", "decided"})
+
 
 # --------------------------------------------------------------------------- the record
 
 
+def _unset(value: Any) -> bool:
+    return value is None or value is False
+
+
 class Step(BaseModel):
-    """One line of the history: the status an event led to, when, and who caused it."""
+    """One line of the history: the status an event led to, when, who caused it, and what
+    they said (an operator's motif, the point placed)."""
 
     status: Status
     at: Time
     by: str
     event: str
     version: int
-
-
-def _unset(value: Any) -> bool:
-    return value is None or value is False
+    detail: Annotated[str | None, Field(exclude_if=_unset)] = None
 
 
 class Seen(BaseModel):
@@ -189,16 +198,33 @@ class SubmissionRecord(BaseModel):
     token_sha256: str | None
     callback_url: str | None
     department: str | None
+    #: its région (INSEE code): the geocoder's, or that of its département
+    region: str | None = None
     #: the edition it was judged under
     edition: str | None
     feed_revision: int | None
     withdrawn: bool = False
     location_at: Time | None = None
+    #: when the current version was decided (labelled or rejected), and by whom
+    decided_at: Time | None = None
+    decided_by: str | None = None
     seen: Seen = Field(default_factory=Seen)
     #: the dedupe keys of the events applied lately (idempotency)
     applied: list[str] = Field(default_factory=list)
 
     # ------------------------------------------------------------------ the document
+
+    @model_validator(mode="after")
+    def _fields_added_later(self) -> Self:
+        """Documents written before a field existed: derive it from what they hold."""
+        if self.region is None and self.department:
+            self.region = region_of(self.department)
+        if self.decided_at is None and self.status is not Status.received:
+            step = next((h for h in reversed(self.history)
+                         if h.version == self.version and h.event in VERDICTS), None)
+            if step is not None:
+                self.decided_at, self.decided_by = step.at, step.by
+        return self
 
     @classmethod
     def from_document(cls, doc: Document) -> Self:
@@ -324,7 +350,8 @@ class SubmissionRecord(BaseModel):
             contact_erased=False,
             token_sha256=envelope.token_sha256,
             callback_url=envelope.callback_url,
-            department=department_of(location.postcode) if location else None,
+            department=(department := department_of(location.postcode) if location else None),
+            region=region_of(department),
             edition=None,
             feed_revision=None,
         )
@@ -384,11 +411,14 @@ class SubmissionRecord(BaseModel):
                 return False  # one verdict per version
             setattr(seen, event.type, list(event.reasons))
             self.edition = event.edition
+            if event.type in VERDICTS:
+                self.decided_at, self.decided_by = _at(event), event.by
         elif isinstance(event, Decided):
             if seen.decided is not None:
                 return False
             seen.decided = event.decision
             seen.decided_reason = event.reason
+            self.decided_at, self.decided_by = _at(event), event.by
         elif isinstance(event, Geocoded):
             self._locate(event, event.location)
         elif isinstance(event, LocationUnresolved):
@@ -424,10 +454,17 @@ class SubmissionRecord(BaseModel):
         self.location_at = at
         if location is not None and location.department:
             self.department = location.department
+        if location is not None:
+            self.region = location.region or region_of(self.department)
 
     def _log(self, event: Event, status: Status) -> None:
+        detail = None
+        if isinstance(event, Decided):
+            detail = event.reason or None
+        elif isinstance(event, Relocated):
+            detail = f"{event.location.point.lat:.6f}, {event.location.point.lon:.6f}"
         self.history.append(Step(status=status, at=_at(event), by=event.by, event=event.type,
-                                 version=event.version))
+                                 version=event.version, detail=detail))
         self.history.sort(key=lambda h: (h.version, h.event != "received", h.at))
 
     def _done(self, event: Event, *, changed: bool) -> Change:
@@ -455,12 +492,32 @@ def apply(record: SubmissionRecord | None, event: Event) -> Change | None:
 
 
 def index_fields(doc: Document) -> dict[str, Any]:
-    """The columns a store indexes, read from the document."""
+    """The fields a store keeps beside the document, to filter, sort and count on, read
+    from the document (written by ``to_document``, so every field is there)."""
+    submission = doc["submission"]
+    location = doc.get("location")
     return {
         "status": doc["status"],
         "department": doc.get("department"),
-        "kind": doc["submission"]["kind"],
-        "title": doc["submission"]["title"],
+        "region": doc.get("region"),
+        "kind": submission["kind"],
+        "title": submission["title"],
         "created_at": doc["created_at"],
+        "received_at": doc["received_at"],
         "contact_erased": bool(doc.get("contact_erased")),
+        # the review queue's order: what waits for a person first, then the oldest
+        "queue_rank": 0 if doc["status"] in NEEDS_PERSON else 1,
+        "edition": doc.get("edition"),
+        "audiences": submission["audiences"],
+        "precision": location["precision"] if location else None,
+        "decided_at": doc.get("decided_at"),
+        "decided_by": doc.get("decided_by"),
     }
+
+
+#: the names of ``index_fields``, in its order
+INDEX_FIELDS: tuple[str, ...] = (
+    "status", "department", "region", "kind", "title", "created_at", "received_at",
+    "contact_erased", "queue_rank", "edition", "audiences", "precision", "decided_at",
+    "decided_by",
+)

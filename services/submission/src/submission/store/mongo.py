@@ -2,7 +2,8 @@
 
 One collection ``submissions``; ``_id`` is the submission id (which is derived from the
 Idempotency-Key when the client sent one, so the ``_id`` index also serves retries).
-Indexes: status + department, kind, the listing order, and a French text index on title.
+Indexes: status + department, région + status, kind, the listing order, the review
+queue's order, and a French text index on title.
 A write carries the revision it read (``rev``): replicas projecting the same submission at
 once cannot overwrite each other.
 """
@@ -16,30 +17,50 @@ from typing import Any
 from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.errors import DuplicateKeyError
 
-from ..record import Document, index_fields
-from .base import After, Filters, Store
+from ..record import Document, SubmissionRecord, index_fields
+from .base import FACTS, NEWEST, After, Filters, Order, Store
 
 _ORDER = [("created_at", DESCENDING), ("_id", DESCENDING)]
 
 
-def _query(filters: Filters, cursor: After | None) -> dict[str, Any]:
+def _field(key: str) -> str:
+    return "_id" if key == "id" else key
+
+
+def _sort(order: Order) -> list[tuple[str, int]]:
+    return [(_field(k), DESCENDING if order.descending else ASCENDING) for k in order.keys]
+
+
+def _query(filters: Filters, cursor: After | None = None, order: Order = NEWEST) -> dict[str, Any]:
     query: dict[str, Any] = {}
-    for field in ("status", "department", "kind"):
+    every: list[dict[str, Any]] = []  # conditions that each need their own $or / $and
+    for field in ("status", "department", "kind", "region"):
         value = getattr(filters, field)
         if value:
             query[field] = str(value)  # a Status is a str; BSON needs no enum
+    if filters.edition:
+        query["edition"] = {"$in": [filters.edition, None]}  # None: not judged yet
+    if filters.needs_person:
+        query["queue_rank"] = 0
     if filters.q:
         # every word must appear in the title (same meaning as the SQLite adapter); the
         # text index serves the $text pre-filter, the regexes keep the semantics exact
         words = filters.q.split()
         query["$text"] = {"$search": " ".join(f'"{w}"' for w in words)}
-        query["$and"] = [{"title": {"$regex": re.escape(w), "$options": "i"}} for w in words]
+        every += [{"title": {"$regex": re.escape(w), "$options": "i"}} for w in words]
+    scope = filters.scope
+    if not scope.national:
+        every.append({"$or": [{field: {"$in": sorted(codes)}} for field, codes in
+                              (("region", scope.regions), ("department", scope.departments))
+                              if codes]})
     if cursor:
-        created_at, ident = cursor
-        query["$or"] = [
-            {"created_at": {"$lt": created_at}},
-            {"created_at": created_at, "_id": {"$lt": ident}},
-        ]
+        # after the cursor in the order: (k1 > v1) or (k1 = v1 and k2 > v2) or ...
+        op = "$lt" if order.descending else "$gt"
+        keys = [_field(k) for k in order.keys]
+        every.append({"$or": [{**dict(zip(keys[:i], cursor[:i])), keys[i]: {op: cursor[i]}}
+                              for i in range(len(keys))]})
+    if every:
+        query["$and"] = every
     return query
 
 
@@ -52,6 +73,9 @@ class MongoStore(Store):
         await self.col.create_indexes(
             [
                 IndexModel([("status", ASCENDING), ("department", ASCENDING)], name="status_dep"),
+                IndexModel([("region", ASCENDING), ("status", ASCENDING)], name="region_status"),
+                IndexModel([("queue_rank", ASCENDING), ("received_at", ASCENDING),
+                            ("_id", ASCENDING)], name="queue"),
                 IndexModel([("kind", ASCENDING)], name="kind"),
                 IndexModel(_ORDER, name="order"),
                 IndexModel([("contact_erased", ASCENDING)], name="contact_erased"),
@@ -60,6 +84,10 @@ class MongoStore(Store):
                 ),
             ]
         )
+        # documents written before the queue's fields existed: read again, written back
+        async for old in self.col.find({"queue_rank": {"$exists": False}}, {"doc": 1, "rev": 1}):
+            doc = SubmissionRecord.from_document(old["doc"]).to_document()
+            await self.save(doc, old["rev"])  # False if a writer came first: it wrote them
 
     async def close(self) -> None:
         await self.client.close()
@@ -84,9 +112,18 @@ class MongoStore(Store):
         )
         return result.modified_count == 1
 
-    async def _find(self, filters: Filters, after: After | None, limit: int) -> list[Document]:
-        found = self.col.find(_query(filters, after), {"doc": 1}).sort(_ORDER).limit(limit)
-        return [r["doc"] async for r in found]
+    async def _find(self, filters: Filters, after: After | None, limit: int,
+                    order: Order = NEWEST) -> list[Document]:
+        found = self.col.find(_query(filters, after, order), {"doc": 1})
+        return [r["doc"] async for r in found.sort(_sort(order)).limit(limit)]
+
+    async def count_by(self, filters: Filters, field: str) -> dict[Any, int]:
+        pipeline = [{"$match": _query(filters)}, {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}]
+        return {r["_id"]: r["n"] async for r in await self.col.aggregate(pipeline)}
+
+    async def facts(self, filters: Filters) -> list[dict[str, Any]]:
+        found = self.col.find(_query(filters), {f: 1 for f in FACTS} | {"_id": 0})
+        return [{f: r.get(f) for f in FACTS} async for r in found]
 
     async def _scan(self, filters: Filters) -> AsyncIterator[Document]:
         async for record in self.col.find(_query(filters, None), {"doc": 1}).sort(_ORDER):

@@ -23,12 +23,12 @@ from typing import Any, TypeVar
 import orjson
 from sdi_common.contracts import Event
 
-from ..record import Change, Document, index_fields
-from .base import After, Filters, Store, StoreConflict, project
+from ..record import INDEX_FIELDS, Change, Document, SubmissionRecord, index_fields
+from .base import FACTS, NEWEST, After, Filters, Order, Store, StoreConflict, project
 
 T = TypeVar("T")
 
-_SCHEMA = """
+_TABLE = """
 CREATE TABLE IF NOT EXISTS submissions (
     id TEXT PRIMARY KEY,
     rev INTEGER NOT NULL,
@@ -40,30 +40,62 @@ CREATE TABLE IF NOT EXISTS submissions (
     contact_erased INTEGER NOT NULL DEFAULT 0,
     doc BLOB NOT NULL
 );
+"""
+#: the index fields added since the first schema (a file of then gets them at open)
+_ADDED = {"region": "TEXT", "received_at": "TEXT", "queue_rank": "INTEGER",
+          "edition": "TEXT", "audiences": "TEXT", "precision": "TEXT", "decided_at": "TEXT",
+          "decided_by": "TEXT"}
+_INDEXES = """
 CREATE INDEX IF NOT EXISTS submissions_status_dep ON submissions (status, department);
 CREATE INDEX IF NOT EXISTS submissions_order ON submissions (created_at DESC, id DESC);
+CREATE INDEX IF NOT EXISTS submissions_queue ON submissions (queue_rank, received_at, id);
+CREATE INDEX IF NOT EXISTS submissions_region ON submissions (region, status);
 """
+#: a list field is kept as JSON text
+_LISTS = {"audiences"}
 
 
 def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _where(filters: Filters, cursor: After | None) -> tuple[str, list[Any]]:
+def _in(column: str, values: frozenset[str], args: list[Any]) -> str:
+    args.extend(sorted(values))
+    return f"{column} IN ({', '.join('?' * len(values))})"
+
+
+def _where(filters: Filters, cursor: After | None = None,
+           order: Order = NEWEST) -> tuple[str, list[Any]]:
     clauses, args = [], []
-    for column in ("status", "department", "kind"):
+    for column in ("status", "department", "kind", "region", "edition"):
         value = getattr(filters, column)
         if value:
-            clauses.append(f"{column} = ?")
+            clauses.append(f"({column} = ? OR {column} IS NULL)" if column == "edition"
+                           else f"{column} = ?")
             args.append(value)
+    if filters.needs_person:
+        clauses.append("queue_rank = 0")
     if filters.q:
         for word in filters.q.split():
             clauses.append("title LIKE ? ESCAPE '\\'")
             args.append(_like(word))
+    scope = filters.scope
+    if not scope.national:
+        either = [_in(column, codes, args)
+                  for column, codes in (("region", scope.regions), ("department", scope.departments))
+                  if codes]
+        clauses.append(f"({' OR '.join(either)})")
     if cursor:
-        clauses.append("(created_at < ? OR (created_at = ? AND id < ?))")
-        args.extend([cursor[0], cursor[0], cursor[1]])
+        keys = ", ".join(order.keys)
+        clauses.append(f"({keys}) {'<' if order.descending else '>'} ({', '.join('?' * len(cursor))})")
+        args.extend(cursor)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+def _values(fields: dict[str, Any]) -> list[Any]:
+    return [orjson.dumps(fields[f]).decode() if f in _LISTS
+            else int(fields[f]) if isinstance(fields[f], bool) else fields[f]
+            for f in INDEX_FIELDS]
 
 
 _Op = tuple[Callable[[sqlite3.Connection], Any], asyncio.AbstractEventLoop, asyncio.Future]
@@ -170,9 +202,30 @@ class SqliteStore(Store):
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # durable enough: the stream is the truth
             db.execute("PRAGMA busy_timeout=5000")
-            db.executescript(_SCHEMA)
+            db.executescript(_TABLE)
+            self._upgrade(db)
+            db.executescript(_INDEXES)
             self._db = db
         return self._db
+
+    @staticmethod
+    def _upgrade(db: sqlite3.Connection) -> None:
+        """A file written before some index fields existed: add their columns, and fill them
+        from each document read again (``SubmissionRecord`` derives what older documents
+        lack), once."""
+        present = {row[1] for row in db.execute("PRAGMA table_info(submissions)")}
+        missing = {c: t for c, t in _ADDED.items() if c not in present}
+        if not missing:
+            return
+        with db:  # one transaction: the columns and their values, or neither
+            for column, kind in missing.items():
+                db.execute(f"ALTER TABLE submissions ADD COLUMN {column} {kind}")
+            rows = db.execute("SELECT id, doc FROM submissions").fetchall()
+            sets = ", ".join(f"{f} = ?" for f in INDEX_FIELDS)
+            for ident, blob in rows:
+                doc = SubmissionRecord.from_document(orjson.loads(blob)).to_document()
+                db.execute(f"UPDATE submissions SET {sets}, doc = ? WHERE id = ?",
+                           (*_values(index_fields(doc)), orjson.dumps(doc), ident))
 
     async def open(self) -> None:
         await self._run(lambda db: None)
@@ -197,26 +250,18 @@ class SqliteStore(Store):
     async def save(self, doc: Document, revision: int | None) -> bool:
         return await self._run(lambda db: self._save_here(db, doc, revision))
 
-    @staticmethod
-    def _save_here(db: sqlite3.Connection, doc: Document, revision: int | None) -> bool:
-        fields = index_fields(doc)
-        values = (
-            fields["status"], fields["department"], fields["kind"], fields["title"],
-            fields["created_at"], int(fields["contact_erased"]), orjson.dumps(doc),
-        )
+    _INSERT = (f"INSERT OR IGNORE INTO submissions ({', '.join(INDEX_FIELDS)}, doc, id, rev) "
+               f"VALUES ({', '.join('?' * len(INDEX_FIELDS))}, ?, ?, 1)")
+    _UPDATE = (f"UPDATE submissions SET {', '.join(f'{f} = ?' for f in INDEX_FIELDS)}, "
+               "doc = ?, rev = rev + 1 WHERE id = ? AND rev = ?")
+
+    @classmethod
+    def _save_here(cls, db: sqlite3.Connection, doc: Document, revision: int | None) -> bool:
+        values = (*_values(index_fields(doc)), orjson.dumps(doc), doc["id"])
         if revision is None:
-            cur = db.execute(
-                "INSERT OR IGNORE INTO submissions (status, department, kind, title, "
-                "created_at, contact_erased, doc, id, rev) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1)",
-                (*values, doc["id"]),
-            )
+            cur = db.execute(cls._INSERT, values)
         else:
-            cur = db.execute(
-                "UPDATE submissions SET status = ?, department = ?, kind = ?, title = ?, "
-                "created_at = ?, contact_erased = ?, doc = ?, rev = rev + 1 "
-                "WHERE id = ? AND rev = ?",
-                (*values, doc["id"], revision),
-            )
+            cur = db.execute(cls._UPDATE, (*values, revision))
         return cur.rowcount == 1
 
     async def _apply_once(self, event: Event) -> Change | None:
@@ -232,16 +277,38 @@ class SqliteStore(Store):
 
         return await self._run(_apply_here)
 
-    async def _find(self, filters: Filters, after: After | None, limit: int) -> list[Document]:
-        where, args = _where(filters, after)
+    async def _find(self, filters: Filters, after: After | None, limit: int,
+                    order: Order = NEWEST) -> list[Document]:
+        where, args = _where(filters, after, order)
+        direction = " DESC" if order.descending else ""
+        sort = ", ".join(k + direction for k in order.keys)
 
         def _select(db: sqlite3.Connection):
             return db.execute(
-                f"SELECT doc FROM submissions{where} ORDER BY created_at DESC, id DESC LIMIT ?",
-                (*args, limit),
+                f"SELECT doc FROM submissions{where} ORDER BY {sort} LIMIT ?", (*args, limit)
             ).fetchall()
 
         return [orjson.loads(row[0]) for row in await self._run(_select)]
+
+    async def count_by(self, filters: Filters, field: str) -> dict[Any, int]:
+        if field not in INDEX_FIELDS or field in _LISTS:
+            raise ValueError(f"cannot count by {field!r}")
+        where, args = _where(filters)
+        sql = f"SELECT {field}, count(*) FROM submissions{where} GROUP BY {field}"
+        return dict(await self._run(lambda db: db.execute(sql, args).fetchall()))
+
+    async def facts(self, filters: Filters) -> list[dict[str, Any]]:
+        where, args = _where(filters)
+        sql = f"SELECT {', '.join(FACTS)} FROM submissions{where}"
+        rows = await self._run(lambda db: db.execute(sql, args).fetchall())
+        lists = [i for i, f in enumerate(FACTS) if f in _LISTS]
+        out = []
+        for row in rows:
+            fact = dict(zip(FACTS, row))
+            for i in lists:
+                fact[FACTS[i]] = orjson.loads(row[i])
+            out.append(fact)
+        return out
 
     async def _scan(self, filters: Filters) -> AsyncIterator[Document]:
         after = None
@@ -251,7 +318,7 @@ class SqliteStore(Store):
                 yield doc
             if len(docs) < 500:
                 return
-            after = (docs[-1]["created_at"], docs[-1]["id"])
+            after = NEWEST.after(NEWEST.cursor(docs[-1]))
 
     async def _clear(self) -> None:
         await self._run(lambda db: db.execute("DELETE FROM submissions"))
