@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -21,15 +22,18 @@ from sdi_common.natsconn import connect
 from sdi_common.security import SecurityHeaders, content_security_policy
 from sdi_common.worker import Worker
 
-from .api import operators, organizers, problems
+from .api import back_office, geocode, operators, organizers, pages, problems, sign_in
+from .api import statistics as statistics_api
 from .api.deps import Runtime
 from .callbacks import Callbacks
 from .commands import Commands
+from .geocoding_client import GeocodingClient
 from .idempotency import IdempotencyRecords
 from .projector import build_projector, rebuild
 from .ratelimit import RateLimiter
 from .retention import retention_loop
 from .sealing import ContactKeys
+from .sessions import Sessions
 from .settings import SubmissionSettings
 from .store.base import Store
 from .tokens import Operators
@@ -42,6 +46,15 @@ FAVICON = STATIC / "vendor" / "dsfr" / "favicon" / "favicon.ico"
 #: on every answer; the pages load only this service's files and talk only to it
 ALWAYS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 PAGE_HEADERS = {"Content-Security-Policy": content_security_policy(), "X-Frame-Options": "DENY"}
+
+
+def session_secret(settings: SubmissionSettings) -> str:
+    if settings.session_secret:
+        return settings.session_secret
+    log.warning("back_office.session_secret_unset",
+                detail="SESSION_SECRET is empty: a random one for this process; sessions end "
+                "when it stops and are not shared by replicas")
+    return secrets.token_urlsafe(32)
 
 
 def make_store(settings: SubmissionSettings) -> Store:
@@ -84,6 +97,7 @@ class Parts:
     callbacks: Callbacks
     projector: Worker
     edition: Edition | None
+    sessions: Sessions
 
 
 async def open_runtime(parts: Parts, nc: NATS) -> tuple[Runtime, ContactKeys]:
@@ -109,6 +123,8 @@ async def open_runtime(parts: Parts, nc: NATS) -> tuple[Runtime, ContactKeys]:
         commands=commands,
         operators=parts.operators,
         limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
+        sessions=parts.sessions,
+        geocoder=GeocodingClient(settings.geocoding_url, settings.geocoding_timeout),
     )
     return runtime, keys
 
@@ -150,6 +166,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             yield
     finally:
         await parts.projector.stop()
+        await app.state.runtime.geocoder.aclose()
         await parts.callbacks.stop()
         await keys.stop()
         await nc.drain()
@@ -174,6 +191,7 @@ def build_app(settings: SubmissionSettings | None = None) -> FastAPI:
         callbacks=callbacks,
         projector=build_projector(settings, store, callbacks.on_change),
         edition=active_edition(),
+        sessions=Sessions(session_secret(settings), settings.session_max_age),
     )
 
     def ready() -> bool:
@@ -189,10 +207,15 @@ def build_app(settings: SubmissionSettings | None = None) -> FastAPI:
     )
     app.state.parts = parts
     app.state.callbacks = callbacks
-    app.add_middleware(SecurityHeaders, always=ALWAYS, html=lambda path: PAGE_HEADERS)
+    app.add_middleware(SecurityHeaders, always=ALWAYS, html=pages.headers(settings, PAGE_HEADERS))
     problems.install(app, settings.retry_after)
     app.include_router(operators.router)  # first: /export.csv before /{submission_id}
+    app.include_router(back_office.router)
     app.include_router(organizers.router)
+    app.include_router(sign_in.router)
+    app.include_router(statistics_api.router)
+    app.include_router(geocode.router)
+    app.include_router(pages.router(settings))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_api_route("/", form, include_in_schema=False)
     app.add_api_route("/favicon.ico", favicon, include_in_schema=False)

@@ -237,6 +237,16 @@ class SubmissionRecord(BaseModel):
     def is_online_only(self) -> bool:
         return self.submission.online and self.submission.location is None
 
+    @property
+    def decided_as(self) -> Literal["label", "reject"] | None:
+        """How the current version was decided, by the validation or an operator."""
+        verdict = {"labelled": "label", "rejected": "reject"}.get(self.seen.verdict() or "")
+        return self.seen.decided or verdict
+
+    @property
+    def waits_for_a_person(self) -> bool:
+        return self.status in NEEDS_PERSON
+
     # ------------------------------------------------------------------ commands
 
     def refusal(self, command: Command, *, late: bool = False) -> Conflict | None:

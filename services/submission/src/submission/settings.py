@@ -49,6 +49,21 @@ class SubmissionSettings(ServiceSettings):
     #: OPERATOR_TOKENS_FILE: same entries, one per line (# comments allowed)
     operator_tokens_file: Path | None = None
 
+    #: SESSION_SECRET: signs the back office's session cookies; the same on every replica
+    #: (empty: a random one per process, so sessions end when it restarts; set it)
+    session_secret: str = ""
+    #: SESSION_MAX_AGE: seconds a back-office session lasts (at most the token's expiry)
+    session_max_age: float = 8 * 3600.0
+    #: REVIEW_TARGET_DAYS: the committee answers within this many working days
+    review_target_days: int = 4
+    #: GEOCODING_URL: the geocoding service, for placing an event from an address
+    geocoding_url: str = "http://127.0.0.1:8003"
+    #: GEOCODING_TIMEOUT: seconds to wait for its answer
+    geocoding_timeout: float = 10.0
+    #: TILE_URL: the map tiles of the back office's map ({z}/{x}/{y}; its origin is allowed
+    #: by the page's CSP); "none": the outline of France only
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
     #: CALLBACK_SECRET: HMAC-SHA256 key signing callbacks (X-Signature-256); empty = unsigned
     callback_secret: str = ""
     #: CALLBACK_MAX_ATTEMPTS / CALLBACK_BACKOFF: retries (exponential, base seconds)

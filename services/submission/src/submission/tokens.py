@@ -96,6 +96,10 @@ class Operators:
     def authenticate(self, token: str, now: datetime | None = None) -> Operator | None:
         return self.by_hash(token_hash(token), now)
 
+    def entry(self, token: str) -> Operator | None:
+        """The configured entry of this token, expired or not (to say which it is)."""
+        return self._by_hash.get(token_hash(token))
+
     def by_hash(self, sha256: str, now: datetime | None = None) -> Operator | None:
         """The operator of this token hash while its entry is configured and not expired
         (a session checks it again on each request)."""
