@@ -21,7 +21,7 @@ function signedIn(s) {
   $("connexion").hidden = true;
   $("outils").hidden = false;
   $("operateur").textContent = s.operator;
-  $("perimetre").textContent = s.scope.national ? "— national" : `— ${s.scope.label}`;
+  $("perimetre").textContent = s.scope.national ? "(national)" : `(${s.scope.label})`;
   const current = location.pathname === "/back-office/statistiques" ? "nav-stats" : "nav-file";
   for (const id of ["nav-file", "nav-stats"]) {
     if (id === current) $(id).setAttribute("aria-current", "page");

@@ -3,7 +3,7 @@
 import { get, query, request } from "./api.js";
 import { alert, announce, el, formatDateTime, number } from "./dom.js";
 import { KINDS, STATUSES, departmentNames, label } from "./labels.js";
-import { ageBadge, askMotif, statusBadge, table } from "./widgets.js";
+import { ageBadge, askMotif, statusBadge } from "./widgets.js";
 
 const FILTERS = ["status", "region", "department", "kind", "q"];
 
@@ -55,6 +55,18 @@ function writeState(state, push) {
   else history.replaceState(state, "", url);
 }
 
+const COLUMNS = ["Sélection", "Titre", "Statut", "Délai", "Lieu", "Type", "Reçue le"];
+
+// The queue's own table: on a narrow screen each row becomes a block, each cell under
+// its column's name (data-label), so that nothing needs scrolling sideways.
+function queueTable(caption, rows) {
+  return el("table", { class: "bo-queue" },
+    el("caption", { text: caption }),
+    el("thead", {}, el("tr", {}, COLUMNS.map((c, i) => el("th", { scope: "col", class: i === 0 ? "bo-queue__check" : null },
+      i === 0 ? el("span", { class: "fr-sr-only", text: c }) : c)))),
+    el("tbody", {}, rows.map((cells) => el("tr", {}, cells.map((c, i) => el("td", { "data-label": i > 1 ? COLUMNS[i] : null }, c))))));
+}
+
 function itemRow(item, names, selected, onToggle) {
   const place = [item.city, item.department ? `${item.department}${names[item.department] ? ` — ${names[item.department]}` : ""}` : null]
     .filter(Boolean).join(", ");
@@ -63,13 +75,14 @@ function itemRow(item, names, selected, onToggle) {
   return [
     el("div", { class: "fr-checkbox-group fr-checkbox-group--sm bo-check" }, box,
       el("label", { class: "fr-label", for: `choix-${item.id}` }, el("span", { class: "fr-sr-only", text: `Sélectionner « ${item.title} »` }))),
-    el("a", { href: `/back-office/inscriptions/${encodeURIComponent(item.id)}`, class: "fr-link bo-title", text: item.title }),
+    el("div", {},
+      el("a", { href: `/back-office/inscriptions/${encodeURIComponent(item.id)}`, class: "fr-link bo-title", text: item.title }),
+      el("p", { class: "fr-hint-text fr-mb-0 bo-reasons", text: `${item.organizer_name} — ${item.reasons.map((r) => r.message).join(" ")}` })),
     statusBadge(item.status),
     ageBadge(item.age),
     el("span", { text: place || "En ligne" }),
     el("span", { text: label(KINDS, item.kind) }),
-    el("span", { text: formatDateTime(item.received_at) }),
-    el("span", { class: "bo-reasons", text: item.reasons.map((r) => r.message).join(" ") }),
+    el("span", { class: "bo-nowrap", text: formatDateTime(item.received_at) }),
   ];
 }
 
@@ -136,15 +149,14 @@ export async function showQueue({ session, view }) {
     const rows = page.items.map((item) => itemRow(item, names, selected, toggle));
     const heading = selection === "waiting" ? "À traiter" : selection === "all" ? "Toutes les inscriptions" : label(STATUSES, selection);
     const list = page.items.length
-      ? table(`${heading} : ${number(page.total)} inscription${page.total > 1 ? "s" : ""}, la plus ancienne d'abord`,
-        [el("span", { class: "fr-sr-only", text: "Sélection" }), "Titre", "Statut", "Délai", "Lieu", "Type", "Reçue le", "Motifs"], rows)
+      ? queueTable(`${heading} : ${number(page.total)} inscription${page.total > 1 ? "s" : ""}, la plus ancienne d'abord`, rows)
       : el("p", { class: "fr-mt-2w", text: "Aucune inscription ne correspond à ces filtres." });
     list.id = "liste";
     list.tabIndex = -1;
     const pager = el("ul", { class: "fr-btns-group fr-btns-group--inline-sm fr-mt-2w", "aria-label": "Pages" },
-      el("li", {}, el("button", { class: "fr-btn fr-btn--tertiary fr-icon-arrow-left-line fr-btn--icon-left", type: "button", disabled: !cursors.length,
+      el("li", {}, el("button", { class: "fr-btn fr-btn--secondary", type: "button", disabled: !cursors.length,
         text: "Page précédente", onclick: () => { state = { ...state, cursor: cursors.pop() || "" }; load(true, true); } })),
-      el("li", {}, el("button", { class: "fr-btn fr-btn--tertiary fr-icon-arrow-right-line fr-btn--icon-right", type: "button", disabled: !page.next_cursor,
+      el("li", {}, el("button", { class: "fr-btn fr-btn--secondary", type: "button", disabled: !page.next_cursor,
         text: "Page suivante", onclick: () => { cursors.push(state.cursor); state = { ...state, cursor: page.next_cursor }; load(true, true); } })));
     view.replaceChildren(
       el("h1", { text: "File d'examen" }),

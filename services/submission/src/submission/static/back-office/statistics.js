@@ -14,9 +14,13 @@ function tile(title, value, hint) {
       hint ? el("p", { class: "fr-hint-text", text: hint }) : null));
 }
 
+// Object keys such as "11" come before "01" in JavaScript: sort the codes as text, "none" last.
+const byCode = (object) => Object.entries(object).sort(([a], [b]) => (a === "none") - (b === "none") || a.localeCompare(b));
+
 function byStatusTable(caption, head, rows) {
   return table(caption, [head, ...ORDER.map((s) => label(STATUSES, s)), "Total"],
-    rows.map(([name, counts]) => [name, ...ORDER.map((s) => number(counts[s] || 0)), number(Object.values(counts).reduce((a, b) => a + b, 0))]));
+    rows.map(([name, counts]) => [name, ...ORDER.map((s) => number(counts[s] || 0)), number(Object.values(counts).reduce((a, b) => a + b, 0))]),
+    { hideCaption: true });
 }
 
 export async function showStatistics({ view }) {
@@ -37,8 +41,8 @@ export async function showStatistics({ view }) {
     el("h1", { text: "Statistiques" }),
     el("p", { class: "fr-text--lead", text: `Édition ${st.edition || "en cours"} — ${st.scope.national ? "toute la France" : st.scope.label}.` }),
     el("ul", { class: "fr-btns-group fr-btns-group--inline-md fr-mb-4w" },
-      el("li", {}, el("a", { class: "fr-btn fr-btn--secondary fr-icon-download-line fr-btn--icon-left", href: "/v1/statistics.csv", download: "statistiques.csv", text: "Télécharger les statistiques (CSV)" })),
-      el("li", {}, el("a", { class: "fr-btn fr-btn--secondary fr-icon-download-line fr-btn--icon-left", href: "/v1/submissions/export.csv", download: "inscriptions.csv", text: "Télécharger les inscriptions (CSV)" }))),
+      el("li", {}, el("a", { class: "fr-btn fr-btn--secondary", href: "/v1/statistics.csv", download: "statistiques.csv", text: "Télécharger les statistiques (CSV)" })),
+      el("li", {}, el("a", { class: "fr-btn fr-btn--secondary", href: "/v1/submissions/export.csv", download: "inscriptions.csv", text: "Télécharger les inscriptions (CSV)" }))),
     el("div", { class: "fr-grid-row fr-grid-row--gutters fr-mb-4w" },
       tile("inscriptions", number(st.total)),
       tile("publiées sur la carte", number(st.by_status.published)),
@@ -58,11 +62,12 @@ export async function showStatistics({ view }) {
       el("p", { text: `${number(st.placement.placed)} événements placés : ${percent(share.street)} à la rue ou au numéro, ${percent(share.commune)} à la commune, ${percent(share.manual)} à la main${share.department ? `, ${percent(share.department)} au département` : ""}.` })),
     el("section", { class: "fr-mb-5w", "aria-labelledby": "st-regions" },
       el("h2", { class: "fr-h4", id: "st-regions", text: "Par région et statut" }),
-      byStatusTable("Inscriptions par région et statut", "Région", Object.entries(st.by_region).map(([c, counts]) => [regionName(c), counts]))),
+      byStatusTable("Inscriptions par région et statut", "Région", byCode(st.by_region).map(([c, counts]) => [regionName(c), counts]))),
     el("section", { class: "fr-mb-5w", "aria-labelledby": "st-deps" },
       el("h2", { class: "fr-h4", id: "st-deps", text: "Par département et statut" }),
-      byStatusTable("Inscriptions par département et statut", "Département",
-        Object.entries(st.by_department).map(([c, counts]) => [c === "none" ? "Sans département" : `${c}${names[c] ? ` — ${names[c]}` : ""}`, counts]))),
+      el("details", {}, el("summary", { text: `Les ${number(Object.keys(st.by_department).length)} départements` }),
+        byStatusTable("Inscriptions par département et statut", "Département",
+          byCode(st.by_department).map(([c, counts]) => [c === "none" ? "Sans département" : `${c}${names[c] ? ` — ${names[c]}` : ""}`, counts])))),
     el("section", { class: "fr-mb-5w", "aria-labelledby": "st-types" },
       el("h2", { class: "fr-h4", id: "st-types", text: "Par type d'événement" }),
       byStatusTable("Inscriptions par type et statut", "Type", Object.entries(st.by_kind).map(([c, counts]) => [label(KINDS, c), counts]))),
