@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic_core import PydanticCustomError
 from sdi_common.contracts import Kind, Status
 from sdi_common.places import REGION_NAMES
 
@@ -200,6 +201,13 @@ class BulkDecisionIn(DecisionIn):
                    Field(min_length=1, max_length=PAGE_SIZE_MAX,
                          json_schema_extra={"uniqueItems": True})]
 
+    @field_validator("ids")
+    @classmethod
+    def _each_once(cls, ids: list[str]) -> list[str]:
+        if len(set(ids)) != len(ids):
+            raise PydanticCustomError("duplicate_ids", "each submission once")
+        return ids
+
 
 class ItemResult(BaseModel):
     id: str
@@ -251,6 +259,6 @@ async def decide_many(body: BulkDecisionIn, op: OperatorDep, rt: RuntimeDep,
                 id=done.submission_id, version=done.version, status=done.status,
                 links={"self": f"/v1/submissions/{done.submission_id}"}))
 
-    results = await asyncio.gather(*(one(i) for i in dict.fromkeys(body.ids)))
+    results = await asyncio.gather(*(one(i) for i in body.ids))
     accepted = sum(r.status == 202 for r in results)
     return BulkResult(results=list(results), accepted=accepted, refused=len(results) - accepted)
