@@ -37,7 +37,10 @@ class AddressNotFound(BaseModel):
 
 
 def _problem_doc(description: str, model: type[BaseModel] | None = None) -> dict[str, Any]:
-    schema = (model or AddressNotFound).model_json_schema() if model else {"type": "object"}
+    schema: dict[str, Any] = {"type": "object"}
+    if model is not None:  # its GeoResult is the one the 200 puts in the components
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schema.pop("$defs", None)
     return {"description": description, "content": {PROBLEM_JSON: {"schema": schema}}}
 
 
