@@ -65,7 +65,8 @@ async def geocode(
                    "le point sur la carte.", code="geocoding-unavailable",
                    headers={"Retry-After": str(rt.settings.retry_after)}) from None
     if isinstance(found, NotFound):
-        raise fail(404, "Adresse introuvable", found.detail, code=found.code,
+        title = "Adresse ambiguë" if found.code == "address_ambiguous" else "Adresse introuvable"
+        raise fail(404, title, found.detail, code=found.code,
                    extra={"code": found.code,
                           "candidates": [c.model_dump(mode="json") for c in found.candidates]})
     return found

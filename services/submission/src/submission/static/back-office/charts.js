@@ -6,9 +6,10 @@ import { formatDay, number, svg } from "./dom.js";
 const BLUE = "#000091";
 const GREY = "#929292";
 
+// ``width``: the pixels the chart will take, so that its text keeps its size on a phone.
 export function bars(title, entries, { width = 640 } = {}) {
   const row = 26;
-  const labelWidth = 200;
+  const labelWidth = Math.min(200, Math.round(width * 0.45));
   const max = Math.max(1, ...entries.map(([, n]) => n));
   const height = Math.max(row, entries.length * row) + 8;
   const id = `graphique-${Math.random().toString(36).slice(2, 8)}`;
@@ -17,7 +18,7 @@ export function bars(title, entries, { width = 640 } = {}) {
     svg("desc", { id: `${id}-d`, text: entries.map(([l, n]) => `${l} : ${number(n)}`).join(" ; ") }),
     entries.map(([text, n], i) => {
       const y = i * row + 4;
-      const w = Math.round(((width - labelWidth - 60) * n) / max);
+      const w = Math.round(((width - labelWidth - 48) * n) / max);
       return svg("g", {},
         svg("text", { x: labelWidth - 8, y: y + 16, "text-anchor": "end", "font-size": "13", fill: "#161616", text }),
         svg("rect", { x: labelWidth, y: y + 3, width: Math.max(w, n ? 2 : 0), height: row - 8, fill: BLUE }),

@@ -3,20 +3,26 @@
 // then "Enregistrer la position" (PUT /v1/submissions/{id}/location: precision "manual").
 import { get, request } from "./api.js";
 import { alert, el } from "./dom.js";
+import { PRECISIONS, label } from "./labels.js";
 
 const FRANCE = [46.6, 2.4];
 let leaflet = null;
 
+const loaded = (node) => new Promise((resolve, reject) => {
+  node.onload = resolve;
+  node.onerror = () => reject(new Error("La carte n'a pas pu être chargée."));
+  document.head.append(node);
+});
+
+// Leaflet's script and its styles, both loaded before the map is drawn (it measures itself).
 function loadLeaflet() {
-  if (!leaflet) {
-    leaflet = new Promise((resolve, reject) => {
-      document.head.append(el("link", { rel: "stylesheet", href: "/static/vendor/leaflet/leaflet.css" }));
-      const script = el("script", { src: "/static/vendor/leaflet/leaflet.js" });
-      script.onload = () => resolve(window.L);
-      script.onerror = () => reject(new Error("La carte n'a pas pu être chargée."));
-      document.head.append(script);
-    });
-  }
+  leaflet ??= Promise.all([
+    loaded(el("link", { rel: "stylesheet", href: "/static/vendor/leaflet/leaflet.css" })),
+    loaded(el("script", { src: "/static/vendor/leaflet/leaflet.js" })),
+  ]).then(() => {
+    window.L.Icon.Default.imagePath = "/static/vendor/leaflet/images/";
+    return window.L;
+  });
   return leaflet;
 }
 
@@ -125,13 +131,13 @@ export async function openPlacement(container, { id, review, onSaved }) {
     try {
       const found = await get(`/v1/geocode?${params}`);
       setPoint(found.point.lat, found.point.lon, found.precision === "municipality" ? 13 : 16);
-      message.replaceChildren(alert("info", "Adresse trouvée", `${found.label || found.city} (${found.precision}). Vérifiez le repère, puis enregistrez.`));
+      message.replaceChildren(alert("info", "Adresse trouvée", `${found.label || found.city} (${label(PRECISIONS, found.precision)}). Vérifiez le repère, puis enregistrez.`));
     } catch (err) {
       const candidates = err.problem?.candidates || [];
       message.replaceChildren(alert("warning", err.problem?.title || "Adresse introuvable", err.message),
         candidates.length ? el("ul", { class: "fr-btns-group fr-btns-group--inline-sm fr-btns-group--sm" },
           candidates.map((c) => el("li", {}, el("button", { class: "fr-btn fr-btn--sm fr-btn--secondary", type: "button",
-            text: `Placer à ${c.label || c.city} (${c.citycode})`, onclick: () => setPoint(c.point.lat, c.point.lon, 13) })))) : null);
+            text: `Placer à ${c.city || c.label} (INSEE ${c.citycode})`, onclick: () => setPoint(c.point.lat, c.point.lon, 13) })))) : null);
     }
   });
 

@@ -37,6 +37,7 @@ export async function showStatistics({ view }) {
   const published = Object.entries(st.by_region).map(([code, c]) => [regionName(code), c.published || 0]).sort((a, b) => b[1] - a[1]);
   const waiting = (st.by_status.needs_review || 0) + (st.by_status.location_unresolved || 0);
   const share = st.placement.share;
+  const chartWidth = Math.max(300, Math.min(768, view.clientWidth || 640));
   view.replaceChildren(
     el("h1", { text: "Statistiques" }),
     el("p", { class: "fr-text--lead", text: `Édition ${st.edition || "en cours"} — ${st.scope.national ? "toute la France" : st.scope.label}.` }),
@@ -51,15 +52,15 @@ export async function showStatistics({ view }) {
         `par le comité : ${duration(st.decision_time.median_seconds_by_operator)} (${number(st.decision_time.decided_by_operator)} décisions)`)),
     el("section", { class: "fr-mb-5w", "aria-labelledby": "st-carte" },
       el("h2", { class: "fr-h4", id: "st-carte", text: "Événements publiés par région" }),
-      bars("Événements publiés par région", published)),
+      bars("Événements publiés par région", published, { width: chartWidth })),
     el("section", { class: "fr-mb-5w", "aria-labelledby": "st-jours" },
       el("h2", { class: "fr-h4", id: "st-jours", text: "Inscriptions par jour" }),
-      timeline("Inscriptions par jour", st.submissions_per_day),
+      timeline("Inscriptions par jour", st.submissions_per_day, { width: chartWidth }),
       el("details", { class: "fr-mt-1w" }, el("summary", { text: "Le détail par jour" }),
         table("Inscriptions par jour", ["Jour", "Inscriptions"], st.submissions_per_day.map((d) => [formatDay(d.day), number(d.count)]), { hideCaption: true }))),
     el("section", { class: "fr-mb-5w", "aria-labelledby": "st-precision" },
       el("h2", { class: "fr-h4", id: "st-precision", text: "Précision des points" }),
-      el("p", { text: `${number(st.placement.placed)} événements placés : ${percent(share.street)} à la rue ou au numéro, ${percent(share.commune)} à la commune, ${percent(share.manual)} à la main${share.department ? `, ${percent(share.department)} au département` : ""}.` })),
+      el("p", { text: `${number(st.placement.placed)} ${st.placement.placed > 1 ? "événements placés" : "événement placé"} : ${percent(share.street)} à la rue ou au numéro, ${percent(share.commune)} à la commune, ${percent(share.manual)} à la main${share.department ? `, ${percent(share.department)} au département` : ""}.` })),
     el("section", { class: "fr-mb-5w", "aria-labelledby": "st-regions" },
       el("h2", { class: "fr-h4", id: "st-regions", text: "Par région et statut" }),
       byStatusTable("Inscriptions par région et statut", "Région", byCode(st.by_region).map(([c, counts]) => [regionName(c), counts]))),
@@ -74,5 +75,5 @@ export async function showStatistics({ view }) {
     el("section", { class: "fr-mb-5w", "aria-labelledby": "st-publics" },
       el("h2", { class: "fr-h4", id: "st-publics", text: "Par public" }),
       table("Inscriptions ouvertes à chaque public", ["Public", "Inscriptions"],
-        Object.entries(st.by_audience).map(([a, n]) => [label(AUDIENCES, a), number(n)]))));
+        Object.entries(st.by_audience).map(([a, n]) => [label(AUDIENCES, a), number(n)]), { hideCaption: true })));
 }

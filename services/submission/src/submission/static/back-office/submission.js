@@ -137,7 +137,7 @@ export async function showSubmission({ view }, id) {
           el("li", {}, el("a", { class: "fr-breadcrumb__link", href: "/back-office/", text: "File d'examen" })),
           el("li", {}, el("a", { class: "fr-breadcrumb__link", "aria-current": "page", text: s.title })))),
       el("h1", { class: "bo-break", text: s.title }),
-      el("div", { class: "bo-badges fr-mb-3w" }, statusBadge(v.status), ageBadge(review.age),
+      el("div", { class: "bo-badges fr-mb-3w" }, statusBadge(v.status), review.age ? ageBadge(review.age) : null,
         el("span", { class: "fr-hint-text", text: `Reçue le ${formatDateTime(v.received_at)} — version ${v.version}${v.edition ? ` — édition ${v.edition}` : ""}` })),
       result,
       section("actions-titre", "Actions",

@@ -19,9 +19,10 @@ export function ageBadge(age) {
 
 // A DSFR table; rows are arrays of cells (nodes or text).
 export function table(caption, headers, rows, { hideCaption = false } = {}) {
-  return el("div", { class: "fr-table fr-table--no-scroll bo-table" },
+  return el("div", { class: "fr-table bo-table" },
     el("div", { class: "fr-table__wrapper" },
-      el("div", { class: "fr-table__container" },
+      // it scrolls sideways on a narrow screen: reachable by keyboard, named by its caption
+      el("div", { class: "fr-table__container", tabindex: "0", role: "region", "aria-label": caption },
         el("div", { class: "fr-table__content" },
           el("table", {},
             el("caption", { class: hideCaption ? "fr-sr-only" : null, text: caption }),
