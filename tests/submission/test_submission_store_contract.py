@@ -192,25 +192,24 @@ async def test_a_scope_keeps_its_regions_and_departments(store):
     assert await ids(Scope.of([], ["75"])) == {"q1", "q4", "q7"}
     assert "online" in await ids(NATIONAL) and len(await ids(NATIONAL)) == 9
     counted = await store.count_by(Filters(scope=Scope.of(["84"])), "status")
-    assert counted == {"labelled": 1, "needs_review": 2}
-    facts = await store.facts(Filters(scope=Scope.of([], ["2A"])))
-    assert sorted(f["status"] for f in facts) == ["labelled", "rejected"]
+    assert counted == {("labelled",): 1, ("needs_review",): 2}
+    corsica = await store.count_by(Filters(scope=Scope.of([], ["2A"])), "status", "department")
+    assert corsica == {("labelled", "2A"): 1, ("rejected", "2A"): 1}
 
 
-async def test_counts_and_facts(store):
+async def test_counts_by_several_fields_and_by_the_items_of_a_list(store):
     await seed_queue(store)
     assert await store.count_by(Filters(), "status") == {
-        "received": 1, "labelled": 2, "rejected": 1, "needs_review": 4}
-    assert await store.count_by(Filters(needs_person=True), "region") == {"11": 2, "84": 2}
-    facts = {f["department"] + f["created_at"]: f for f in await store.facts(Filters())}
-    assert len(facts) == 8
-    q3 = next(f for f in facts.values() if f["department"] == "2A" and f["status"] == "rejected")
-    assert q3 == {"status": "rejected", "region": "94", "department": "2A",
-                  "kind": "company_visit", "audiences": ["pupils", "students"],
-                  "precision": None, "created_at": (T0 + timedelta(seconds=3)).isoformat(),
-                  "received_at": T0.isoformat(),
-                  "decided_at": (T0 + timedelta(seconds=103)).isoformat(),
-                  "decided_by": "validation"}
+        ("received",): 1, ("labelled",): 2, ("rejected",): 1, ("needs_review",): 4}
+    assert await store.count_by(Filters(needs_person=True), "region") == {("11",): 2, ("84",): 2}
+    assert await store.count_by(Filters(), "audiences") == {("pupils",): 8, ("students",): 8}
+    assert await store.count_by(Filters(), "created_day") == {("2026-11-01",): 8}
+    decided = await store.count_by(Filters(), "decided_by", "decision_seconds")
+    # labelled or rejected 100 + i s after the reception; needs_review is no decision
+    assert decided == {(None, None): 5, ("validation", 100): 1, ("validation", 103): 1,
+                       ("validation", 106): 1}
+    with pytest.raises(ValueError):
+        await store.count_by(Filters(), "audiences", "status")
 
 
 async def test_the_edition_filter_keeps_what_is_not_judged_yet(store):
@@ -249,7 +248,7 @@ async def test_a_file_of_the_first_schema_is_upgraded_at_open(tmp_path):
                                    limit=5, order=QUEUE)
         assert [r.id for r in page.items] == ["old1"]
         await upgraded.apply(judged("old1", "labelled"))  # ignored: one verdict per version
-        assert (await upgraded.count_by(Filters(), "queue_rank")) == {0: 1}
+        assert (await upgraded.count_by(Filters(), "queue_rank")) == {(0,): 1}
     finally:
         await upgraded.close()
 

@@ -54,6 +54,7 @@ from sdi_common.contracts import (
 from sdi_common.places import department_of, region_of
 
 from . import sealing
+from .workdays import PARIS
 
 #: a record as its store keeps it
 Document = dict[str, Any]
@@ -522,6 +523,12 @@ def index_fields(doc: Document) -> dict[str, Any]:
         "precision": location["precision"] if location else None,
         "decided_at": doc.get("decided_at"),
         "decided_by": doc.get("decided_by"),
+        # for the statistics: the Paris day of the first submission, the seconds from the
+        # reception of this version to its decision
+        "created_day": datetime.fromisoformat(doc["created_at"]).astimezone(PARIS).date().isoformat(),
+        "decision_seconds": round((datetime.fromisoformat(doc["decided_at"])
+                                   - datetime.fromisoformat(doc["received_at"])).total_seconds())
+        if doc.get("decided_at") else None,
     }
 
 
@@ -529,5 +536,5 @@ def index_fields(doc: Document) -> dict[str, Any]:
 INDEX_FIELDS: tuple[str, ...] = (
     "status", "department", "region", "kind", "title", "created_at", "received_at",
     "contact_erased", "queue_rank", "edition", "audiences", "precision", "decided_at",
-    "decided_by",
+    "decided_by", "created_day", "decision_seconds",
 )

@@ -144,7 +144,7 @@ async def review_queue(
         rt.store.list(where, cursor=cursor, limit=limit, order=QUEUE),
         rt.store.count_by(base, "status"),
     )
-    by_status = {s: counted.get(s.value, 0) for s in Status}
+    by_status = {s: counted.get((s.value,), 0) for s in Status}
     waiting = sum(by_status[s] for s in NEEDS_PERSON)
     everything = sum(by_status.values())
     total = {"waiting": waiting, "all": everything}.get(selection) or by_status[selection]

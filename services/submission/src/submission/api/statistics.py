@@ -11,7 +11,7 @@ from sdi_common.contracts import Status
 from sdi_common.places import REGION_NAMES
 
 from ..export_csv import BOM, csv_line
-from ..statistics import summarize
+from ..statistics import statistics as statistics_of
 from ..store.base import Filters
 from .deps import OperatorDep, RuntimeDep
 from .problems import documented
@@ -68,8 +68,8 @@ class Statistics(BaseModel):
 async def _statistics(rt: RuntimeDep, op: OperatorDep) -> dict[str, Any]:
     edition = rt.commands.edition()
     name = edition.name if edition else None
-    facts = await rt.store.facts(Filters(edition=name, scope=op.scope))
-    return {"edition": name, "scope": scope_view(op.scope), **summarize(facts),
+    figures = await statistics_of(rt.store, Filters(edition=name, scope=op.scope))
+    return {"edition": name, "scope": scope_view(op.scope), **figures,
             "region_names": REGION_NAMES}
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from sdi_common.contracts import Event, Kind, Status
 
-from ..record import Change, Document, SubmissionRecord, apply, index_fields
+from ..record import INDEX_FIELDS, Change, Document, SubmissionRecord, apply, index_fields
 from ..scopes import NATIONAL, Scope
 
 #: the sort keys of the last record of the previous page
@@ -69,15 +69,22 @@ NEWEST = Order(("created_at", "id"), descending=True)
 QUEUE = Order(("queue_rank", "received_at", "id"), descending=False)
 
 
+#: the index fields that hold a list: ``count_by`` counts their items, alone
+LIST_FIELDS = frozenset({"audiences"})
+
+
+def countable(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields of a ``count_by``; ValueError for a combination no store counts."""
+    if not fields or not set(fields) <= set(INDEX_FIELDS) or (
+            len(fields) > 1 and LIST_FIELDS & set(fields)):
+        raise ValueError(f"cannot count by {fields!r}")
+    return fields
+
+
 @dataclass(frozen=True)
 class Page:
     items: list[SubmissionRecord]
     next_cursor: str | None
-
-
-#: the fields the statistics read, one row per record (``Store.facts``)
-FACTS = ("status", "region", "department", "kind", "audiences", "precision", "created_at",
-         "received_at", "decided_at", "decided_by")
 
 
 class StoreConflict(Exception):
@@ -121,12 +128,9 @@ class Store(ABC):
         """Every matching document, newest first."""
 
     @abstractmethod
-    async def count_by(self, filters: Filters, field: str) -> dict[Any, int]:
-        """How many matching records have each value of an index field."""
-
-    @abstractmethod
-    async def facts(self, filters: Filters) -> list[dict[str, Any]]:
-        """The ``FACTS`` of every matching record (the statistics), without documents."""
+    async def count_by(self, filters: Filters, *fields: str) -> dict[tuple[Any, ...], int]:
+        """How many matching records have each combination of these index fields' values
+        (a list field, alone, counts each of its items)."""
 
     @abstractmethod
     async def _clear(self) -> None: ...

@@ -18,7 +18,7 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from ..record import Document, SubmissionRecord, index_fields
-from .base import FACTS, NEWEST, After, Filters, Order, Store
+from .base import LIST_FIELDS, NEWEST, After, Filters, Order, Store, countable
 
 _ORDER = [("created_at", DESCENDING), ("_id", DESCENDING)]
 
@@ -117,13 +117,13 @@ class MongoStore(Store):
         found = self.col.find(_query(filters, after, order), {"doc": 1})
         return [r["doc"] async for r in found.sort(_sort(order)).limit(limit)]
 
-    async def count_by(self, filters: Filters, field: str) -> dict[Any, int]:
-        pipeline = [{"$match": _query(filters)}, {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}]
-        return {r["_id"]: r["n"] async for r in await self.col.aggregate(pipeline)}
-
-    async def facts(self, filters: Filters) -> list[dict[str, Any]]:
-        found = self.col.find(_query(filters), {f: 1 for f in FACTS} | {"_id": 0})
-        return [{f: r.get(f) for f in FACTS} async for r in found]
+    async def count_by(self, filters: Filters, *fields: str) -> dict[tuple[Any, ...], int]:
+        pipeline: list[dict[str, Any]] = [{"$match": _query(filters)}]
+        if countable(fields)[0] in LIST_FIELDS:  # each item of the list
+            pipeline.append({"$unwind": f"${fields[0]}"})
+        pipeline.append({"$group": {"_id": {f: f"${f}" for f in fields}, "n": {"$sum": 1}}})
+        return {tuple(r["_id"].get(f) for f in fields): r["n"]
+                async for r in await self.col.aggregate(pipeline)}
 
     async def _scan(self, filters: Filters) -> AsyncIterator[Document]:
         async for record in self.col.find(_query(filters, None), {"doc": 1}).sort(_ORDER):

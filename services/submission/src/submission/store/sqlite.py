@@ -24,7 +24,17 @@ import orjson
 from sdi_common.contracts import Event
 
 from ..record import INDEX_FIELDS, Change, Document, SubmissionRecord, index_fields
-from .base import FACTS, NEWEST, After, Filters, Order, Store, StoreConflict, project
+from .base import (
+    LIST_FIELDS,
+    NEWEST,
+    After,
+    Filters,
+    Order,
+    Store,
+    StoreConflict,
+    countable,
+    project,
+)
 
 T = TypeVar("T")
 
@@ -44,15 +54,13 @@ CREATE TABLE IF NOT EXISTS submissions (
 #: the index fields added since the first schema (a file of then gets them at open)
 _ADDED = {"region": "TEXT", "received_at": "TEXT", "queue_rank": "INTEGER",
           "edition": "TEXT", "audiences": "TEXT", "precision": "TEXT", "decided_at": "TEXT",
-          "decided_by": "TEXT"}
+          "decided_by": "TEXT", "created_day": "TEXT", "decision_seconds": "INTEGER"}
 _INDEXES = """
 CREATE INDEX IF NOT EXISTS submissions_status_dep ON submissions (status, department);
 CREATE INDEX IF NOT EXISTS submissions_order ON submissions (created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS submissions_queue ON submissions (queue_rank, received_at, id);
 CREATE INDEX IF NOT EXISTS submissions_region ON submissions (region, status);
 """
-#: a list field is kept as JSON text
-_LISTS = {"audiences"}
 
 
 def _like(text: str) -> str:
@@ -93,7 +101,8 @@ def _where(filters: Filters, cursor: After | None = None,
 
 
 def _values(fields: dict[str, Any]) -> list[Any]:
-    return [orjson.dumps(fields[f]).decode() if f in _LISTS
+    # a list is kept as JSON text
+    return [orjson.dumps(fields[f]).decode() if f in LIST_FIELDS
             else int(fields[f]) if isinstance(fields[f], bool) else fields[f]
             for f in INDEX_FIELDS]
 
@@ -290,25 +299,16 @@ class SqliteStore(Store):
 
         return [orjson.loads(row[0]) for row in await self._run(_select)]
 
-    async def count_by(self, filters: Filters, field: str) -> dict[Any, int]:
-        if field not in INDEX_FIELDS or field in _LISTS:
-            raise ValueError(f"cannot count by {field!r}")
+    async def count_by(self, filters: Filters, *fields: str) -> dict[tuple[Any, ...], int]:
         where, args = _where(filters)
-        sql = f"SELECT {field}, count(*) FROM submissions{where} GROUP BY {field}"
-        return dict(await self._run(lambda db: db.execute(sql, args).fetchall()))
-
-    async def facts(self, filters: Filters) -> list[dict[str, Any]]:
-        where, args = _where(filters)
-        sql = f"SELECT {', '.join(FACTS)} FROM submissions{where}"
+        if countable(fields)[0] in LIST_FIELDS:  # each item of the JSON list
+            sql = (f"SELECT item.value, count(*) FROM submissions, json_each(submissions."
+                   f"{fields[0]}) AS item{where} GROUP BY item.value")
+        else:
+            columns = ", ".join(fields)
+            sql = f"SELECT {columns}, count(*) FROM submissions{where} GROUP BY {columns}"
         rows = await self._run(lambda db: db.execute(sql, args).fetchall())
-        lists = [i for i, f in enumerate(FACTS) if f in _LISTS]
-        out = []
-        for row in rows:
-            fact = dict(zip(FACTS, row))
-            for i in lists:
-                fact[FACTS[i]] = orjson.loads(row[i])
-            out.append(fact)
-        return out
+        return {tuple(row[:-1]): row[-1] for row in rows}
 
     async def _scan(self, filters: Filters) -> AsyncIterator[Document]:
         after = None
