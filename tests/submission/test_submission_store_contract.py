@@ -17,6 +17,7 @@ import pytest
 from sdi_common.contracts import Judged, Received, Status, Submission, Withdrawn
 from sdi_common.testing import docker_available
 from submission.scopes import NATIONAL, Scope
+from submission.statistics import statistics
 from submission.store.base import QUEUE, Filters, Store
 from submission.store.sqlite import SqliteStore
 
@@ -197,29 +198,31 @@ async def test_a_scope_keeps_its_regions_and_departments(store):
     assert corsica == {("labelled", "2A"): 1, ("rejected", "2A"): 1}
 
 
-async def test_counts_by_several_fields_and_by_the_items_of_a_list(store):
+async def test_counts_by_several_fields(store):
     await seed_queue(store)
     assert await store.count_by(Filters(), "status") == {
         ("received",): 1, ("labelled",): 2, ("rejected",): 1, ("needs_review",): 4}
     assert await store.count_by(Filters(needs_person=True), "region") == {("11",): 2, ("84",): 2}
-    assert await store.count_by(Filters(), "audiences") == {("pupils",): 8, ("students",): 8}
+    assert await store.count_by(Filters(), "audience_mask") == {(0b101,): 8}  # pupils, students
     assert await store.count_by(Filters(), "created_day") == {("2026-11-01",): 8}
     decided = await store.count_by(Filters(), "decided_by", "decision_seconds")
     # labelled or rejected 100 + i s after the reception; needs_review is no decision
     assert decided == {(None, None): 5, ("validation", 100): 1, ("validation", 103): 1,
                        ("validation", 106): 1}
     with pytest.raises(ValueError):
-        await store.count_by(Filters(), "audiences", "status")
+        await store.count_by(Filters(), "doc")
 
 
-async def test_the_edition_filter_keeps_what_is_not_judged_yet(store):
+async def test_the_statistics_count_the_edition_and_what_is_not_judged_yet(store):
     await store.apply(received("e1"))
     await store.apply(judged("e1", "labelled", edition="2025"))
     await store.apply(received("e2", n=1))
     await store.apply(judged("e2", "labelled", edition="2026"))
     await store.apply(received("e3", n=2))
-    page = await store.list(Filters(edition="2026"), cursor=None, limit=50)
-    assert {r.id for r in page.items} == {"e2", "e3"}
+    figures = await statistics(store, Filters(), "2026")
+    assert figures["total"] == 2 and figures["by_status"]["labelled"] == 1
+    assert figures["by_audience"]["pupils"] == 2 and figures["by_audience"]["youth"] == 0
+    assert (await statistics(store, Filters(), None))["total"] == 3
 
 
 async def test_a_file_of_the_first_schema_is_upgraded_at_open(tmp_path):

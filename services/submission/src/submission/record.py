@@ -32,6 +32,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 from sdi_common.contracts import (
+    AUDIENCES,
     OUTCOMES,
     ContactErased,
     Decided,
@@ -502,6 +503,12 @@ def apply(record: SubmissionRecord | None, event: Event) -> Change | None:
     raise NotYet(f"{event.submission_id} v{event.version} {event.type}")
 
 
+def audience_mask(audiences: list[str]) -> int:
+    """The publics as bits, in the contracts' order (``AUDIENCES``: new ones come last, so
+    a stored mask keeps its meaning): a small number a store can count by."""
+    return sum(1 << AUDIENCES.index(a) for a in set(audiences))
+
+
 def index_fields(doc: Document) -> dict[str, Any]:
     """The fields a store keeps beside the document, to filter, sort and count on, read
     from the document (written by ``to_document``, so every field is there)."""
@@ -519,7 +526,7 @@ def index_fields(doc: Document) -> dict[str, Any]:
         # the review queue's order: what waits for a person first, then the oldest
         "queue_rank": 0 if doc["status"] in NEEDS_PERSON else 1,
         "edition": doc.get("edition"),
-        "audiences": submission["audiences"],
+        "audience_mask": audience_mask(submission["audiences"]),
         "precision": location["precision"] if location else None,
         "decided_at": doc.get("decided_at"),
         "decided_by": doc.get("decided_by"),
@@ -535,6 +542,6 @@ def index_fields(doc: Document) -> dict[str, Any]:
 #: the names of ``index_fields``, in its order
 INDEX_FIELDS: tuple[str, ...] = (
     "status", "department", "region", "kind", "title", "created_at", "received_at",
-    "contact_erased", "queue_rank", "edition", "audiences", "precision", "decided_at",
+    "contact_erased", "queue_rank", "edition", "audience_mask", "precision", "decided_at",
     "decided_by", "created_day", "decision_seconds",
 )

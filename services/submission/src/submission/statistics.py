@@ -42,13 +42,30 @@ def _nested(counts: dict[str, Counter[str]]) -> dict[str, dict[str, int]]:
     return {key: dict(sorted(c.items())) for key, c in sorted(counts.items())}
 
 
-async def statistics(store: Store, filters: Filters) -> dict[str, Any]:
-    places, audiences, days, decisions = await asyncio.gather(
-        store.count_by(filters, "status", "region", "department", "kind", "precision"),
-        store.count_by(filters, "audiences"),
-        store.count_by(filters, "created_day"),
-        store.count_by(filters, "decided_by", "decision_seconds"),
+async def _counts(store: Store, filters: Filters, edition: str | None,
+                  *fields: str) -> Counter[tuple[Any, ...]]:
+    """Counts of the edition's records (judged under it, or not judged yet; every record
+    when ``edition`` is None). The edition is a counted field, not a filter: each count
+    then reads its index in order (SQLite), with no sort."""
+    counts: Counter[tuple[Any, ...]] = Counter()
+    for (judged_under, *key), n in (await store.count_by(filters, "edition", *fields)).items():
+        if edition is None or judged_under in (edition, None):
+            counts[tuple(key)] += n
+    return counts
+
+
+async def statistics(store: Store, filters: Filters, edition: str | None) -> dict[str, Any]:
+    places, masks, days, decisions = await asyncio.gather(
+        _counts(store, filters, edition, "status", "region", "department", "kind", "precision"),
+        _counts(store, filters, edition, "audience_mask"),
+        _counts(store, filters, edition, "created_day"),
+        _counts(store, filters, edition, "decided_by", "decision_seconds"),
     )
+    audiences: Counter[str] = Counter()
+    for (mask,), n in masks.items():
+        for bit, audience in enumerate(AUDIENCES):
+            if mask and mask >> bit & 1:
+                audiences[audience] += n
     by_status: Counter[str] = Counter()
     by_region: dict[str, Counter[str]] = defaultdict(Counter)
     by_department: dict[str, Counter[str]] = defaultdict(Counter)
@@ -79,7 +96,7 @@ async def statistics(store: Store, filters: Filters) -> dict[str, Any]:
         "by_region": _nested(by_region),
         "by_department": _nested(by_department),
         "by_kind": _nested(by_kind),
-        "by_audience": {a: audiences.get((a,), 0) for a in AUDIENCES},
+        "by_audience": {a: audiences[a] for a in AUDIENCES},
         "decision_time": {
             "decided": sum(decided.values()),
             "median_seconds": median(decided),

@@ -68,7 +68,7 @@ class Statistics(BaseModel):
 async def _statistics(rt: RuntimeDep, op: OperatorDep) -> dict[str, Any]:
     edition = rt.commands.edition()
     name = edition.name if edition else None
-    figures = await statistics_of(rt.store, Filters(edition=name, scope=op.scope))
+    figures = await statistics_of(rt.store, Filters(scope=op.scope), name)
     return {"edition": name, "scope": scope_view(op.scope), **figures,
             "region_names": REGION_NAMES}
 

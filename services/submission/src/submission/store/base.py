@@ -34,8 +34,6 @@ class Filters:
     region: str | None = None
     #: only what waits for a person (needs_review, location_unresolved)
     needs_person: bool = False
-    #: judged under this edition, or not judged yet
-    edition: str | None = None
     #: the caller's régions and départements (``Scope.covers``)
     scope: Scope = NATIONAL
 
@@ -69,14 +67,9 @@ NEWEST = Order(("created_at", "id"), descending=True)
 QUEUE = Order(("queue_rank", "received_at", "id"), descending=False)
 
 
-#: the index fields that hold a list: ``count_by`` counts their items, alone
-LIST_FIELDS = frozenset({"audiences"})
-
-
 def countable(fields: tuple[str, ...]) -> tuple[str, ...]:
-    """The fields of a ``count_by``; ValueError for a combination no store counts."""
-    if not fields or not set(fields) <= set(INDEX_FIELDS) or (
-            len(fields) > 1 and LIST_FIELDS & set(fields)):
+    """The fields of a ``count_by``; ValueError for anything but index fields."""
+    if not fields or not set(fields) <= set(INDEX_FIELDS):
         raise ValueError(f"cannot count by {fields!r}")
     return fields
 
@@ -129,8 +122,7 @@ class Store(ABC):
 
     @abstractmethod
     async def count_by(self, filters: Filters, *fields: str) -> dict[tuple[Any, ...], int]:
-        """How many matching records have each combination of these index fields' values
-        (a list field, alone, counts each of its items)."""
+        """How many matching records have each combination of these index fields' values."""
 
     @abstractmethod
     async def _clear(self) -> None: ...

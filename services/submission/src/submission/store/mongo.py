@@ -18,7 +18,7 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from ..record import Document, SubmissionRecord, index_fields
-from .base import LIST_FIELDS, NEWEST, After, Filters, Order, Store, countable
+from .base import NEWEST, After, Filters, Order, Store, countable
 
 _ORDER = [("created_at", DESCENDING), ("_id", DESCENDING)]
 
@@ -38,8 +38,6 @@ def _query(filters: Filters, cursor: After | None = None, order: Order = NEWEST)
         value = getattr(filters, field)
         if value:
             query[field] = str(value)  # a Status is a str; BSON needs no enum
-    if filters.edition:
-        query["edition"] = {"$in": [filters.edition, None]}  # None: not judged yet
     if filters.needs_person:
         query["queue_rank"] = 0
     if filters.q:
@@ -118,10 +116,8 @@ class MongoStore(Store):
         return [r["doc"] async for r in found.sort(_sort(order)).limit(limit)]
 
     async def count_by(self, filters: Filters, *fields: str) -> dict[tuple[Any, ...], int]:
-        pipeline: list[dict[str, Any]] = [{"$match": _query(filters)}]
-        if countable(fields)[0] in LIST_FIELDS:  # each item of the list
-            pipeline.append({"$unwind": f"${fields[0]}"})
-        pipeline.append({"$group": {"_id": {f: f"${f}" for f in fields}, "n": {"$sum": 1}}})
+        pipeline = [{"$match": _query(filters)},
+                    {"$group": {"_id": {f: f"${f}" for f in countable(fields)}, "n": {"$sum": 1}}}]
         return {tuple(r["_id"].get(f) for f in fields): r["n"]
                 async for r in await self.col.aggregate(pipeline)}
 
