@@ -50,14 +50,13 @@ CREATE INDEX IF NOT EXISTS submissions_status_dep ON submissions (status, depart
 CREATE INDEX IF NOT EXISTS submissions_order ON submissions (created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS submissions_queue ON submissions (queue_rank, received_at, id);
 CREATE INDEX IF NOT EXISTS submissions_region ON submissions (region, status);
--- the statistics: each count reads one of these alone, in its order (no table row, no sort)
+-- the queue's counts under any of its filters, from the index alone
+CREATE INDEX IF NOT EXISTS queue_counts ON submissions (status, region, department, kind, title);
+-- the statistics: each count reads one of these alone (the places' in order, no sort)
 CREATE INDEX IF NOT EXISTS stats_places
     ON submissions (edition, status, region, department, kind, precision);
-CREATE INDEX IF NOT EXISTS stats_days ON submissions (edition, created_day, region, department);
-CREATE INDEX IF NOT EXISTS stats_decisions
-    ON submissions (edition, decided_by, decision_seconds, region, department);
-CREATE INDEX IF NOT EXISTS stats_audiences
-    ON submissions (edition, audience_mask, region, department);
+CREATE INDEX IF NOT EXISTS stats_others ON submissions
+    (edition, created_day, decided_by, decision_seconds, audience_mask, region, department);
 """
 
 
