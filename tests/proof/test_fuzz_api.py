@@ -48,11 +48,13 @@ pytestmark = pytest.mark.timeout(1200)
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, operator_tokens):
     env = proof_env(RATE_LIMIT_PER_MINUTE="0", OPERATOR_TOKENS=operator_tokens.env())
-    # Only the two HTTP services: the fuzzers talk to nothing else.
+    # The two HTTP services the fuzzers talk to, and geocoding behind submission's proxy
+    # (GET /v1/geocode relays its answers).
     s = Stack(data_dir=tmp_path_factory.mktemp("fuzz"), env=env)
     try:
         s.start_nats()
         s.bootstrap()
+        s.start("geocoding")
         s.start("submission")
         s.start("map-feed")
         if EXAMPLES < 300 or MIN_CASES < 1000:

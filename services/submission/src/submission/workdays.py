@@ -44,14 +44,25 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and day not in public_holidays(day.year)
 
 
+def _weekdays_until(day: date) -> int:
+    """Mondays to Fridays from a Monday long ago up to ``day`` included."""
+    weeks, rest = divmod((day - _MONDAY).days + 1, 7)
+    return weeks * 5 + min(rest, 5)
+
+
+_MONDAY = date(1900, 1, 1)
+
+
 def working_days_between(start: datetime, end: datetime) -> int:
     """The working days that have begun since ``start``'s day, up to ``end``'s day, in
     Paris time: received on a Monday, it is 1 on the Tuesday, 4 on the Friday; received on
-    a Friday, 1 on the Monday. 0 when ``end`` is on ``start``'s day or before."""
+    a Friday, 1 on the Monday. 0 when ``end`` is on ``start``'s day or before. Counted, not
+    walked: a request left from an earlier edition costs no more than today's."""
     first = start.astimezone(PARIS).date()
     last = end.astimezone(PARIS).date()
-    count, day = 0, first + timedelta(days=1)
-    while day <= last:  # a queue's ages are weeks at most: day by day is cheap
-        count += is_working_day(day)
-        day += timedelta(days=1)
-    return count
+    if last <= first:
+        return 0
+    holidays = sum(1 for year in range(first.year, last.year + 1)
+                   for day in public_holidays(year)
+                   if first < day <= last and day.weekday() < 5)
+    return _weekdays_until(last) - _weekdays_until(first) - holidays
