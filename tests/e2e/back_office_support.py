@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from .test_walking_skeleton import EVENT
+
 AXE = Path(__file__).resolve().parents[1] / "widget" / "vendor" / "axe.min.js"
 #: where the screenshots go (SDI_SCREENSHOTS, else the test's temporary folder)
 SCREENSHOTS = os.environ.get("SDI_SCREENSHOTS")
@@ -17,22 +19,8 @@ REGIONAL = "regional-operator-token-bruno-0123456789abcdef"
 EXPIRED = "expired-operator-token-old-0123456789abcdef"
 TOKENS = (NATIONAL, REGIONAL, EXPIRED)
 
-INDUSTRIAL = {
-    "title": "Visite de l'usine de moteurs électriques",
-    "description": "Lignes de production et d'assemblage, atelier d'usinage, métiers de "
-                   "l'industrie : opérateurs, techniciens de maintenance, ingénieurs.",
-    "kind": "company_visit",
-    "starts_at": "2024-11-20T09:00:00+01:00",
-    "ends_at": "2024-11-20T12:00:00+01:00",
-    "audiences": ["pupils", "job_seekers"],
-    "is_free": True,
-    "informs_about_industry": True,
-    "online": False,
-    "location": {"venue": "Site Nord", "street": "2 rue de la Mairie", "postcode": "69003",
-                 "city": "Lyon"},
-    "organizer": {"name": "Moteurs de France", "type": "company",
-                  "email": "contact@moteurs.example", "phone": "04 72 00 00 00"},
-}
+#: the walking skeleton's industrial event (labelled and placed by the real services)
+INDUSTRIAL = {**EVENT, "organizer": {**EVENT["organizer"], "phone": "04 72 00 00 00"}}
 
 
 def body(title: str, *, review: bool = True, postcode: str = "69003", city: str = "Lyon",
