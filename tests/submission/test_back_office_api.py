@@ -241,6 +241,8 @@ async def test_the_queue_puts_waiting_first_oldest_first_with_counts_and_pages(c
     assert [i["id"] for i in only["items"]] == [lost] and only["total"] == 1
     words = (await client.get("/v1/queue?q=perdue&region=84&department=69", headers=OP)).json()
     assert [i["id"] for i in words["items"]] == [lost]
+    nothing = (await client.get("/v1/queue?q=Inexistantissime", headers=OP)).json()
+    assert nothing["items"] == [] and nothing["total"] == 0  # was a 500: 0 is falsy
     for bad in ("status=nope", "region=99", "cursor=abc", "limit=201"):
         r = await client.get(f"/v1/queue?{bad}", headers=OP)
         assert r.status_code == 400, bad

@@ -147,7 +147,10 @@ async def review_queue(
     by_status = {s: counted.get((s.value,), 0) for s in Status}
     waiting = sum(by_status[s] for s in NEEDS_PERSON)
     everything = sum(by_status.values())
-    total = {"waiting": waiting, "all": everything}.get(selection) or by_status[selection]
+    if selection in ("waiting", "all"):
+        total = waiting if selection == "waiting" else everything
+    else:
+        total = by_status[Status(selection)]
     target, now = rt.settings.review_target_days, datetime.now(UTC)
     items = [QueueItem(**summary(r).model_dump(), region=r.region, age=age(r, target, now))
              for r in page.items]

@@ -57,6 +57,17 @@ async def geocode(
     city: Annotated[str, Query(pattern=r"\S", max_length=200, description="Commune")],
     street: Annotated[str | None, Query(max_length=300, description="Numéro et voie")] = None,
 ) -> GeoResult:
+    """Resolves an address with the geocoding service's chain (the national address API,
+    addok, the commune gazetteer, as configured there). Public, rate-limited per client.
+
+    - **200**: the point (`GeoResult`: point, precision, INSEE code, commune, département,
+      région, source).
+    - **404**: nothing sure: `code` is `address_not_found` or `address_ambiguous`, `detail`
+      says why in French, `candidates` lists the communes it may mean (possibly none).
+    - **400**: a parameter is invalid (`errors`, one per parameter).
+    - **429**: too many requests from this client (`Retry-After`).
+    - **503**: the geocoding service or a remote geocoder does not answer: try again.
+    """
     try:
         found = await rt.geocoder.geocode((street or "").strip() or None, postcode, city.strip())
     except GeocodingUnavailable:
