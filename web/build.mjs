@@ -163,6 +163,29 @@ async function buildFormVendor() {
   return [...sizeReport(result, formVendor), ...sizeReport(icons, formVendor)].map((l) => `vendor/dsfr/${l}`);
 }
 
+// The back office's vendor files -> submission's static/vendor/: Leaflet for its map (an
+// operator places an event by hand); places/france.json, the outline of France the map shows
+// where the tiles cannot be reached; places/departements.json, the départements' names.
+function copyBackOfficeVendor() {
+  const vendor = join(repo, "services/submission/src/submission/static/vendor");
+  const leaflet = dirname(require.resolve("leaflet/package.json"));
+  for (const dir of ["leaflet", "places"]) {
+    rmSync(join(vendor, dir), { recursive: true, force: true });
+    mkdirSync(join(vendor, dir), { recursive: true });
+  }
+  for (const file of ["leaflet.js", "leaflet.css"]) cpSync(join(leaflet, "dist", file), join(vendor, "leaflet", file));
+  cpSync(join(leaflet, "dist", "images"), join(vendor, "leaflet", "images"), { recursive: true });
+  cpSync(join(leaflet, "LICENSE"), join(vendor, "leaflet", "LICENSE"));
+  const version = require("leaflet/package.json").version;
+  writeFileSync(join(vendor, "leaflet", "VERSION"), `leaflet ${version} (BSD-2-Clause, see LICENSE)\n`);
+  writeFileSync(join(vendor, "places", "france.json"), JSON.stringify(franceOutline()));
+  writeFileSync(join(vendor, "places", "departements.json"), JSON.stringify(Object.fromEntries(departements())));
+  writeFileSync(join(vendor, "places", "SOURCES"),
+    "france.json: world-atlas (Natural Earth 1:50m, public domain)\n" +
+    "departements.json: @etalab/decoupage-administratif (INSEE COG, Licence Ouverte)\n");
+  return [`vendor/leaflet/ (leaflet ${version}), vendor/places/ (france.json, departements.json)`];
+}
+
 // The browser tests inject axe-core; a copy in the repository lets them run without node.
 function copyTestVendor() {
   const dest = join(repo, "tests/widget/vendor");
@@ -171,7 +194,9 @@ function copyTestVendor() {
   return [`tests/widget/vendor/axe.min.js (axe-core ${require("axe-core/package.json").version}, MPL-2.0)`];
 }
 
-const lines = [...(await buildWidget()), ...(await buildFormVendor()), ...copyTestVendor()];
+const lines = [
+  ...(await buildWidget()), ...(await buildFormVendor()), ...copyBackOfficeVendor(), ...copyTestVendor(),
+];
 console.log(lines.join("\n"));
 const digest = createHash("sha256").update(lines.join("\n")).digest("hex").slice(0, 12);
 console.log(`build ${digest}`);

@@ -22,7 +22,7 @@ def test_contradicting_verdicts_of_one_version_share_an_id():
 
 def test_an_operator_can_place_an_event_twice():
     def relocated():
-        loc = GeoResult(point=Point(lon=2.3, lat=48.8), precision="operator", source="operator")
+        loc = GeoResult(point=Point(lon=2.3, lat=48.8), precision="manual", source="operator")
         return Relocated(submission_id="s", version=1, by="operator:ana",
                          submission=SUBMISSION, location=loc, at=datetime.now(UTC))
 

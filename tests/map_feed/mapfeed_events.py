@@ -75,7 +75,7 @@ def relocated(sid: str, version: int = 1, *, lon=2.35, lat=48.85, **sub) -> Relo
         version=version,
         by="operator:alice",
         submission=submission(**sub),
-        location=geo(lon, lat, precision="operator", source="operator"),
+        location=geo(lon, lat, precision="manual", source="operator"),
     )
 
 

@@ -122,7 +122,7 @@ async def test_unresolved_then_relocated_same_version_is_published(nc, kv):
     assert result.effect == "upserted"
     feature = await live(kv, sid)
     assert feature["geometry"]["coordinates"] == [5.37, 43.30]
-    assert feature["properties"]["precision"] == "operator"
+    assert feature["properties"]["precision"] == "manual"
     # the geocoder's same-version result, redelivered late, does not undo the operator's fix
     assert (await indexer.handle(geocoded(sid, 1))).effect == "unchanged"
     assert (await live(kv, sid))["geometry"]["coordinates"] == [5.37, 43.30]

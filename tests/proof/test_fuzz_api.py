@@ -50,7 +50,8 @@ pytestmark = pytest.mark.timeout(1200)
 def stack(tmp_path_factory, operator_tokens):
     env = proof_env(RATE_LIMIT_PER_MINUTE="0", OPERATOR_TOKENS=operator_tokens.env())
     # The two HTTP services the fuzzers talk to, and the two that submission asks (the
-    # form's check: validation; commune completion: geocoding).
+    # form's check: validation; commune completion and the back office's address search,
+    # relayed by GET /v1/geocode: geocoding).
     s = Stack(data_dir=tmp_path_factory.mktemp("fuzz"), env=env)
     try:
         s.start_all()

@@ -183,7 +183,7 @@ async def test_operator_review_decision_relocation_and_rejudge(client, publish):
                               json={"lon": 4.84, "lat": 45.75})
     assert placed.status_code == 202
     doc = await read(client, sid, OP)
-    assert doc["location"]["source"] == "operator" and doc["location"]["precision"] == "operator"
+    assert doc["location"]["source"] == "operator" and doc["location"]["precision"] == "manual"
     assert doc["history"][-1]["by"] == "operator:alice"
     await publish(Published(submission_id=sid, version=1, by="map-feed", feed_revision=3))
     await status_is(client, sid, "published")
@@ -193,7 +193,7 @@ async def test_operator_review_decision_relocation_and_rejudge(client, publish):
     assert doc["status"] == "received" and doc["version"] == 2
     assert doc["received_at"] == (await read(client, sid, organizer(answer)))["received_at"]
     assert doc["history"][-1] == {"status": "received", "at": doc["history"][-1]["at"],
-                                  "by": "operator:alice", "event": "received"}
+                                  "by": "operator:alice", "event": "received", "detail": None}
 
 
 async def test_list_paging_filters_and_csv_export(client):

@@ -36,22 +36,29 @@ async def test_every_request_body_is_documented(spec):
     assert "LocationIn" not in spec["components"]["schemas"]
 
 
-#: the routes anyone may call (rate-limited): the intake, the organiser's space
+#: the routes anyone may call (rate-limited): the intake, the organiser's space, the back
+#: office's sign-in and address search
 PUBLIC = {("post", "/v1/submissions"), ("post", "/v1/organizer-links"),
-          ("post", "/v1/submissions/check"), ("get", "/v1/communes")}
+          ("post", "/v1/submissions/check"), ("get", "/v1/communes"),
+          ("post", "/v1/session"), ("get", "/v1/geocode")}
 
 
 async def test_the_bearer_scheme_and_the_routes_it_protects(spec):
-    assert spec["components"]["securitySchemes"] == {
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes == {
         "bearer": {"type": "http", "scheme": "bearer",
-                   "description": spec["components"]["securitySchemes"]["bearer"]["description"]}
+                   "description": schemes["bearer"]["description"]},
+        # the back office's session cookie, exchanged for the operator token
+        "session": {"type": "apiKey", "in": "cookie", "name": "sdi_session",
+                    "description": schemes["session"]["description"]},
     }
+    assert "X-CSRF-Token" in schemes["session"]["description"]
     for path, operations in spec["paths"].items():
         for method, op in operations.items():
             public = (method, path) in PUBLIC
             assert ("security" in op) is not public, (method, path)
             if not public:
-                assert op["security"] == [{"bearer": []}]
+                assert op["security"] == [{"bearer": []}, {"session": []}], (method, path)
                 assert "401" in op["responses"]
 
 

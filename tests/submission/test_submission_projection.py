@@ -134,7 +134,7 @@ def test_operator_moves():
         LocationUnresolved(submission_id=ID, version=1, by="geocoding", submission=SUB,
                            reason=Reason(code="address_not_found", message="Adresse introuvable.")),
         Relocated(submission_id=ID, version=1, by="operator:alice", submission=SUB,
-                  location=GEO.model_copy(update={"precision": "operator", "source": "operator"})),
+                  location=GEO.model_copy(update={"precision": "manual", "source": "operator"})),
         Published(submission_id=ID, version=1, by="map-feed", feed_revision=3),
     )
     assert doc.status == "published"

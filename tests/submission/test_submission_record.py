@@ -61,7 +61,7 @@ EVENTS = {
                                                       by="geocoding", submission=SUB,
                                                       reason=REASON),
     "relocated": lambda: Relocated(submission_id=ID, version=1, by="operator:a", submission=SUB,
-                                   location=GEO.model_copy(update={"precision": "operator"})),
+                                   location=GEO.model_copy(update={"precision": "manual"})),
     "published": lambda: Published(submission_id=ID, version=1, by="map-feed", feed_revision=4),
     "withdrawn": lambda: Withdrawn(submission_id=ID, version=1, by="organizer"),
     "received:v2": lambda: received(version=2),
@@ -146,7 +146,7 @@ def test_the_events_the_commands_make():
     assert reach(Status.withdrawn).withdrawal(by="organizer") is None
     assert review.withdrawal(by="organizer").version == 1
     placed = reach(Status.location_unresolved).relocation(Point(lon=5.0, lat=45.0), by="operator:a")
-    assert placed.location.precision == "operator" and placed.location.point.lon == 5.0
+    assert placed.location.precision == "manual" and placed.location.point.lon == 5.0
     assert placed.location.label == "Atelier 3, 12 rue de l'Industrie, 69007, Lyon"
     assert placed.location.department == "69"
     erasure = review.erasure(by="retention")

@@ -9,13 +9,17 @@ with the reason, only where none of these can be had.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sdi_common.contracts import ContactErased, Judged, Received, Status, Submission, Withdrawn
-from submission.store.base import Filters, Store
-from submission.store.sqlite import SqliteStore
+from submission.record import INDEX_FIELDS, index_fields
+from submission.scopes import NATIONAL, Scope
+from submission.statistics import statistics
+from submission.store.base import QUEUE, Filters, Store
+from submission.store.sqlite import COLUMNS, SqliteStore
 
 from .submission_support import make_payload
 
@@ -151,7 +155,6 @@ async def test_submissions_of_one_address_are_found_by_their_lookup(store):
 async def test_a_sqlite_store_of_another_schema_is_emptied_to_be_rebuilt(tmp_path):
     """The store is a projection: a file written with other indexed columns is not migrated
     but emptied, and the service rebuilds it from the stream at start (REBUILD_IF_EMPTY)."""
-    import sqlite3
 
     path = tmp_path / "old.sqlite3"
     s = SqliteStore(path)
@@ -204,3 +207,105 @@ async def test_two_replicas_sharing_one_database_lose_no_update(request, where):
         await replicas[0].clear()
         for replica in replicas:
             await replica.close()
+
+
+def judged(sid, verdict, n=0, edition="2026"):
+    return Judged(type=verdict, submission_id=sid, version=1, by="validation",
+                  submission=submission(), edition=edition, at=T0 + timedelta(seconds=n))
+
+
+async def seed_queue(store):
+    """Eight submissions in Lyon (69, région 84), Paris (75, 11) and Ajaccio (2A, 94)."""
+    plan = [("q0", "69001", "labelled"), ("q1", "75011", "needs_review"),
+            ("q2", "69002", "needs_review"), ("q3", "20000", "rejected"),
+            ("q4", "75012", None), ("q5", "69003", "needs_review"),
+            ("q6", "20090", "labelled"), ("q7", "75013", "needs_review")]
+    for i, (sid, postcode, verdict) in enumerate(plan):
+        await store.apply(received(sid, n=i, postcode=postcode))
+        if verdict:
+            await store.apply(judged(sid, verdict, n=100 + i))
+
+
+async def test_region_is_kept_and_filters(store):
+    await seed_queue(store)
+    record = await store.get("q3")
+    assert (record.department, record.region) == ("2A", "94")
+    ids = {r.id for r in (await store.list(Filters(region="84"), cursor=None, limit=50)).items}
+    assert ids == {"q0", "q2", "q5"}
+
+
+async def test_the_queue_puts_what_waits_for_a_person_first_oldest_first(store):
+    await seed_queue(store)
+    waiting = ["q1", "q2", "q5", "q7"]
+    others = ["q0", "q3", "q4", "q6"]
+    seen, cursor = [], None
+    while True:
+        page = await store.list(Filters(), cursor=cursor, limit=3, order=QUEUE)
+        seen += [r.id for r in page.items]
+        if not (cursor := page.next_cursor):
+            break
+    assert seen == waiting + others
+    only = await store.list(Filters(needs_person=True), cursor=None, limit=50, order=QUEUE)
+    assert [r.id for r in only.items] == waiting
+    with pytest.raises(ValueError):
+        await store.list(Filters(), cursor="0_x", limit=5, order=QUEUE)
+
+
+async def test_a_scope_keeps_its_regions_and_departments(store):
+    await seed_queue(store)
+    await store.apply(Received(submission_id="online", version=1, by="organizer",
+                               submission=submission().model_copy(update={"online": True,
+                                                                          "location": None}),
+                               received_at=T0, at=T0))
+
+    async def ids(scope):
+        page = await store.list(Filters(scope=scope), cursor=None, limit=50)
+        return {r.id for r in page.items}
+
+    assert await ids(Scope.of(["84"])) == {"q0", "q2", "q5"}
+    assert await ids(Scope.of(["84"], ["2A"])) == {"q0", "q2", "q5", "q3", "q6"}
+    assert await ids(Scope.of([], ["75"])) == {"q1", "q4", "q7"}
+    assert "online" in await ids(NATIONAL) and len(await ids(NATIONAL)) == 9
+    counted = await store.count_by(Filters(scope=Scope.of(["84"])), "status")
+    assert counted == {("labelled",): 1, ("needs_review",): 2}
+    corsica = await store.count_by(Filters(scope=Scope.of([], ["2A"])), "status", "department")
+    assert corsica == {("labelled", "2A"): 1, ("rejected", "2A"): 1}
+
+
+async def test_counts_by_several_fields(store):
+    await seed_queue(store)
+    assert await store.count_by(Filters(), "status") == {
+        ("received",): 1, ("labelled",): 2, ("rejected",): 1, ("needs_review",): 4}
+    assert await store.count_by(Filters(needs_person=True), "region") == {("11",): 2, ("84",): 2}
+    assert await store.count_by(Filters(), "audience_mask") == {(0b101,): 8}  # pupils, students
+    assert await store.count_by(Filters(), "created_day") == {("2026-11-01",): 8}
+    decided = await store.count_by(Filters(), "decided_by", "decision_seconds")
+    # labelled or rejected 100 + i s after the reception; needs_review is no decision
+    assert decided == {(None, None): 5, ("validation", 100): 1, ("validation", 103): 1,
+                       ("validation", 106): 1}
+    with pytest.raises(ValueError):
+        await store.count_by(Filters(), "doc")
+
+
+async def test_the_statistics_count_the_edition_and_what_is_not_judged_yet(store):
+    await store.apply(received("e1"))
+    await store.apply(judged("e1", "labelled", edition="2025"))
+    await store.apply(received("e2", n=1))
+    await store.apply(judged("e2", "labelled", edition="2026"))
+    await store.apply(received("e3", n=2))
+    figures = await statistics(store, Filters(), "2026")
+    assert figures["total"] == 2 and figures["by_status"]["labelled"] == 1
+    assert figures["by_audience"]["pupils"] == 2 and figures["by_audience"]["youth"] == 0
+    assert (await statistics(store, Filters(), None))["total"] == 3
+
+
+async def test_the_sqlite_columns_are_the_index_fields(tmp_path):
+    s = SqliteStore(tmp_path / "s.sqlite3")
+    await s.open()
+    try:
+        await s.apply(received("one"))
+        doc, _ = await s.load("one")
+    finally:
+        await s.close()
+    assert tuple(index_fields(doc)) == INDEX_FIELDS
+    assert tuple(COLUMNS) == INDEX_FIELDS

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal, get_args
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 # --------------------------------------------------------------------------- vocabulary
 
@@ -129,7 +129,8 @@ class Point(_Model):
     lat: Annotated[float, Field(ge=-90, le=90)]
 
 
-Precision = Literal["housenumber", "street", "municipality", "department", "operator"]
+#: how precise a point is; ``manual``: placed by a person (an operator) on the map
+Precision = Literal["housenumber", "street", "municipality", "department", "manual"]
 
 
 class GeoResult(_Model):
@@ -145,6 +146,13 @@ class GeoResult(_Model):
     region: str | None = None  # INSEE region code, "11"
     label: str | None = None
     source: str  # ban | addok | gazetteer | operator
+
+    @field_validator("precision", mode="before")
+    @classmethod
+    def _manual_was_operator(cls, value: object) -> object:
+        # Events in the stream before the rename say "operator": the stream is the truth
+        # and is never rewritten, so the old word is read as the new one.
+        return "manual" if value == "operator" else value
 
 
 # --------------------------------------------------------------------------- events

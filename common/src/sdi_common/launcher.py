@@ -28,6 +28,7 @@ Semaine de l'industrie: running (Ctrl-C to stop)
   NATS                {nats}
   submission store    {store}
   submission API      {submission}/docs        reference form: {submission}/
+  back office         {submission}/back-office/   (operators: sdi-submission operator-token NAME)
   validation          {validation}/metrics
   geocoding           {geocoding}/metrics
   map feed            {map_feed}/v1/feed       widget: {map_feed}/widget

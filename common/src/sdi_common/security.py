@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -11,6 +12,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 ALWAYS: Mapping[str, str] = {"X-Content-Type-Options": "nosniff"}
 #: FastAPI's API documentation pages load Swagger UI and ReDoc from their CDN
 DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
+
+
+def tile_origin(tile_url: str) -> str | None:
+    """The CSP source of a tile URL template: ``https://{s}.tile.x.org/{z}/{x}/{y}.png`` ->
+    ``https://*.tile.x.org``; None for "none" or no URL."""
+    if not tile_url or tile_url == "none":
+        return None
+    parts = urlsplit(tile_url.replace("{s}", "*"))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
 
 
 def content_security_policy(

@@ -286,7 +286,13 @@ class Stack:
                     for other, port in self.ports.items()})
         env.update(self.env)
         env.update(self.service_env.get(name, {}))
+        # the submission service relays address lookups to the geocoding service
+        env.setdefault("GEOCODING_URL", f"http://127.0.0.1:{self.port_of('geocoding')}")
         return env
+
+    def port_of(self, name: str) -> int:
+        """The port of a service's first replica (chosen now if it has none yet)."""
+        return self.ports.setdefault(name, free_port())
 
     def start(self, name: str, replica: int = 1, wait: bool = True, **env: str) -> Process:
         key = (name, replica)
@@ -296,8 +302,8 @@ class Stack:
         if existing:
             port, extra, restarts = existing.port, existing.env, existing.restarts + 1
         else:
-            port = self.ports.get(name) if replica == 1 else None
-            port, extra, restarts = port or free_port(), {}, 0
+            port = self.port_of(name) if replica == 1 else free_port()
+            extra, restarts = {}, 0
         extra = {**extra, **env}
         p = Process(name, replica, port, extra, restarts=restarts)
         full_env = {**self._base_env(name), **extra, "PORT": str(port)}

@@ -82,7 +82,10 @@ def ferretdb_server(tmp_path: Path, engine: DockerEngine | None = None) -> Itera
         port = free_port()
         url = ferretdb_url(port)
         args = ferretdb_args("/state", f"127.0.0.1:{port}")
-        with engine.container(engine.base("ferretdb"), args, tmpfs=["/state"]) as c:
+        # /tmp too: the image is FROM scratch, and SQLite needs a temporary directory for
+        # the sorts of a write that updates several indexes ("disk I/O error (6410)",
+        # SQLITE_IOERR_GETTEMPPATH, without one)
+        with engine.container(engine.base("ferretdb"), args, tmpfs=["/state", "/tmp"]) as c:
             engine.wait(c, lambda: mongodb_answers(url), "ferretdb")
             yield url
         return

@@ -17,7 +17,6 @@ down and nothing else resolved it) is an ordinary exception, hence a nak with ba
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from contextlib import asynccontextmanager
 
 import structlog
@@ -27,61 +26,21 @@ from sdi_common.contracts import (
     Decided,
     Event,
     Geocoded,
-    GeoResult,
     Judged,
-    Location,
     LocationUnresolved,
-    Reason,
     Submission,
 )
 from sdi_common.http import create_app
 from sdi_common.worker import Delivery, Poison, Worker
 
-from . import communes
+from . import communes, lookup
 from .cache import GeoCache
 from .chain import GeocodingChain, build_chain
 from .gazetteer import Gazetteer
+from .reasons import ADDRESS_MISSING, address_not_found
 from .settings import GeocodingSettings
 
 log = structlog.get_logger(__name__)
-
-
-#: at most this many candidate communes are named in a reason
-MAX_CANDIDATES = 5
-
-
-def address_not_found(location: Location, candidates: Sequence[GeoResult] = ()) -> Reason:
-    """Why an address was not placed, naming the communes it may mean (``candidates``):
-    ``address_ambiguous`` when several answer alike, for the committee to choose."""
-    street = f"{location.street}, " if location.street else ""
-    written = f"« {street}{location.postcode} {location.city} »"
-    names = ", ".join(f"{c.label} (INSEE {c.citycode})" for c in candidates[:MAX_CANDIDATES])
-    if len(candidates) > MAX_CANDIDATES:
-        names += "…"
-    advice = "l'équipe d'animation peut aussi placer l'événement sur la carte."
-    if len(candidates) > 1:
-        return Reason(
-            code="address_ambiguous",
-            message=(
-                f"Adresse ambiguë : {written} peut désigner plusieurs communes : {names}. "
-                f"Précisez la commune ; {advice}"
-            ),
-        )
-    maybe = f" (s'agit-il de {names} ?)" if candidates else ""
-    return Reason(
-        code="address_not_found",
-        message=(
-            f"Adresse introuvable : nous n'avons pas pu situer {written} avec certitude"
-            f"{maybe}. Vérifiez le code postal et le nom de la commune, ou précisez "
-            f"l'adresse ; {advice}"
-        ),
-    )
-
-
-ADDRESS_MISSING = Reason(
-    code="address_missing",
-    message="L'événement n'est pas en ligne mais n'a pas d'adresse : indiquez le lieu.",
-)
 
 
 def to_place(event: Event, subject: str) -> Submission | None:
@@ -179,5 +138,6 @@ def build_app(
     app.state.chain = chain
     app.state.communes = communes.CommuneIndex(chain.gazetteer)
     app.include_router(communes.router)
+    app.include_router(lookup.router)
     log.info("geocoding.chain", steps=chain.steps, min_score=settings.min_score)
     return app

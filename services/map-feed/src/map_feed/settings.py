@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
+from sdi_common.security import tile_origin
 from sdi_common.settings import ServiceSettings
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -68,7 +69,4 @@ class MapFeedSettings(ServiceSettings):
     @property
     def tile_origin(self) -> str | None:
         """The CSP source of the tile host: ``https://{s}.tile.x.org/...`` -> ``https://*.tile.x.org``."""
-        if not self.tile_url or self.tile_url == "none":
-            return None
-        parts = urlsplit(self.tile_url.replace("{s}", "*"))
-        return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+        return tile_origin(self.tile_url)

@@ -3,7 +3,9 @@
     sdi-submission                 serve on HOST:PORT
     sdi-submission rebuild         rebuild the store from the SUBMISSIONS stream
     sdi-submission retention       erase the contact data that is past its retention
-    sdi-submission operator-token NAME   print a new operator token and its config entry
+    sdi-submission operator-token NAME [--region CODE]... [--department CODE]...
+                                   print a new operator token and its OPERATOR_TOKENS entry
+                                   (scoped to those régions and départements; none: national)
 """
 
 from __future__ import annotations
@@ -77,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", nargs="?", default="serve",
                         choices=["serve", "rebuild", "retention", "operator-token"])
     parser.add_argument("name", nargs="?", help="operator name (operator-token)")
+    parser.add_argument("--region", action="append", default=[], metavar="CODE",
+                        help="operator-token: a région (INSEE code, e.g. 84) in the scope")
+    parser.add_argument("--department", action="append", default=[], metavar="CODE",
+                        help="operator-token: a département (e.g. 69, 2A, 974) in the scope")
     args = parser.parse_args(argv)
     settings = _settings()
     if args.command == "serve":
@@ -87,13 +93,18 @@ def main(argv: list[str] | None = None) -> int:
         serve(app, settings)
         return 0
     if args.command == "operator-token":
-        from .tokens import new_token, token_hash
+        from .scopes import Scope, ScopeError
+        from .tokens import format_entry, new_token, token_hash
 
-        if not args.name:
-            parser.error("operator-token needs a NAME")
+        if not args.name or any(c in args.name for c in ":,/#") or args.name != args.name.strip():
+            parser.error("operator-token needs a NAME without ':', ',', '/', '#' or blanks around")
+        try:
+            scope = Scope.of(args.region, args.department)
+        except ScopeError as exc:
+            parser.error(str(exc))
         token = new_token()
         sys.stdout.write(f"token (give it to {args.name}, once): {token}\n"
-                         f"OPERATOR_TOKENS entry: {args.name}:{token_hash(token)}\n")
+                         f"OPERATOR_TOKENS entry: {format_entry(args.name, token_hash(token), scope)}\n")
         return 0
     configure_logging(settings.service_name, settings.log_level, settings.log_format)
     if args.command == "rebuild":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -22,11 +23,22 @@ from sdi_common.natsconn import connect
 from sdi_common.security import SecurityHeaders, content_security_policy
 from sdi_common.worker import Worker
 
-from .api import operators, organizer_space, organizers, problems
+from .api import (
+    back_office,
+    geocode,
+    operators,
+    organizer_space,
+    organizers,
+    pages,
+    problems,
+    sign_in,
+)
+from .api import statistics as statistics_api
 from .api.deps import Runtime
 from .api.organizer_space import Space
 from .callbacks import Webhooks
 from .commands import Commands
+from .geocoding_client import GeocodingClient
 from .idempotency import IdempotencyRecords
 from .lost_links import LostLinks
 from .mail.transport import make_transport
@@ -35,6 +47,7 @@ from .projector import build_projector, rebuild
 from .ratelimit import RateLimiter
 from .retention import retention_loop
 from .sealing import ContactKeys
+from .sessions import Sessions
 from .settings import SubmissionSettings
 from .store.base import Store
 from .tokens import Operators
@@ -47,6 +60,15 @@ FAVICON = STATIC / "vendor" / "dsfr" / "favicon" / "favicon.ico"
 #: on every answer; the pages load only this service's files and talk only to it
 ALWAYS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 PAGE_HEADERS = {"Content-Security-Policy": content_security_policy(), "X-Frame-Options": "DENY"}
+
+
+def session_secret(settings: SubmissionSettings) -> str:
+    if settings.session_secret:
+        return settings.session_secret
+    log.warning("back_office.session_secret_unset",
+                detail="SESSION_SECRET is empty: a random one for this process; sessions end "
+                "when it stops and are not shared by replicas")
+    return secrets.token_urlsafe(32)
 
 
 def make_store(settings: SubmissionSettings) -> Store:
@@ -90,6 +112,7 @@ class Parts:
     projector: Worker
     outbox: Worker
     edition: Edition | None
+    sessions: Sessions
 
 
 async def open_runtime(parts: Parts, nc: NATS) -> tuple[Runtime, ContactKeys]:
@@ -114,6 +137,8 @@ async def open_runtime(parts: Parts, nc: NATS) -> tuple[Runtime, ContactKeys]:
         commands=commands,
         operators=parts.operators,
         limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
+        sessions=parts.sessions,
+        geocoder=GeocodingClient(settings.geocoding_url, settings.geocoding_timeout),
     )
     return runtime, keys
 
@@ -174,6 +199,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.space.aclose()
         await parts.outbox.stop()
         await parts.projector.stop()
+        await app.state.runtime.geocoder.aclose()
         await parts.webhooks.aclose()
         await keys.stop()
         await nc.drain()
@@ -194,6 +220,7 @@ def build_app(settings: SubmissionSettings | None = None) -> FastAPI:
         projector=build_projector(settings, store),
         outbox=build_outbox_worker(settings, lambda: app.state.outbox),
         edition=active_edition(),
+        sessions=Sessions(session_secret(settings), settings.session_max_age),
     )
 
     def ready() -> bool:
@@ -209,11 +236,16 @@ def build_app(settings: SubmissionSettings | None = None) -> FastAPI:
         description="Inscription des événements, suivi par les organisateurs, modération.",
     )
     app.state.parts = parts
-    app.add_middleware(SecurityHeaders, always=ALWAYS, html=lambda path: PAGE_HEADERS)
+    app.add_middleware(SecurityHeaders, always=ALWAYS, html=pages.headers(settings, PAGE_HEADERS))
     problems.install(app, settings.retry_after)
     app.include_router(organizer_space.router)  # first: /check before /{submission_id}
     app.include_router(operators.router)  # before organizers: /export.csv before /{submission_id}
+    app.include_router(back_office.router)
     app.include_router(organizers.router)
+    app.include_router(sign_in.router)
+    app.include_router(statistics_api.router)
+    app.include_router(geocode.router)
+    app.include_router(pages.router(settings))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_api_route("/", form, include_in_schema=False)
     app.add_api_route("/organisateur/", organiser_page, include_in_schema=False)

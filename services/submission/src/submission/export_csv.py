@@ -22,6 +22,15 @@ BOM = "\ufeff"
 
 Column = Callable[[SubmissionRecord], Any]
 
+DECISIONS = {"label": "labellisé", "reject": "refusé"}
+
+
+def decided_by(by: str | None) -> str:
+    """The operator's name, or "automatique" for the validation's own verdict."""
+    if not by:
+        return ""
+    return by.removeprefix("operator:") if by.startswith("operator:") else "automatique"
+
 
 def _place(field: str) -> Column:
     return lambda r: getattr(r.submission.location, field, None) or ""
@@ -48,16 +57,21 @@ COLUMNS: list[tuple[str, Column]] = [
     ("reçu le", lambda r: r.received_at.isoformat()),
     ("édition", lambda r: r.edition or ""),
     ("motifs", lambda r: " | ".join(reason.message for reason in r.reasons)),
+    ("région", lambda r: r.region or ""),
+    ("décision", lambda r: DECISIONS.get(r.decided_as or "", "")),
+    ("décidé par", lambda r: decided_by(r.decided_by)),
+    ("décidé le", lambda r: r.decided_at.isoformat() if r.decided_at else ""),
+    ("motif de la décision", lambda r: r.seen.decided_reason or ""),
 ]
 
 
-def _line(values: list[Any]) -> str:
+def csv_line(values: list[Any]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=";", lineterminator="\r\n").writerow([cell(v) for v in values])
     return buffer.getvalue()
 
 
 async def export_rows(records: AsyncIterator[SubmissionRecord]) -> AsyncIterator[bytes]:
-    yield (BOM + _line([name for name, _ in COLUMNS])).encode()
+    yield (BOM + csv_line([name for name, _ in COLUMNS])).encode()
     async for record in records:
-        yield _line([get(record) for _, get in COLUMNS]).encode()
+        yield csv_line([get(record) for _, get in COLUMNS]).encode()

@@ -98,6 +98,7 @@ _OWN: dict[str, str] = {
 #: our own error types whose code is another one
 _OWN_CODED: dict[str, tuple[str, str]] = {
     "reason_required": ("required", "Indiquez le motif du refus : il est montré à l'organisateur."),
+    "duplicate_ids": ("duplicate", "Chaque inscription ne peut figurer qu'une fois."),
 }
 #: errors about the whole body (an empty location)
 _BODY: dict[str, str] = {

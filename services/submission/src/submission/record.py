@@ -30,8 +30,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 from sdi_common.contracts import (
+    AUDIENCES,
     OUTCOMES,
     ContactErased,
     Decided,
@@ -52,9 +53,10 @@ from sdi_common.contracts import (
     Withdrawn,
     new_id,
 )
-from sdi_common.places import department_of
+from sdi_common.places import department_of, region_of
 
 from . import sealing
+from .workdays import PARIS
 
 #: a record as its store keeps it
 Document = dict[str, Any]
@@ -101,22 +103,31 @@ DUPLICATE = {
 #: the statuses in which an operator may place an event by hand
 PLACEABLE = frozenset({Status.location_unresolved, Status.labelled, Status.published})
 
+#: what waits for a person: the review queue shows these first
+NEEDS_PERSON = frozenset({Status.needs_review, Status.location_unresolved})
+
+#: the events that decide a version (the validation's labelled or rejected, an operator's
+#: decision); needs_review only asks for one
+VERDICTS = frozenset({"labelled", "rejected", "decided"})
+
 
 # --------------------------------------------------------------------------- the record
 
 
+def _unset(value: Any) -> bool:
+    return value is None or value is False
+
+
 class Step(BaseModel):
-    """One line of the history: the status an event led to, when, and who caused it."""
+    """One line of the history: the status an event led to, when, who caused it, and what
+    they said (an operator's motif, the point placed)."""
 
     status: Status
     at: Time
     by: str
     event: str
     version: int
-
-
-def _unset(value: Any) -> bool:
-    return value is None or value is False
+    detail: Annotated[str | None, Field(exclude_if=_unset)] = None
 
 
 class Seen(BaseModel):
@@ -197,16 +208,33 @@ class SubmissionRecord(BaseModel):
     #: finds the submissions of one e-mail address (sealing.email_lookup); None once erased
     email_lookup: str | None = None
     department: str | None
+    #: its région (INSEE code): the geocoder's, or that of its département
+    region: str | None = None
     #: the edition it was judged under
     edition: str | None
     feed_revision: int | None
     withdrawn: bool = False
     location_at: Time | None = None
+    #: when the current version was decided (labelled or rejected), and by whom
+    decided_at: Time | None = None
+    decided_by: str | None = None
     seen: Seen = Field(default_factory=Seen)
     #: the dedupe keys of the events applied lately (idempotency)
     applied: list[str] = Field(default_factory=list)
 
     # ------------------------------------------------------------------ the document
+
+    @model_validator(mode="after")
+    def _fields_added_later(self) -> Self:
+        """Documents written before a field existed: derive it from what they hold."""
+        if self.region is None and self.department:
+            self.region = region_of(self.department)
+        if self.decided_at is None and self.status is not Status.received:
+            step = next((h for h in reversed(self.history)
+                         if h.version == self.version and h.event in VERDICTS), None)
+            if step is not None:
+                self.decided_at, self.decided_by = step.at, step.by
+        return self
 
     @classmethod
     def from_document(cls, doc: Document) -> Self:
@@ -218,6 +246,16 @@ class SubmissionRecord(BaseModel):
     @property
     def is_online_only(self) -> bool:
         return self.submission.online and self.submission.location is None
+
+    @property
+    def decided_as(self) -> Literal["label", "reject"] | None:
+        """How the current version was decided, by the validation or an operator."""
+        verdict = {"labelled": "label", "rejected": "reject"}.get(self.seen.verdict() or "")
+        return self.seen.decided or verdict
+
+    @property
+    def waits_for_a_person(self) -> bool:
+        return self.status in NEEDS_PERSON
 
     # ------------------------------------------------------------------ commands
 
@@ -296,7 +334,7 @@ class SubmissionRecord(BaseModel):
             submission_id=self.id, version=self.version, by=by, submission=self.submission,
             location=GeoResult(
                 point=point,
-                precision="operator",
+                precision="manual",
                 source="operator",
                 postcode=place.postcode if place else None,
                 city=(previous.city if previous else None) or (place.city if place else None),
@@ -334,7 +372,8 @@ class SubmissionRecord(BaseModel):
             token_sealed=envelope.token_sealed,
             callback_url=envelope.callback_url,
             email_lookup=envelope.email_lookup,
-            department=department_of(location.postcode) if location else None,
+            department=(department := department_of(location.postcode) if location else None),
+            region=region_of(department),
             edition=None,
             feed_revision=None,
         )
@@ -406,11 +445,14 @@ class SubmissionRecord(BaseModel):
                 return False  # one verdict per version
             setattr(seen, event.type, list(event.reasons))
             self.edition = event.edition
+            if event.type in VERDICTS:
+                self.decided_at, self.decided_by = _at(event), event.by
         elif isinstance(event, Decided):
             if seen.decided is not None:
                 return False
             seen.decided = event.decision
             seen.decided_reason = event.reason
+            self.decided_at, self.decided_by = _at(event), event.by
         elif isinstance(event, Geocoded):
             self._locate(event, event.location)
         elif isinstance(event, LocationUnresolved):
@@ -446,10 +488,17 @@ class SubmissionRecord(BaseModel):
         self.location_at = at
         if location is not None and location.department:
             self.department = location.department
+        if location is not None:
+            self.region = location.region or region_of(self.department)
 
     def _log(self, event: Event, status: Status) -> None:
+        detail = None
+        if isinstance(event, Decided):
+            detail = event.reason or None
+        elif isinstance(event, Relocated):
+            detail = f"{event.location.point.lat:.6f}, {event.location.point.lon:.6f}"
         self.history.append(Step(status=status, at=_at(event), by=event.by, event=event.type,
-                                 version=event.version))
+                                 version=event.version, detail=detail))
         self.history.sort(key=lambda h: (h.version, h.event != "received", h.at))
 
     def _done(self, event: Event, *, changed: bool) -> Change:
@@ -477,14 +526,46 @@ def apply(record: SubmissionRecord | None, event: Event) -> Change | None:
     raise NotYet(f"{event.submission_id} v{event.version} {event.type}")
 
 
+def audience_mask(audiences: list[str]) -> int:
+    """The publics as bits, in the contracts' order (``AUDIENCES``: new ones come last, so
+    a stored mask keeps its meaning): a small number a store can count by."""
+    return sum(1 << AUDIENCES.index(a) for a in set(audiences))
+
+
 def index_fields(doc: Document) -> dict[str, Any]:
-    """The columns a store indexes, read from the document."""
+    """The fields a store keeps beside the document, to filter, sort and count on, read
+    from the document (written by ``to_document``, so every field is there)."""
+    submission = doc["submission"]
+    location = doc.get("location")
     return {
         "status": doc["status"],
         "department": doc.get("department"),
-        "kind": doc["submission"]["kind"],
-        "title": doc["submission"]["title"],
+        "region": doc.get("region"),
+        "kind": submission["kind"],
+        "title": submission["title"],
         "created_at": doc["created_at"],
+        "received_at": doc["received_at"],
         "contact_erased": bool(doc.get("contact_erased")),
         "email_lookup": doc.get("email_lookup"),
+        # the review queue's order: what waits for a person first, then the oldest
+        "queue_rank": 0 if doc["status"] in NEEDS_PERSON else 1,
+        "edition": doc.get("edition"),
+        "audience_mask": audience_mask(submission["audiences"]),
+        "precision": location["precision"] if location else None,
+        "decided_at": doc.get("decided_at"),
+        "decided_by": doc.get("decided_by"),
+        # for the statistics: the Paris day of the first submission, the seconds from the
+        # reception of this version to its decision
+        "created_day": datetime.fromisoformat(doc["created_at"]).astimezone(PARIS).date().isoformat(),
+        "decision_seconds": round((datetime.fromisoformat(doc["decided_at"])
+                                   - datetime.fromisoformat(doc["received_at"])).total_seconds())
+        if doc.get("decided_at") else None,
     }
+
+
+#: the names of ``index_fields``, in its order
+INDEX_FIELDS: tuple[str, ...] = (
+    "status", "department", "region", "kind", "title", "created_at", "received_at",
+    "contact_erased", "email_lookup", "queue_rank", "edition", "audience_mask", "precision", "decided_at",
+    "decided_by", "created_day", "decision_seconds",
+)

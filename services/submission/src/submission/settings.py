@@ -48,10 +48,25 @@ class SubmissionSettings(ServiceSettings):
     #: CONTACT_KEY_POOL: sealing keys created ahead (stored before use); 0 = one per request
     contact_key_pool: int = 256
 
-    #: OPERATOR_TOKENS: "name:sha256hex[@expiry],..." (expiry ISO date or date-time, UTC)
+    #: OPERATOR_TOKENS: "name:sha256hex[@expiry][/region=CODE]...[/department=CODE]...,..."
+    #: (expiry ISO date or date-time, UTC; no region or department: national; scopes.py)
     operator_tokens: str = ""
     #: OPERATOR_TOKENS_FILE: same entries, one per line (# comments allowed)
     operator_tokens_file: Path | None = None
+
+    #: SESSION_SECRET: signs the back office's session cookies; the same on every replica
+    #: (empty: a random one per process, so sessions end when it restarts; set it)
+    session_secret: str = ""
+    #: SESSION_MAX_AGE: seconds a back-office session lasts (at most the token's expiry)
+    session_max_age: float = 8 * 3600.0
+    #: REVIEW_TARGET_DAYS: the committee answers within this many working days
+    review_target_days: int = 4
+    #: GEOCODING_TIMEOUT: seconds to wait for the geocoding service to place an address (the
+    #: back office's search: the whole chain, a remote geocoder included)
+    geocoding_timeout: float = 10.0
+    #: TILE_URL: the map tiles of the back office's map ({z}/{x}/{y}; its origin is allowed
+    #: by the page's CSP); "none": the outline of France only
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
     #: CALLBACK_SECRET: HMAC-SHA256 key signing callbacks (X-Signature-256); empty = unsigned
     callback_secret: str = ""
@@ -91,8 +106,9 @@ class SubmissionSettings(ServiceSettings):
     #: MAP_PUBLIC_URL: the map feed as the public reaches it (``/evenements/{id}``);
     #: default: this machine on MAP_FEED_PORT
     map_public_url: str = ""
-    #: GEOCODING_URL / VALIDATION_URL: the geocoding service (commune completion) and the
-    #: validation service (the check of a form); default: this machine on their ports
+    #: GEOCODING_URL / VALIDATION_URL: the geocoding service (commune completion, the back
+    #: office's address search) and the validation service (the check of a form); default:
+    #: this machine on their ports
     geocoding_url: str = ""
     validation_url: str = ""
     #: the other services' ports on this machine (``make run`` sets them), for the defaults

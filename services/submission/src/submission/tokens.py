@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .scopes import NATIONAL, Scope, ScopeError
+
 
 def new_token() -> str:
     return secrets.token_urlsafe(32)
@@ -31,6 +33,8 @@ class Operator:
     name: str
     sha256: str
     expires_at: datetime | None = None
+    #: the régions and départements this operator answers for (none: national)
+    scope: Scope = NATIONAL
 
     def valid(self, now: datetime) -> bool:
         return self.expires_at is None or now < self.expires_at
@@ -40,15 +44,27 @@ class OperatorTokenError(ValueError):
     pass
 
 
+def format_entry(name: str, sha256: str, scope: Scope = NATIONAL) -> str:
+    """The ``OPERATOR_TOKENS`` entry of an operator (``scopes`` documents the syntax)."""
+    return f"{name}:{sha256}{scope.entry_suffix()}"
+
+
 def _parse_entry(entry: str) -> Operator:
-    """``name:sha256hex`` or ``name:sha256hex@2026-12-31`` (or an ISO date-time, UTC if naive)."""
+    """``name:sha256hex[@expiry][/region=CODE]...[/department=CODE]...``; the expiry is an
+    ISO date or date-time (UTC if naive); ``scopes`` says what the scope means."""
     name, sep, rest = entry.partition(":")
-    digest, _, expiry = rest.partition("@")
+    credential, *scope_parts = rest.split("/")
+    digest, _, expiry = credential.partition("@")
     name, digest = name.strip(), digest.strip().lower()
     if not sep or not name or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
         raise OperatorTokenError(
-            f"operator token entry {entry[:40]!r}: expected name:sha256hex[@expiry]"
+            f"operator token entry {entry[:40]!r}: expected "
+            "name:sha256hex[@expiry][/region=CODE][/department=CODE]"
         )
+    try:
+        scope = Scope.parse(scope_parts)
+    except ScopeError as exc:
+        raise OperatorTokenError(f"operator {name}: {exc}") from None
     expires = None
     if expiry.strip():
         try:
@@ -57,7 +73,7 @@ def _parse_entry(entry: str) -> Operator:
             raise OperatorTokenError(f"operator {name}: bad expiry {expiry!r}") from None
         if expires.tzinfo is None:
             expires = expires.replace(tzinfo=UTC)
-    return Operator(name=name, sha256=digest, expires_at=expires)
+    return Operator(name=name, sha256=digest, expires_at=expires, scope=scope)
 
 
 class Operators:
@@ -78,7 +94,16 @@ class Operators:
         return len(self._by_hash)
 
     def authenticate(self, token: str, now: datetime | None = None) -> Operator | None:
-        op = self._by_hash.get(token_hash(token))
+        return self.by_hash(token_hash(token), now)
+
+    def entry(self, token: str) -> Operator | None:
+        """The configured entry of this token, expired or not (to say which it is)."""
+        return self._by_hash.get(token_hash(token))
+
+    def by_hash(self, sha256: str, now: datetime | None = None) -> Operator | None:
+        """The operator of this token hash while its entry is configured and not expired
+        (a session checks it again on each request)."""
+        op = self._by_hash.get(sha256)
         if op is None or not op.valid(now or datetime.now(UTC)):
             return None
         return op

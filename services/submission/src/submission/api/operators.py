@@ -16,7 +16,7 @@ from sdi_common.contracts import Kind, Point, Status
 from ..export_csv import export_rows
 from ..store.base import Filters
 from .body import JsonBodyRoute
-from .deps import CorrelationId, OperatorOnly, OperatorTarget, RuntimeDep
+from .deps import CorrelationId, OperatorDep, OperatorOnly, OperatorTarget, RuntimeDep
 from .problems import documented
 from .views import AcceptedView, ContactErasedView, SubmissionPage, accepted, links, summary
 
@@ -61,15 +61,25 @@ class PointIn(BaseModel):
     lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 
 
+#: a région code (INSEE): 01-04, 06 overseas, 11, 24, 27, 28, 32, 44, 52, 53, 75, 76, 84, 93, 94
+REGION = r"^(0[1-46]|11|2[478]|32|44|5[23]|7[56]|84|9[34])$"
+
+
 async def filters(
+    op: OperatorDep,
     status: Status | None = None,
+    region: Annotated[
+        str | None, Query(pattern=REGION, description="Code INSEE de la région : 84, 11, 94")
+    ] = None,
     department: Annotated[
         str | None, Query(pattern=DEPARTMENT, description="Code du département : 69, 2A, 974")
     ] = None,
     kind: Kind | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Mots du titre (tous)")] = None,
 ) -> Filters:
-    return Filters(status=status, department=department, kind=kind, q=(q or "").strip() or None)
+    """The filters of a listing, within the operator's scope."""
+    return Filters(status=status, region=region, department=department, kind=kind,
+                   q=(q or "").strip() or None, scope=op.scope)
 
 
 FiltersDep = Annotated[Filters, Depends(filters)]

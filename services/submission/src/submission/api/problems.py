@@ -62,6 +62,20 @@ def unauthenticated() -> ProblemError:
                 code="unauthenticated", headers={"WWW-Authenticate": 'Bearer realm="submissions"'})
 
 
+def session_over() -> ProblemError:
+    return fail(401, "Session terminée",
+                "Votre session a expiré ou n'est plus valable : reconnectez-vous avec votre "
+                "jeton d'opérateur.", code="session-over",
+                headers={"WWW-Authenticate": 'Bearer realm="submissions"'})
+
+
+def csrf_refused() -> ProblemError:
+    return fail(403, "Demande refusée",
+                "Cette modification ne vient pas de la page du back-office (jeton CSRF absent "
+                "ou invalide, ou autre site) : rechargez la page et recommencez.",
+                code="csrf")
+
+
 def forbidden() -> ProblemError:
     return fail(403, "Accès réservé aux opérateurs",
                 "Ce jeton ne donne pas accès à cette action.", code="forbidden")
@@ -84,7 +98,7 @@ _PARAMETERS: dict[str, tuple[str, str, str]] = {
                         "La clé doit compter de 1 à 255 caractères imprimables."),
     "cursor": ("bad-cursor", "Curseur invalide",
                "Reprenez le next_cursor de la page précédente tel quel, ou aucun."),
-    **dict.fromkeys(("status", "kind", "department", "q"),
+    **dict.fromkeys(("status", "kind", "department", "region", "q"),
                     ("bad-filter", "Filtre invalide", "Corrigez ou retirez ce filtre.")),
 }
 _PARAMETER = ("bad-parameter", "Paramètre invalide", "Corrigez ce paramètre de la requête.")
@@ -115,18 +129,28 @@ def install(app: FastAPI, retry_after: int) -> None:
 
     @app.exception_handler(Conflict)
     async def conflict(request: Request, exc: Conflict) -> Response:
-        return problem(409, "Action impossible", exc.message, type=PROBLEMS + exc.code,
-                       code=exc.code)
+        return refused(exc)
 
     @app.exception_handler(Unavailable)
     async def unavailable(request: Request, exc: Unavailable) -> Response:
-        return problem(
-            503,
-            "Service momentanément indisponible",
-            "Votre demande n'a pas été enregistrée. Réessayez dans quelques secondes.",
-            type=PROBLEMS + "unavailable",
-            headers={"Retry-After": str(retry_after)},
-        )
+        return not_stored(retry_after)
+
+
+def refused(exc: Conflict) -> JSONResponse:
+    """The 409 of a command the record's state refuses."""
+    return problem(409, "Action impossible", exc.message, type=PROBLEMS + exc.code,
+                   code=exc.code)
+
+
+def not_stored(retry_after: int) -> JSONResponse:
+    """The 503 of a command whose event JetStream did not take."""
+    return problem(
+        503,
+        "Service momentanément indisponible",
+        "Votre demande n'a pas été enregistrée. Réessayez dans quelques secondes.",
+        type=PROBLEMS + "unavailable",
+        headers={"Retry-After": str(retry_after)},
+    )
 
 
 # --------------------------------------------------------------------------- OpenAPI
@@ -157,9 +181,9 @@ def _retry_after(what: str) -> dict[str, Any]:
 
 _DOCS: dict[int, tuple[str, type[Problem], dict[str, Any]]] = {
     400: ("Paramètre invalide (Idempotency-Key, filtre, curseur...)", InvalidProblem, {}),
-    401: ("Jeton absent", Problem,
+    401: ("Ni jeton ni session (ou session terminée)", Problem,
           {"WWW-Authenticate": {"description": "Bearer", "schema": {"type": "string"}}}),
-    403: ("Ce jeton n'est pas celui d'un opérateur", Problem, {}),
+    403: ("Jeton autre que celui d'un opérateur, ou changement sans le jeton CSRF", Problem, {}),
     404: ("Aucune inscription avec cet identifiant pour ce jeton (existante ou non)", Problem, {}),
     409: ("Action impossible dans l'état de l'inscription", ConflictProblem, {}),
     413: ("Corps trop volumineux (MAX_BODY_BYTES)", Problem, {}),

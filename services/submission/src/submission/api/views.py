@@ -93,6 +93,8 @@ class HistoryStep(BaseModel):
     at: Time
     by: str
     event: str
+    #: what the operator said or did: the motif of a decision, the point placed
+    detail: str | None = None
 
 
 class Contact(BaseModel):
@@ -178,7 +180,7 @@ def view(record: SubmissionRecord, contact: dict[str, Any] | None, *, late: bool
         status=record.status,
         status_label=STATUS_LABELS[record.status],
         reasons=explained(record.reasons),
-        history=[HistoryStep(status=h.status, at=h.at, by=h.by, event=h.event)
+        history=[HistoryStep(status=h.status, at=h.at, by=h.by, event=h.event, detail=h.detail)
                  for h in record.history],
         location=record.location,
         submission=record.submission,

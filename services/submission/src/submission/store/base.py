@@ -14,13 +14,15 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 from sdi_common.contracts import Event, Kind, Status
 
-from ..record import Change, Document, SubmissionRecord, apply
+from ..record import INDEX_FIELDS, Change, Document, SubmissionRecord, apply, index_fields
+from ..scopes import NATIONAL, Scope
 
-#: (created_at, id) of the last record of the previous page
-After = tuple[str, str]
+#: the sort keys of the last record of the previous page
+After = tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -30,27 +32,53 @@ class Filters:
     kind: Kind | None = None
     q: str | None = None  # words of the title
     email_lookup: str | None = None  # the submissions of one address (sealing.email_lookup)
+    region: str | None = None
+    #: only what waits for a person (needs_review, location_unresolved)
+    needs_person: bool = False
+    #: the caller's régions and départements (``Scope.covers``)
+    scope: Scope = NATIONAL
+
+
+@dataclass(frozen=True)
+class Order:
+    """How a listing is sorted: index fields (``id`` last, so the order is total), all
+    ascending or all descending. A cursor is the keys of the last record of a page joined
+    by ``_``: any such text is a position (keys compare as text, the rank as a number), so
+    a cursor can never be stale."""
+
+    keys: tuple[str, ...]
+    descending: bool
+
+    def cursor(self, doc: Document) -> str:
+        fields = {**index_fields(doc), "id": doc["id"]}
+        return "_".join(str(fields[k]) for k in self.keys)
+
+    def after(self, cursor: str) -> After:
+        """The keys a cursor holds; ValueError if malformed."""
+        parts = cursor.split("_")
+        if len(parts) != len(self.keys) or not all(parts):
+            raise ValueError("bad cursor")
+        return tuple(int(p) if k == "queue_rank" else p for k, p in zip(self.keys, parts))
+
+
+#: newest first: the operators' list and export (cursor ``<created_at>_<id>``)
+NEWEST = Order(("created_at", "id"), descending=True)
+#: the review queue: what waits for a person first, then the oldest request first
+#: (cursor ``<queue_rank>_<received_at>_<id>``)
+QUEUE = Order(("queue_rank", "received_at", "id"), descending=False)
+
+
+def countable(fields: tuple[str, ...]) -> tuple[str, ...]:
+    """The fields of a ``count_by``; ValueError for anything but index fields."""
+    if not fields or not set(fields) <= set(INDEX_FIELDS):
+        raise ValueError(f"cannot count by {fields!r}")
+    return fields
 
 
 @dataclass(frozen=True)
 class Page:
     items: list[SubmissionRecord]
     next_cursor: str | None
-
-
-def encode_cursor(doc: Document) -> str:
-    """The position after the last record of a page: ``<created_at>_<id>``. Any such text is
-    a position (records are ordered by that pair, compared as text), so a cursor never
-    needs decoding and can never be stale."""
-    return f"{doc['created_at']}_{doc['id']}"
-
-
-def decode_cursor(cursor: str) -> After:
-    """(created_at, id) of the last item of the previous page; ValueError if malformed."""
-    created_at, sep, ident = cursor.rpartition("_")
-    if not (sep and created_at and ident):
-        raise ValueError("bad cursor")
-    return created_at, ident
 
 
 class StoreConflict(Exception):
@@ -85,12 +113,17 @@ class Store(ABC):
         False when another writer came first."""
 
     @abstractmethod
-    async def _find(self, filters: Filters, after: After | None, limit: int) -> list[Document]:
-        """Up to ``limit`` matching documents after ``after``, newest first."""
+    async def _find(self, filters: Filters, after: After | None, limit: int,
+                    order: Order = NEWEST) -> list[Document]:
+        """Up to ``limit`` matching documents after ``after``, in ``order``."""
 
     @abstractmethod
     def _scan(self, filters: Filters) -> AsyncIterator[Document]:
         """Every matching document, newest first."""
+
+    @abstractmethod
+    async def count_by(self, filters: Filters, *fields: str) -> dict[tuple[Any, ...], int]:
+        """How many matching records have each combination of these index fields' values."""
 
     @abstractmethod
     async def _clear(self) -> None: ...
@@ -104,14 +137,15 @@ class Store(ABC):
         found = await self.load(submission_id)
         return SubmissionRecord.from_document(found[0]) if found else None
 
-    async def list(self, filters: Filters, *, cursor: str | None, limit: int) -> Page:
+    async def list(self, filters: Filters, *, cursor: str | None, limit: int,
+                   order: Order = NEWEST) -> Page:
         """One page; ValueError for a malformed cursor."""
-        after = decode_cursor(cursor) if cursor else None
-        docs = await self._find(filters, after, limit + 1)
+        after = order.after(cursor) if cursor else None
+        docs = await self._find(filters, after, limit + 1, order)
         more = len(docs) > limit
         docs = docs[:limit]
         return Page([SubmissionRecord.from_document(d) for d in docs],
-                    encode_cursor(docs[-1]) if more and docs else None)
+                    order.cursor(docs[-1]) if more and docs else None)
 
     async def scan(self, filters: Filters) -> AsyncIterator[SubmissionRecord]:
         """Every matching record, newest first (exports, retention)."""

@@ -2,7 +2,8 @@
 
 One collection ``submissions``; ``_id`` is the submission id (which is derived from the
 Idempotency-Key when the client sent one, so the ``_id`` index also serves retries).
-Indexes: status + department, kind, the listing order, and the title's words.
+Indexes: status + department, région + status, kind, the listing order, the review
+queue's order, the e-mail lookup and the title's words.
 
 **Writes.** A write carries the revision it read (``rev``): replicas projecting the same
 submission at once cannot overwrite each other. Two guards, each enough where it holds:
@@ -38,12 +39,15 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.errors import DuplicateKeyError, PyMongoError
 from sdi_common.text import fold
 
-from ..record import Document, index_fields
-from .base import After, Filters, Store
+from ..record import Document, SubmissionRecord, index_fields
+from .base import NEWEST, After, Filters, Order, Store, countable
 
 _ORDER = [("created_at", DESCENDING), ("_id", DESCENDING)]
 _INDEXES = [
     IndexModel([("status", ASCENDING), ("department", ASCENDING)], name="status_dep"),
+    IndexModel([("region", ASCENDING), ("status", ASCENDING)], name="region_status"),
+    IndexModel([("queue_rank", ASCENDING), ("received_at", ASCENDING), ("_id", ASCENDING)],
+               name="queue"),
     IndexModel([("kind", ASCENDING)], name="kind"),
     IndexModel(_ORDER, name="order"),
     IndexModel([("contact_erased", ASCENDING)], name="contact_erased"),
@@ -55,21 +59,37 @@ CLAIM_LEASE = timedelta(seconds=30)
 log = structlog.get_logger(__name__)
 
 
-def _query(filters: Filters, cursor: After | None) -> dict[str, Any]:
+def _field(key: str) -> str:
+    return "_id" if key == "id" else key
+
+
+def _sort(order: Order) -> list[tuple[str, int]]:
+    return [(_field(k), DESCENDING if order.descending else ASCENDING) for k in order.keys]
+
+
+def _query(filters: Filters, cursor: After | None = None, order: Order = NEWEST) -> dict[str, Any]:
     query: dict[str, Any] = {}
-    for field in ("status", "department", "kind", "email_lookup"):
+    every: list[dict[str, Any]] = []  # conditions that each need their own $or / $and
+    for field in ("status", "department", "kind", "region", "email_lookup"):
         value = getattr(filters, field)
         if value:
             query[field] = str(value)  # a Status is a str; BSON needs no enum
-    words = fold(filters.q or "").split()
-    if words:
-        query["$and"] = [{"words": {"$regex": "^" + re.escape(w)}} for w in words]
+    if filters.needs_person:
+        query["queue_rank"] = 0
+    every += [{"words": {"$regex": "^" + re.escape(w)}} for w in fold(filters.q or "").split()]
+    scope = filters.scope
+    if not scope.national:
+        every.append({"$or": [{field: {"$in": sorted(codes)}} for field, codes in
+                              (("region", scope.regions), ("department", scope.departments))
+                              if codes]})
     if cursor:
-        created_at, ident = cursor
-        query["$or"] = [
-            {"created_at": {"$lt": created_at}},
-            {"created_at": created_at, "_id": {"$lt": ident}},
-        ]
+        # after the cursor in the order: (k1 > v1) or (k1 = v1 and k2 > v2) or ...
+        op = "$lt" if order.descending else "$gt"
+        keys = [_field(k) for k in order.keys]
+        every.append({"$or": [{**dict(zip(keys[:i], cursor[:i])), keys[i]: {op: cursor[i]}}
+                              for i in range(len(keys))]})
+    if every:
+        query["$and"] = every
     return query
 
 
@@ -85,6 +105,10 @@ class MongoStore(Store):
         # the first); one at a time is as idempotent, and correct everywhere.
         for model in _INDEXES:
             await self.col.create_indexes([model])
+        # documents written before the queue's fields existed: read again, written back
+        async for old in self.col.find({"queue_rank": {"$exists": False}}, {"doc": 1, "rev": 1}):
+            doc = SubmissionRecord.from_document(old["doc"]).to_document()
+            await self.save(doc, old["rev"])  # False if a writer came first: it wrote them
 
     async def close(self) -> None:
         await self.client.close()
@@ -126,9 +150,16 @@ class MongoStore(Store):
             except PyMongoError as exc:  # not masking the write's own error: the lease ends it
                 log.warning("store.claim_not_released", claim=claim["_id"], error=str(exc))
 
-    async def _find(self, filters: Filters, after: After | None, limit: int) -> list[Document]:
-        found = self.col.find(_query(filters, after), {"doc": 1}).sort(_ORDER).limit(limit)
-        return [r["doc"] async for r in found]
+    async def _find(self, filters: Filters, after: After | None, limit: int,
+                    order: Order = NEWEST) -> list[Document]:
+        found = self.col.find(_query(filters, after, order), {"doc": 1})
+        return [r["doc"] async for r in found.sort(_sort(order)).limit(limit)]
+
+    async def count_by(self, filters: Filters, *fields: str) -> dict[tuple[Any, ...], int]:
+        pipeline = [{"$match": _query(filters)},
+                    {"$group": {"_id": {f: f"${f}" for f in countable(fields)}, "n": {"$sum": 1}}}]
+        return {tuple(r["_id"].get(f) for f in fields): r["n"]
+                async for r in await self.col.aggregate(pipeline)}
 
     async def _scan(self, filters: Filters) -> AsyncIterator[Document]:
         async for record in self.col.find(_query(filters, None), {"doc": 1}).sort(_ORDER):

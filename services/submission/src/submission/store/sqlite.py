@@ -23,32 +23,42 @@ from typing import Any, TypeVar
 import orjson
 from sdi_common.contracts import Event
 
-from ..record import Change, Document, index_fields
-from .base import After, Filters, Store, StoreConflict, project
+from ..record import INDEX_FIELDS, Change, Document, index_fields
+from .base import NEWEST, After, Filters, Order, Store, StoreConflict, countable, project
 
 T = TypeVar("T")
 
 #: bumped when the indexed columns change: the store, a projection, is then emptied and
 #: rebuilt from the stream at start (REBUILD_IF_EMPTY) rather than migrated
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS submissions (
-    id TEXT PRIMARY KEY,
-    rev INTEGER NOT NULL,
-    status TEXT NOT NULL,
-    department TEXT,
-    kind TEXT,
-    title TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    contact_erased INTEGER NOT NULL DEFAULT 0,
-    email_lookup TEXT,
-    doc BLOB NOT NULL
-);
+#: the SQLite type of each index field (record.INDEX_FIELDS); a test checks they agree
+COLUMNS = {"status": "TEXT NOT NULL", "department": "TEXT", "region": "TEXT", "kind": "TEXT",
+           "title": "TEXT NOT NULL", "created_at": "TEXT NOT NULL", "received_at": "TEXT",
+           "contact_erased": "INTEGER NOT NULL DEFAULT 0", "email_lookup": "TEXT",
+           "queue_rank": "INTEGER", "edition": "TEXT", "audience_mask": "INTEGER",
+           "precision": "TEXT", "decided_at": "TEXT", "decided_by": "TEXT",
+           "created_day": "TEXT", "decision_seconds": "INTEGER"}
+
+_TABLE = (
+    "CREATE TABLE IF NOT EXISTS submissions (\n    id TEXT PRIMARY KEY,\n    rev INTEGER NOT NULL,\n"
+    + "".join(f"    {c} {t},\n" for c, t in COLUMNS.items())
+    + "    doc BLOB NOT NULL\n);"
+)
+_INDEXES = """
 CREATE INDEX IF NOT EXISTS submissions_status_dep ON submissions (status, department);
 CREATE INDEX IF NOT EXISTS submissions_order ON submissions (created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS submissions_email ON submissions (email_lookup)
     WHERE email_lookup IS NOT NULL;
+CREATE INDEX IF NOT EXISTS submissions_queue ON submissions (queue_rank, received_at, id);
+CREATE INDEX IF NOT EXISTS submissions_region ON submissions (region, status);
+-- the queue's counts under any of its filters, from the index alone
+CREATE INDEX IF NOT EXISTS queue_counts ON submissions (status, region, department, kind, title);
+-- the statistics: each count reads one of these alone (the places' in order, no sort)
+CREATE INDEX IF NOT EXISTS stats_places
+    ON submissions (edition, status, region, department, kind, precision);
+CREATE INDEX IF NOT EXISTS stats_others ON submissions
+    (edition, created_day, decided_by, decision_seconds, audience_mask, region, department);
 """
 
 
@@ -56,21 +66,43 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _where(filters: Filters, cursor: After | None) -> tuple[str, list[Any]]:
+def _in(column: str, values: frozenset[str], args: list[Any]) -> str:
+    args.extend(sorted(values))
+    return f"{column} IN ({', '.join('?' * len(values))})"
+
+
+def _where(filters: Filters, cursor: After | None = None, order: Order = NEWEST,
+           covering: bool = False) -> tuple[str, list[Any]]:
+    """The WHERE clause of a filter (and the position after a cursor). ``covering``: a
+    count, which reads a covering index whole; the scope's terms then must not make SQLite
+    prefer the région index and read thousands of rows instead (a unary ``+``)."""
     clauses, args = [], []
-    for column in ("status", "department", "kind", "email_lookup"):
+    for column in ("status", "department", "kind", "region", "email_lookup"):
         value = getattr(filters, column)
         if value:
             clauses.append(f"{column} = ?")
             args.append(value)
+    if filters.needs_person:
+        clauses.append("queue_rank = 0")
     if filters.q:
         for word in filters.q.split():
             clauses.append("title LIKE ? ESCAPE '\\'")
             args.append(_like(word))
+    scope = filters.scope
+    if not scope.national:
+        either = [_in(("+" if covering else "") + column, codes, args)
+                  for column, codes in (("region", scope.regions), ("department", scope.departments))
+                  if codes]
+        clauses.append(f"({' OR '.join(either)})")
     if cursor:
-        clauses.append("(created_at < ? OR (created_at = ? AND id < ?))")
-        args.extend([cursor[0], cursor[0], cursor[1]])
+        keys = ", ".join(order.keys)
+        clauses.append(f"({keys}) {'<' if order.descending else '>'} ({', '.join('?' * len(cursor))})")
+        args.extend(cursor)
     return (" WHERE " + " AND ".join(clauses)) if clauses else "", args
+
+
+def _values(fields: dict[str, Any]) -> list[Any]:
+    return [int(fields[f]) if isinstance(fields[f], bool) else fields[f] for f in INDEX_FIELDS]
 
 
 _Op = tuple[Callable[[sqlite3.Connection], Any], asyncio.AbstractEventLoop, asyncio.Future]
@@ -179,7 +211,7 @@ class SqliteStore(Store):
             db.execute("PRAGMA busy_timeout=5000")
             if db.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
                 db.execute("DROP TABLE IF EXISTS submissions")  # rebuilt from the stream
-            db.executescript(_SCHEMA)
+            db.executescript(_TABLE + _INDEXES)
             db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
             self._db = db
         return self._db
@@ -207,25 +239,18 @@ class SqliteStore(Store):
     async def save(self, doc: Document, revision: int | None) -> bool:
         return await self._run(lambda db: self._save_here(db, doc, revision))
 
-    @staticmethod
-    def _save_here(db: sqlite3.Connection, doc: Document, revision: int | None) -> bool:
-        # the indexed columns are index_fields' keys, in its order (booleans as 0/1)
-        fields = index_fields(doc)
-        columns = [*fields, "doc"]
-        values = [int(v) if isinstance(v, bool) else v for v in fields.values()]
-        values.append(orjson.dumps(doc))
+    _INSERT = (f"INSERT OR IGNORE INTO submissions ({', '.join(INDEX_FIELDS)}, doc, id, rev) "
+               f"VALUES ({', '.join('?' * len(INDEX_FIELDS))}, ?, ?, 1)")
+    _UPDATE = (f"UPDATE submissions SET {', '.join(f'{f} = ?' for f in INDEX_FIELDS)}, "
+               "doc = ?, rev = rev + 1 WHERE id = ? AND rev = ?")
+
+    @classmethod
+    def _save_here(cls, db: sqlite3.Connection, doc: Document, revision: int | None) -> bool:
+        values = (*_values(index_fields(doc)), orjson.dumps(doc), doc["id"])
         if revision is None:
-            cur = db.execute(
-                f"INSERT OR IGNORE INTO submissions ({', '.join(columns)}, id, rev) "
-                f"VALUES ({', '.join('?' * len(columns))}, ?, 1)",
-                (*values, doc["id"]),
-            )
+            cur = db.execute(cls._INSERT, values)
         else:
-            cur = db.execute(
-                f"UPDATE submissions SET {', '.join(f'{c} = ?' for c in columns)}, "
-                "rev = rev + 1 WHERE id = ? AND rev = ?",
-                (*values, doc["id"], revision),
-            )
+            cur = db.execute(cls._UPDATE, (*values, revision))
         return cur.rowcount == 1
 
     async def _apply_once(self, event: Event) -> Change | None:
@@ -241,16 +266,25 @@ class SqliteStore(Store):
 
         return await self._run(_apply_here)
 
-    async def _find(self, filters: Filters, after: After | None, limit: int) -> list[Document]:
-        where, args = _where(filters, after)
+    async def _find(self, filters: Filters, after: After | None, limit: int,
+                    order: Order = NEWEST) -> list[Document]:
+        where, args = _where(filters, after, order)
+        direction = " DESC" if order.descending else ""
+        sort = ", ".join(k + direction for k in order.keys)
 
         def _select(db: sqlite3.Connection):
             return db.execute(
-                f"SELECT doc FROM submissions{where} ORDER BY created_at DESC, id DESC LIMIT ?",
-                (*args, limit),
+                f"SELECT doc FROM submissions{where} ORDER BY {sort} LIMIT ?", (*args, limit)
             ).fetchall()
 
         return [orjson.loads(row[0]) for row in await self._run(_select)]
+
+    async def count_by(self, filters: Filters, *fields: str) -> dict[tuple[Any, ...], int]:
+        where, args = _where(filters, covering=True)
+        columns = ", ".join(countable(fields))
+        sql = f"SELECT {columns}, count(*) FROM submissions{where} GROUP BY {columns}"
+        rows = await self._run(lambda db: db.execute(sql, args).fetchall())
+        return {tuple(row[:-1]): row[-1] for row in rows}
 
     async def _scan(self, filters: Filters) -> AsyncIterator[Document]:
         after = None
@@ -260,7 +294,7 @@ class SqliteStore(Store):
                 yield doc
             if len(docs) < 500:
                 return
-            after = (docs[-1]["created_at"], docs[-1]["id"])
+            after = NEWEST.after(NEWEST.cursor(docs[-1]))
 
     async def _clear(self) -> None:
         await self._run(lambda db: db.execute("DELETE FROM submissions"))
