@@ -24,12 +24,9 @@ from sdi_common.contracts import (
 )
 from submission.record import Command, SubmissionRecord, apply
 
-from .submission_support import make_payload
+from .submission_support import public_submission
 
-SUB = Submission.model_validate(
-    {k: v for k, v in make_payload().items() if k != "organizer"}
-    | {"organizer": {"name": "Mécanique Lyonnaise", "type": "company"}}
-)
+SUB = public_submission()
 ONLINE = SUB.model_copy(update={"online": True, "online_url": "https://visio.example/x",
                                 "location": None})
 ID = "r" * 32

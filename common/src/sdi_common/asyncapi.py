@@ -31,6 +31,8 @@ EVENTS: dict[str, tuple[type[contracts.Event], str]] = {
     "decided": (contracts.Decided, "submission (operator decision)"),
     "relocated": (contracts.Relocated, "submission (operator placement)"),
     "contact_erased": (contracts.ContactErased, "submission (erasure, retention)"),
+    "event_status": (contracts.EventStatusSet, "submission (organiser or operator: full, cancelled)"),
+    "imported": (contracts.Imported, "submission (bulk import: the summary to mail)"),
 }
 
 

@@ -14,6 +14,8 @@ WITHDRAWN = f"{PREFIX}.withdrawn"
 DECIDED = f"{PREFIX}.decided"
 RELOCATED = f"{PREFIX}.relocated"
 CONTACT_ERASED = f"{PREFIX}.contact_erased"
+EVENT_STATUS = f"{PREFIX}.event_status"
+IMPORTED = f"{PREFIX}.imported"
 ALL = f"{PREFIX}.>"
 
 #: Dead-letter records, one subject per consumer: ``deadletter.<consumer>``.

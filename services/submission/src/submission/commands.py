@@ -18,7 +18,15 @@ import structlog
 from nats.aio.client import Client as NATS
 from nats.errors import Error as NatsError
 from nats.js.errors import Error as JetStreamError
-from sdi_common.contracts import Event, Point, Received, Status, new_id
+from sdi_common.contracts import (
+    Event,
+    EventStatus,
+    EventStatusSet,
+    Point,
+    Received,
+    Status,
+    new_id,
+)
 from sdi_common.editions import Edition
 from sdi_common.natsconn import publish_event
 
@@ -114,7 +122,8 @@ class Commands:
             raise Conflict(*DUPLICATE[command])
 
     async def _seal(
-        self, submission_id: str, body: SubmissionIn, token_sha256: str, kid: str | None = None
+        self, submission_id: str, body: SubmissionIn, token_sha256: str, kid: str | None = None,
+        external_id: str | None = None,
     ) -> str:
         """Seal the contact under the submission's key (``kid``), or a new one."""
         key = await self._nats(self.keys.get(kid)) if kid else None
@@ -129,6 +138,7 @@ class Commands:
             token_sha256=token_sha256,
             callback_url=body.callback_url,
             email_lookup=await self.email_lookup(contact["email"]),
+            external_id=external_id,
         )
 
     async def email_lookup(self, email: str) -> str:
@@ -184,7 +194,7 @@ class Commands:
             # the same amendment again: nothing new to judge
             return Accepted(record.id, record.version, record.status)
         kid = sealing.read_envelope(record.contact_sealed).kid
-        sealed = await self._seal(record.id, body, record.token_sha256, kid)
+        sealed = await self._seal(record.id, body, record.token_sha256, kid, record.external_id)
         event = record.amendment(submission, sealed, by=by)
         await self._publish_once(event, Command.amend, correlation_id)
         return Accepted(record.id, event.version, Status.received)
@@ -194,6 +204,17 @@ class Commands:
         if envelope.callback_url != body.callback_url:
             return False
         return await self.contact_of(record) == body.contact()
+
+    async def set_event_status(
+        self, record: SubmissionRecord, event_status: EventStatus, remaining_places: int | None,
+        *, by: str, correlation_id: str | None,
+    ) -> EventStatusSet | None:
+        """Say the event is on, full or cancelled; the event published (None: that is what
+        it said already, nothing is published)."""
+        event = record.event_status_change(event_status, remaining_places, by=by)
+        if event is not None:
+            await self._publish(event, correlation_id)
+        return event
 
     async def withdraw(self, record: SubmissionRecord, *, by: str,
                        correlation_id: str | None) -> Accepted:

@@ -12,7 +12,8 @@ works (it just finds no key).
 ``contact_sealed`` is this service's private envelope, a JSON object::
 
     {"v": 1, "alg": "A256GCM", "kid": str, "nonce": b64, "ct": b64,
-     "token_sha256": hex, "callback_url": str | null, "email_lookup": hex | null}
+     "token_sha256": hex, "callback_url": str | null, "email_lookup": hex | null,
+     "external_id": str | null}
 
 The organiser-token hash and the callback URL sit beside the ciphertext, in clear: they
 must survive an erasure (the organiser keeps access to the status) and a rebuild, and the
@@ -24,6 +25,10 @@ import's upsert) without opening every envelope: an HMAC of the normalised addre
 one service-wide key, itself kept in ``CONTACT_KEYS`` (``LOOKUP_KEY_NAME``), so that it
 cannot be reversed by hashing a list of addresses. An erasure drops it with the
 ciphertext: an erased address is found no more.
+
+``external_id`` is a bulk import's own identifier of the event (not personal data); with
+the lookup it makes the ``import_key`` that finds the event again when the same address
+imports it again (the import's upsert).
 """
 
 from __future__ import annotations
@@ -54,6 +59,13 @@ def email_lookup(key: bytes, email: str) -> str:
     return hmac.new(key, email.strip().casefold().encode(), hashlib.sha256).hexdigest()
 
 
+def import_key(lookup: str | None, external_id: str | None) -> str | None:
+    """What finds an imported event again: one per (e-mail address, ``external_id``)."""
+    if lookup is None or external_id is None:
+        return None
+    return hashlib.sha256(f"{lookup}\n{external_id}".encode()).hexdigest()
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
@@ -70,6 +82,7 @@ class Envelope:
     nonce: bytes | None
     ct: bytes | None
     email_lookup: str | None = None
+    external_id: str | None = None
 
     @property
     def has_contact(self) -> bool:
@@ -85,6 +98,7 @@ def seal(
     token_sha256: str,
     callback_url: str | None,
     email_lookup: str | None = None,
+    external_id: str | None = None,
 ) -> str:
     nonce, ct = aead.seal(key, orjson.dumps(contact), submission_id.encode())
     return orjson.dumps(
@@ -97,6 +111,7 @@ def seal(
             "token_sha256": token_sha256,
             "callback_url": callback_url,
             "email_lookup": email_lookup,
+            **({"external_id": external_id} if external_id is not None else {}),
         }
     ).decode()
 
@@ -112,6 +127,7 @@ def read_envelope(sealed: str | None) -> Envelope:
         nonce=_unb64(data["nonce"]) if data.get("nonce") else None,
         ct=_unb64(data["ct"]) if data.get("ct") else None,
         email_lookup=data.get("email_lookup"),
+        external_id=data.get("external_id"),
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel
-from sdi_common.contracts import GeoResult, Kind, Reason, Status, Submission
+from sdi_common.contracts import EventStatus, GeoResult, Kind, Reason, Status, Submission
 
 from ..commands import Accepted
 from ..record import SubmissionRecord, Time
@@ -78,6 +78,12 @@ class SubmissionView(BaseModel):
     contact: Contact | None
     contact_erased: bool
     callback_url: str | None
+    #: for the public: scheduled, full or cancelled (PUT .../event-status), places left
+    event_status: EventStatus
+    remaining_places: int | None
+    event_status_at: Time | None
+    #: the importer's identifier of the event (bulk import), if it came so
+    external_id: str | None
     links: Links
 
 
@@ -88,7 +94,9 @@ class SubmissionSummary(BaseModel):
     status_label: str
     title: str
     kind: Kind
+    #: the first start
     starts_at: AwareDatetime
+    event_status: EventStatus
     department: str | None
     city: str | None
     organizer_name: str
@@ -135,6 +143,10 @@ def view(record: SubmissionRecord, contact: dict[str, Any] | None) -> Submission
         contact=Contact(**contact) if contact else None,
         contact_erased=record.contact_erased,
         callback_url=record.callback_url,
+        event_status=record.event_status,
+        remaining_places=record.remaining_places,
+        event_status_at=record.event_status_at,
+        external_id=record.external_id,
         links=Links(**links(record.id)),
     )
 
@@ -149,6 +161,7 @@ def summary(record: SubmissionRecord) -> SubmissionSummary:
         title=sub.title,
         kind=sub.kind,
         starts_at=sub.starts_at,
+        event_status=record.event_status,
         department=record.department,
         city=sub.location.city if sub.location else None,
         organizer_name=sub.organizer.name,

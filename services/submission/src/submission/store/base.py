@@ -30,6 +30,11 @@ class Filters:
     kind: Kind | None = None
     q: str | None = None  # words of the title
     email_lookup: str | None = None  # the submissions of one address (sealing.email_lookup)
+    import_key: str | None = None  # an imported event (sealing.import_key)
+
+
+#: the filters that match an indexed column exactly
+EXACT_FILTERS = ("status", "department", "kind", "email_lookup", "import_key")
 
 
 @dataclass(frozen=True)

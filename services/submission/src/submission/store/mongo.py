@@ -17,14 +17,14 @@ from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from ..record import Document, index_fields
-from .base import After, Filters, Store
+from .base import EXACT_FILTERS, After, Filters, Store
 
 _ORDER = [("created_at", DESCENDING), ("_id", DESCENDING)]
 
 
 def _query(filters: Filters, cursor: After | None) -> dict[str, Any]:
     query: dict[str, Any] = {}
-    for field in ("status", "department", "kind", "email_lookup"):
+    for field in EXACT_FILTERS:
         value = getattr(filters, field)
         if value:
             query[field] = str(value)  # a Status is a str; BSON needs no enum
@@ -56,6 +56,7 @@ class MongoStore(Store):
                 IndexModel(_ORDER, name="order"),
                 IndexModel([("contact_erased", ASCENDING)], name="contact_erased"),
                 IndexModel([("email_lookup", ASCENDING)], name="email_lookup", sparse=True),
+                IndexModel([("import_key", ASCENDING)], name="import_key", sparse=True),
                 IndexModel(
                     [("title", "text")], name="title_text", default_language="french"
                 ),

@@ -24,13 +24,13 @@ import orjson
 from sdi_common.contracts import Event
 
 from ..record import Change, Document, index_fields
-from .base import After, Filters, Store, StoreConflict, project
+from .base import EXACT_FILTERS, After, Filters, Store, StoreConflict, project
 
 T = TypeVar("T")
 
 #: bumped when the indexed columns change: the store, a projection, is then emptied and
 #: rebuilt from the stream at start (REBUILD_IF_EMPTY) rather than migrated
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS submissions (
@@ -43,12 +43,15 @@ CREATE TABLE IF NOT EXISTS submissions (
     created_at TEXT NOT NULL,
     contact_erased INTEGER NOT NULL DEFAULT 0,
     email_lookup TEXT,
+    import_key TEXT,
     doc BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS submissions_status_dep ON submissions (status, department);
 CREATE INDEX IF NOT EXISTS submissions_order ON submissions (created_at DESC, id DESC);
 CREATE INDEX IF NOT EXISTS submissions_email ON submissions (email_lookup)
     WHERE email_lookup IS NOT NULL;
+CREATE INDEX IF NOT EXISTS submissions_import ON submissions (import_key)
+    WHERE import_key IS NOT NULL;
 """
 
 
@@ -58,7 +61,7 @@ def _like(text: str) -> str:
 
 def _where(filters: Filters, cursor: After | None) -> tuple[str, list[Any]]:
     clauses, args = [], []
-    for column in ("status", "department", "kind", "email_lookup"):
+    for column in EXACT_FILTERS:
         value = getattr(filters, column)
         if value:
             clauses.append(f"{column} = ?")
