@@ -100,6 +100,7 @@ def service_settings(nats_url: str, data_dir: Path, edition_file: Path, **extra:
         "operator_tokens": f"alice:{token_hash(OPERATOR_TOKEN)},"
         f"old:{token_hash(EXPIRED_OPERATOR_TOKEN)}@2020-01-01",
         "rate_limit_per_minute": 0,
+        "import_rate_limit_per_minute": 0,
         "retention_interval": 0,
         "callback_allow_private": True,
         "callback_secret": "callback-secret",

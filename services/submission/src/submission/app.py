@@ -21,7 +21,7 @@ from sdi_common.natsconn import connect
 from sdi_common.security import SecurityHeaders, content_security_policy
 from sdi_common.worker import Worker
 
-from .api import event_status, operators, organizers, problems
+from .api import event_status, imports, operators, organizers, problems
 from .api.deps import Runtime
 from .callbacks import Callbacks
 from .commands import Commands
@@ -109,6 +109,8 @@ async def open_runtime(parts: Parts, nc: NATS) -> tuple[Runtime, ContactKeys]:
         commands=commands,
         operators=parts.operators,
         limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
+        import_limiter=RateLimiter(settings.import_rate_limit_per_minute,
+                                   settings.import_rate_limit_burst),
     )
     return runtime, keys
 
@@ -191,18 +193,26 @@ def build_app(settings: SubmissionSettings | None = None) -> FastAPI:
     app.state.callbacks = callbacks
     app.add_middleware(SecurityHeaders, always=ALWAYS, html=lambda path: PAGE_HEADERS)
     problems.install(app, settings.retry_after)
+    app.include_router(imports.router)  # /import before /{submission_id}
     app.include_router(operators.router)  # first: /export.csv before /{submission_id}
     app.include_router(organizers.router)
     app.include_router(event_status.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_api_route("/", form, include_in_schema=False)
     app.add_api_route("/favicon.ico", favicon, include_in_schema=False)
+    app.add_api_route("/import", import_page, include_in_schema=False)
     return app
 
 
 async def form() -> FileResponse:
     """The reference form."""
     return FileResponse(STATIC / "index.html", media_type="text/html; charset=utf-8",
+                        headers={"Cache-Control": "no-cache"})
+
+
+async def import_page() -> FileResponse:
+    """The organiser space's import page: upload the spreadsheet, read each row's answer."""
+    return FileResponse(STATIC / "import" / "index.html", media_type="text/html; charset=utf-8",
                         headers={"Cache-Control": "no-cache"})
 
 

@@ -167,22 +167,30 @@ class Commands:
             submission_id, token = record.submission_id, record.token
         else:
             submission_id = new_id()
-        sealed = await self._seal(submission_id, body, token_hash(token))
-        event = Received(
-            submission_id=submission_id,
-            version=1,
-            by="organizer",
-            submission=body.to_submission(),
-            received_at=now(),
-            contact_sealed=sealed,
-        )
-        await self._publish(event, correlation_id)
+        await self.receive(submission_id, body, token, by="organizer",
+                           correlation_id=correlation_id)
         if record is not None:
             try:
                 await self._nats(self.idempotency.done(idempotency_key, record))
             except Unavailable:
                 pass  # a retry finds "pending", republishes the same Nats-Msg-Id: deduplicated
         return Accepted(submission_id, 1, Status.received, token)
+
+    async def receive(self, submission_id: str, body: SubmissionIn, token: str, *, by: str,
+                      correlation_id: str | None, external_id: str | None = None) -> bool:
+        """Publish a new submission (version 1) under ``submission_id``, its contact sealed
+        and ``token`` its organiser's; False when JetStream had it already (same id)."""
+        sealed = await self._seal(submission_id, body, token_hash(token),
+                                  external_id=external_id)
+        event = Received(
+            submission_id=submission_id,
+            version=1,
+            by=by,
+            submission=body.to_submission(),
+            received_at=now(),
+            contact_sealed=sealed,
+        )
+        return await self._publish(event, correlation_id)
 
     async def amend(
         self, record: SubmissionRecord, body: SubmissionIn, *, by: str, correlation_id: str | None
@@ -254,6 +262,17 @@ class Commands:
         if kid:
             await self._nats(self.keys.shred(kid))
         await self._publish(record.erasure(by=by), correlation_id)
+
+    async def seal_address(self, owner_id: str, email: str) -> str:
+        """An address that is not a submission's contact (an importer's), sealed under a
+        key of its own as contacts are (erasable the same way: shred its key)."""
+        kid, key = await self._nats(self.keys.new())
+        return sealing.seal(key, {"email": email}, kid=kid, submission_id=owner_id,
+                            token_sha256=None, callback_url=None)
+
+    async def publish(self, event: Event, correlation_id: str | None) -> bool:
+        """Publish an event that no record command makes (an import's summary)."""
+        return await self._publish(event, correlation_id)
 
     async def contact_of(self, record: SubmissionRecord) -> dict[str, Any] | None:
         """The organiser's contact in clear, or None once erased."""

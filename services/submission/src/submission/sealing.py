@@ -95,7 +95,7 @@ def seal(
     *,
     kid: str,
     submission_id: str,
-    token_sha256: str,
+    token_sha256: str | None,
     callback_url: str | None,
     email_lookup: str | None = None,
     external_id: str | None = None,

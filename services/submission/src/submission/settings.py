@@ -19,6 +19,12 @@ class SubmissionSettings(ServiceSettings):
 
     #: MAX_BODY_BYTES: larger request bodies are refused with 413
     max_body_bytes: int = 64 * 1024
+    #: IMPORT_MAX_BODY_BYTES: the largest bulk import (500 events, JSON or CSV); 413 past it
+    import_max_body_bytes: int = 8 * 1024 * 1024
+    #: IMPORT_RATE_LIMIT_PER_MINUTE / IMPORT_RATE_LIMIT_BURST: imports (dry runs included)
+    #: per client address, each up to 500 events; 0 = off
+    import_rate_limit_per_minute: int = 6
+    import_rate_limit_burst: int = 10
     #: RATE_LIMIT_PER_MINUTE: writes (POST/PUT/DELETE) allowed per client and minute; 0 = off
     rate_limit_per_minute: int = 120
     #: RATE_LIMIT_BURST: how many writes a client may send at once before being limited

@@ -33,6 +33,8 @@ class Runtime:
     commands: Commands
     operators: Operators
     limiter: RateLimiter
+    #: bulk imports have a budget of their own (each holds up to 500 events)
+    import_limiter: RateLimiter
 
 
 # The dependencies are coroutines: FastAPI would run plain functions in its thread pool,
@@ -91,6 +93,16 @@ async def rate_limit(request: Request, rt: RuntimeDep) -> None:
 
 
 RateLimited = Depends(rate_limit)
+
+
+async def import_rate_limit(request: Request, rt: RuntimeDep) -> None:
+    """Imports per client address (429 past IMPORT_RATE_LIMIT_PER_MINUTE)."""
+    wait = rt.import_limiter.hit(client_address(request, rt))
+    if wait:
+        raise rate_limited(retry_after(wait))
+
+
+ImportRateLimited = Depends(import_rate_limit)
 
 
 # --------------------------------------------------------------------------- who is calling
