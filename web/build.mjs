@@ -1,7 +1,10 @@
 // Builds the front-end assets that the Python services serve (no node at run time):
 //   - the map widget of map-feed -> services/map-feed/src/map_feed/static/
 //       widget/index.html, widget/assets/widget-<hash>.{js,css} (+ hashed fonts),
-//       widget/favicon.{ico,svg} (the DSFR's), embed.js
+//       widget/favicon.{ico,svg} and apple-touch-icon.png (the DSFR's), embed.js
+//   - the script and styles of map-feed's event pages -> the same widget/assets/
+//       (event-<hash>.{js,css}); widget/manifest.json names every entry's file for the
+//       service's templates (map_feed/templates/)
 //   - the DSFR files of submission's reference form -> services/submission/src/submission/static/vendor/dsfr/
 // Run: `npm ci && npm run build` in web/ (or `make assets` at the top).
 import { createHash } from "node:crypto";
@@ -71,22 +74,35 @@ async function buildWidget() {
   mkdirSync(assets, { recursive: true });
   const result = await esbuild.build({
     ...common,
-    entryPoints: { widget: "src/widget/main.js", "widget-style": "src/widget/widget.css" },
+    entryPoints: {
+      widget: "src/widget/main.js",
+      "widget-style": "src/widget/widget.css",
+      event: "src/event/main.js",
+      "event-style": "src/event/style.css",
+    },
     outdir: assets,
     entryNames: "[name]-[hash]",
     assetNames: "[name]-[hash]",
     plugins: [trimFonts(true), geodata],
     write: true,
   });
-  const names = Object.keys(result.metafile.outputs).map((f) => relative(assets, f));
-  const js = names.find((n) => /^widget-[A-Z0-9]+\.js$/.test(n));
-  const css = names.find((n) => /^widget-style-[A-Z0-9]+\.css$/.test(n));
+  // Each entry's built file, by the entry's name: {"widget.js": "/static/widget/assets/widget-<hash>.js", ...}
+  const manifest = {};
+  for (const [file, info] of Object.entries(result.metafile.outputs)) {
+    if (!info.entryPoint) continue;
+    const name = relative(assets, file);
+    const entry = name.replace(/-[A-Z0-9]+\.(js|css)$/, "").replace(/-style$/, "");
+    manifest[`${entry}.${name.endsWith(".css") ? "css" : "js"}`] = `/static/widget/assets/${name}`;
+  }
+  const sorted = Object.fromEntries(Object.entries(manifest).sort());
+  writeFileSync(join(mapStatic, "widget/manifest.json"), `${JSON.stringify(sorted, null, 2)}\n`);
   const html = readFileSync("src/widget/index.html", "utf8")
-    .replaceAll("{{JS}}", `/static/widget/assets/${js}`)
-    .replaceAll("{{CSS}}", `/static/widget/assets/${css}`);
+    .replaceAll("{{JS}}", manifest["widget.js"])
+    .replaceAll("{{CSS}}", manifest["widget.css"]);
   writeFileSync(join(mapStatic, "widget/index.html"), html);
-  // The DSFR's icon (the page links it; map-feed also answers /favicon.ico with it).
-  for (const icon of ["favicon.ico", "favicon.svg"]) {
+  // The DSFR's icons (the pages link them; map-feed also answers /favicon.ico; the
+  // event pages' Open Graph image is the touch icon).
+  for (const icon of ["favicon.ico", "favicon.svg", "apple-touch-icon.png"]) {
     cpSync(join(dsfrDist, "favicon", icon), join(mapStatic, "widget", icon));
   }
 

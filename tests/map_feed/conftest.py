@@ -26,6 +26,15 @@ async def nc(nats_url):
 
 
 @pytest.fixture
+async def http():
+    """An HTTP client for the services under test."""
+    import httpx
+
+    async with httpx.AsyncClient(timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
 async def kv(nc):
     return await nc.jetstream().key_value(topology.FEED_BUCKET.name)
 

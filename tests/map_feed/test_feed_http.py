@@ -37,12 +37,6 @@ async def service(nats_url, start_service):
     await svc.stop()
 
 
-@pytest.fixture
-async def http():
-    async with httpx.AsyncClient(timeout=10) as client:
-        yield client
-
-
 async def feature_ids(http, url, **params) -> set[str]:
     r = await http.get(url + "/v1/feed", params=params)
     assert r.status_code == 200, r.text

@@ -3,7 +3,8 @@
 Schemathesis (its Python API: strategies per operation, run by hypothesis) generates valid
 and invalid requests (positive and negative modes) for every
 operation; each answer must be no 5xx, and every 4xx must be RFC 9457 problem+json (a JSON
-object with ``title`` and the matching ``status``). The SSE stream is left out (an endless
+object with ``title`` and the matching ``status``), but the HTML pages an operation
+documents for a status (an event page's 404 and 410). The SSE stream is left out (an endless
 response); it is covered by the fault and security tests.
 
 For map-feed, the schemathesis CLI also runs with ``--checks all`` (its coverage phase
@@ -71,14 +72,24 @@ FUZZ_SETTINGS = settings(
 )
 
 
+def documents_a_page(case, status: int) -> bool:
+    """The operation answers this status with an HTML page (the event pages' 404 and 410)."""
+    answer = case.operation.definition.raw.get("responses", {}).get(str(status), {})
+    return "text/html" in answer.get("content", {})
+
+
 def check_answer(api: str, case, response) -> None:
-    """No 5xx; every 4xx is problem+json with a title and the right status."""
+    """No 5xx; every 4xx is problem+json with a title and the right status, or, where the
+    operation documents a page for it, an HTML page with its heading."""
     CASES[api] += 1
     where = f"{case.method} {case.formatted_path} -> {response.status_code}"
     assert response.status_code < 500, f"{where}: server error {response.text[:300]}"
     if 400 <= response.status_code < 500:
         ctype = response.headers.get("content-type", [""])
         ctype = ctype[0] if isinstance(ctype, list) else ctype
+        if ctype.startswith("text/html") and documents_a_page(case, response.status_code):
+            assert "<h1>" in response.text and 'lang="fr"' in response.text, where
+            return
         assert ctype.startswith("application/problem+json"), f"{where}: Content-Type {ctype}"
         body = response.json()
         assert isinstance(body, dict) and body.get("title"), f"{where}: {body}"

@@ -5,8 +5,9 @@
   whether an id exists;
 - the organiser's e-mail and phone appear in no public response: every GET of map-feed's
   OpenAPI without path parameters (feed, filters, clusters, exports CSV/iCalendar/JSON-LD),
-  the SSE stream, the widget page and its scripts, the reference form; nor in the FEED
-  bucket, nor in clear on the SUBMISSIONS stream;
+  each published event's page and calendar file, the SSE stream, the widget page and the
+  event page with their scripts and styles, the reference form; nor in the FEED bucket,
+  nor in clear on the SUBMISSIONS stream;
 - body-size limit (413), content type (415), per-client rate limit (429 + Retry-After), not
   bypassed by a forged X-Forwarded-For;
 - CORS only for the allow-list; security headers on HTML pages (the widget embeddable,
@@ -16,6 +17,7 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import re
 import uuid
@@ -117,15 +119,30 @@ def test_no_personal_data_in_any_public_response(stack, published):
                 assert r.status_code < 500, (path, r.status_code)
                 assert_clean(f"GET {path} {params}", r.text, secrets)
                 seen.append(path)
-        for path in ("/widget", "/v1/feed.csv", "/v1/feed.ics", "/v1/feed.jsonld"):
+        pages = [f"/evenements/{sid}" for sid in sorted(ids)]
+        calendars = [f"{page}.ics" for page in pages]
+        for path in (
+            "/widget",
+            "/v1/feed.csv",
+            "/v1/feed.ics",
+            "/v1/feed.jsonld",
+            *pages,
+            *calendars,
+        ):
             r = c.get(path)
             assert r.status_code == 200, (path, r.status_code)
             assert_clean(f"GET {path}", r.text, secrets)
-            if path == "/widget":  # and every script and style the page loads
-                for asset in re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', r.text):
+            if path == "/widget" or path == pages[0]:  # and every script and style it loads
+                assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', r.text)
+                assert assets, path
+                for asset in assets:
                     if asset.startswith("/") or not asset.startswith("http"):
                         a = c.get(asset if asset.startswith("/") else f"/widget/{asset}")
                         assert_clean(f"GET {asset}", a.text, secrets)
+        # the pages name who organises (the organisation), nothing of how to reach them
+        for sub in published:
+            page = html.unescape(c.get(f"/evenements/{sub.id}").text)
+            assert sub.sample.body["organizer"]["name"] in page, sub.id
     # the reference form of the submission service is public too
     r = httpx.get(stack.url("submission") + "/", timeout=10)
     assert_clean("GET / (form)", r.text, secrets)
@@ -247,19 +264,22 @@ def test_cors_only_for_the_allow_list(stack):
         assert r.headers.get("access-control-allow-origin") not in (EVIL, "*")
 
 
-def test_security_headers_on_html_pages(stack):
+def test_security_headers_on_html_pages(stack, published):
     widget = httpx.get(stack.url("map-feed") + "/widget", timeout=10)
     form = httpx.get(stack.url("submission") + "/", timeout=10)
-    for name, r in (("widget", widget), ("form", form)):
+    event = httpx.get(f"{stack.url('map-feed')}/evenements/{published[0].id}", timeout=10)
+    for name, r in (("widget", widget), ("form", form), ("event page", event)):
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), name
         csp = r.headers.get("content-security-policy", "")
         assert "default-src" in csp and "object-src 'none'" in csp, (name, csp)
         assert "unsafe-eval" not in csp and "script-src 'self'" in csp, (name, csp)
         assert r.headers.get("x-content-type-options") == "nosniff", name
         assert r.headers.get("referrer-policy"), name
-    # the widget is made to be framed by partner sites; the form is not
+    # the widget is made to be framed by partner sites; the form and the event pages are not
     assert "frame-ancestors *" in widget.headers["content-security-policy"]
     assert "x-frame-options" not in widget.headers
+    assert "frame-ancestors 'self'" in event.headers["content-security-policy"]
+    assert event.headers["x-frame-options"] == "SAMEORIGIN"
     form_csp = form.headers["content-security-policy"]
     assert (
         "frame-ancestors 'none'" in form_csp

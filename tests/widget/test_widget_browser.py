@@ -1,9 +1,8 @@
 """The map widget in a real headless Chromium against the real map-feed service.
 
-A real nats-server (free port, topology bootstrapped) and the ``sdi-map-feed`` process;
-events enter through the bus exactly as geocoding and the submission service send them
-(``Geocoded``, ``Withdrawn`` on the SUBMISSIONS stream), map-feed's own indexer writes the
-FEED bucket, its watcher feeds ``/v1/feed`` and the SSE stream the widget follows.
+A real nats-server (free port, topology bootstrapped) and the ``sdi-map-feed`` process
+(the ``service`` fixture, conftest.py); events enter through the bus exactly as geocoding
+and the submission service send them (widget_support.py).
 
 Chromium resolves no host but 127.0.0.1, so the test is hermetic and the map tiles are
 unreachable: the widget must show its France outline and the points anyway.
@@ -18,8 +17,6 @@ import json
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
 
@@ -27,344 +24,30 @@ import httpx
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
-from sdi_common.contracts import (
-    Geocoded,
-    GeoResult,
-    Location,
-    Organizer,
-    Point,
-    Submission,
-    Withdrawn,
-    new_id,
-)
-from sdi_common.natsconn import publish_event
+from sdi_common.contracts import Withdrawn
 from sdi_common.settings import REPO_ROOT
-from sdi_common.stack import Stack, wait_until
-from sdi_common.testing import CHROMIUM, bootstrapped, nats_server
+from sdi_common.stack import Stack
+from sdi_common.testing import bootstrapped, nats_server
 
-AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+from .widget_support import (
+    BROWSER_MARKS,
+    ONLINE_TITLE,
+    SEED,
+    TITLES,
+    axe_violations,
+    expect_live,
+    expect_points_on_map,
+    expect_titles,
+    fit_everything,
+    geocoded,
+    in_thread,
+    list_titles,
+    open_widget,
+    points_on_map,
+    publish,
+)
 
-pytestmark = [
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists(),
-        reason=f"{CHROMIUM} is absent: `apt-get install -y chromium` (make test does it)",
-    ),
-    pytest.mark.timeout(240),
-]
-
-PARIS = timezone(timedelta(hours=1))
-REUNION = timezone(timedelta(hours=4))
-
-# (title, kind, audiences, city, postcode, department, lon, lat, day, description)
-SEED = [
-    (
-        "Visite de l'aciérie",
-        "company_visit",
-        ["pupils"],
-        "Dunkerque",
-        "59140",
-        "59",
-        2.37,
-        51.03,
-        19,
-        "Hauts fourneaux et métallurgie",
-    ),
-    (
-        "Atelier robotique collaborative",
-        "workshop",
-        ["students"],
-        "Lille",
-        "59000",
-        "59",
-        3.06,
-        50.63,
-        20,
-        "Programmer un cobot",
-    ),
-    (
-        "Escape game de l'usine du futur",
-        "escape_game",
-        ["youth"],
-        "Lyon",
-        "69003",
-        "69",
-        4.85,
-        45.76,
-        21,
-        "Résoudre les énigmes de la production",
-    ),
-    (
-        "Job dating aéronautique",
-        "job_dating",
-        ["job_seekers"],
-        "Toulouse",
-        "31000",
-        "31",
-        1.44,
-        43.60,
-        22,
-        "Rencontrer des recruteurs",
-    ),
-    (
-        "Conférence hydrogène",
-        "conference",
-        ["general_public"],
-        "Grenoble",
-        "38000",
-        "38",
-        5.72,
-        45.19,
-        18,
-        "L'énergie de demain",
-    ),
-    (
-        "Visite d'une distillerie",
-        "company_visit",
-        ["general_public"],
-        "Saint-Denis",
-        "97400",
-        "974",
-        55.45,
-        -20.88,
-        20,
-        "Canne à sucre et industrie agroalimentaire",
-    ),
-    (
-        "Forum des métiers de la mer",
-        "forum",
-        ["pupils", "educators"],
-        "Brest",
-        "29200",
-        "29",
-        -4.49,
-        48.39,
-        23,
-        "Construction navale",
-    ),
-    (
-        "Atelier impression 3D",
-        "workshop",
-        ["pupils"],
-        "Nantes",
-        "44000",
-        "44",
-        -1.55,
-        47.22,
-        24,
-        "Fabrication additive",
-    ),
-    (
-        '<script>window.__xss = 1</script><img src=x onerror="window.__xss=2"> Portes ouvertes',
-        "exhibition",
-        ["general_public"],
-        "Paris",
-        "75011",
-        "75",
-        2.38,
-        48.86,
-        19,
-        "<b>Pas du HTML</b> <a href='javascript:window.__xss=3'>lien</a>",
-    ),
-]
-ONLINE_TITLE = "Webinaire : les métiers de la maintenance"
-#: INSEE region of each département used here
-REGIONS = {
-    "59": "32",
-    "57": "44",
-    "69": "84",
-    "31": "76",
-    "38": "84",
-    "974": "04",
-    "29": "53",
-    "44": "52",
-    "75": "11",
-}
-
-
-def _submission(title, kind, audiences, city, postcode, day, description, tz=PARIS, online=False):
-    return Submission(
-        title=title,
-        description=description,
-        kind=kind,
-        timings=[{"starts_at": datetime(2024, 11, day, 9, 0, tzinfo=tz),
-                  "ends_at": datetime(2024, 11, day, 12, 0, tzinfo=tz)}],
-        audiences=audiences,
-        is_free=True,
-        informs_about_industry=True,
-        online=online,
-        online_url="https://visio.example.org/salle" if online else None,
-        location=None
-        if online
-        else Location(venue="Site", street="1 rue de l'Usine", postcode=postcode, city=city),
-        registration_url="https://example.org/inscription",
-        accessibility="Accessible en fauteuil roulant",
-        organizer=Organizer(name="Industries de France", type="company"),
-    )
-
-
-def geocoded(
-    title,
-    kind="workshop",
-    audiences=("pupils",),
-    city="Lille",
-    postcode="59000",
-    department="59",
-    lon=3.06,
-    lat=50.63,
-    day=20,
-    description="",
-    sid=None,
-):
-    tz = REUNION if department == "974" else PARIS
-    sub = _submission(title, kind, list(audiences), city, postcode, day, description, tz=tz)
-    location = GeoResult(
-        point=Point(lon=lon, lat=lat),
-        precision="street",
-        city=city,
-        postcode=postcode,
-        department=department,
-        region=REGIONS[department],
-        source="gazetteer",
-    )
-    return Geocoded(
-        submission_id=sid or new_id(), version=1, by="geocoding", submission=sub, location=location
-    )
-
-
-def online_event():
-    sub = _submission(
-        ONLINE_TITLE, "webinar", ["job_seekers"], None, None, 21, "En visioconférence", online=True
-    )
-    return Geocoded(
-        submission_id=new_id(), version=1, by="geocoding", submission=sub, location=None
-    )
-
-
-async def _publish(url: str, events) -> None:
-    import nats
-
-    nc = await nats.connect(url)
-    try:
-        js = nc.jetstream()
-        for event in events:
-            await publish_event(js, event, correlation_id=new_id())
-    finally:
-        await nc.close()
-
-
-def in_thread(fn, *args):
-    """Run ``fn`` (which may call asyncio.run) in another thread: Playwright's sync API keeps
-    an event loop running in this one."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(fn, *args).result(timeout=60)
-
-
-def publish(url: str, events) -> None:
-    in_thread(lambda: asyncio.run(asyncio.wait_for(_publish(url, events), 30)))
-
-
-# ------------------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture(scope="module")
-def service():
-    """nats-server + map-feed (real processes), seeded with the SEED events."""
-    with (
-        tempfile.TemporaryDirectory(prefix="sdi-widget-") as tmpdir,
-        nats_server(Path(tmpdir)) as url,
-    ):
-        tmp = Path(tmpdir)
-        in_thread(bootstrapped, url)
-        stack = Stack(data_dir=tmp / "stack", nats_url=url)
-        try:
-            stack.start("map-feed")
-            base = stack.url("map-feed")
-            events = [
-                geocoded(t, k, a, c, p, d, lon, lat, day, desc)
-                for (t, k, a, c, p, d, lon, lat, day, desc) in SEED
-            ]
-            events.append(online_event())
-            publish(url, events)
-            wait_until(
-                lambda: (
-                    len(httpx.get(base + "/v1/feed", timeout=5).json()["features"]) == len(events)
-                ),
-                20,
-                "the seeded events in /v1/feed",
-            )
-            yield {"base": base, "nats": url, "count": len(events), "stack": stack}
-        finally:
-            stack.stop_all()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.errors = errors
-    yield pg
-    context.close()
-    assert not errors, f"JavaScript errors in the widget: {errors}"
-
-
-def open_widget(service, page, query: str = ""):
-    page.goto(f"{service['base']}/widget{query}")
-    # set once the feed is loaded and the list and the map show it
-    expect(page.locator("body")).to_have_attribute("data-loaded", "true", timeout=15000)
-    expect(page.locator("#sdi-count")).to_contain_text("événement")
-
-
-TITLES = "#sdi-results .sdi-event__title"
-#: events on the map: single markers plus the counts of the clusters
-POINTS = """() => {
-  const singles = document.querySelectorAll('.leaflet-marker-pane .sdi-marker').length;
-  const grouped = [...document.querySelectorAll('.leaflet-marker-pane .sdi-cluster')]
-    .reduce((n, el) => n + parseInt(el.textContent, 10), 0);
-  return singles + grouped;
-}"""
-
-
-def list_titles(page) -> list[str]:
-    return page.eval_on_selector_all(TITLES, "els => els.map(e => e.textContent)")
-
-
-def points_on_map(page) -> int:
-    return page.evaluate(POINTS)
-
-
-def expect_titles(page, titles: list[str], timeout: float = 5000) -> None:
-    """The list comes to show exactly ``titles`` (in any order): waits, then asserts."""
-    with contextlib.suppress(PlaywrightTimeoutError):
-        page.wait_for_function(
-            f"""want => JSON.stringify([...document.querySelectorAll('{TITLES}')]
-                .map(e => e.textContent).sort()) === JSON.stringify(want)""",
-            arg=sorted(titles),
-            timeout=timeout,
-        )
-    assert sorted(list_titles(page)) == sorted(titles)
-
-
-def expect_points_on_map(page, count: int, timeout: float = 5000) -> None:
-    """The map comes to show ``count`` events (markers re-cluster after a move, and in
-    server mode the clusters are fetched again): waits, then asserts."""
-    with contextlib.suppress(PlaywrightTimeoutError):
-        page.wait_for_function(f"n => ({POINTS})() === n", arg=count, timeout=timeout)
-    assert points_on_map(page) == count
-
-
-def fit_everything(page):
-    page.evaluate("() => { window.sdiWidget.map.setView([20, 10], 2, {animate: false}); }")
-    # the clusters animate into their new places (markercluster marks the map pane meanwhile)
-    page.wait_for_function(
-        "() => window.sdiWidget.map.getZoom() === 2"
-        " && !document.querySelector('.leaflet-cluster-anim')"
-    )
-
-
-def expect_live(page) -> None:
-    expect(page.locator("body")).to_have_attribute("data-live", "live", timeout=10000)
+pytestmark = BROWSER_MARKS
 
 
 # ------------------------------------------------------------------------------ tests
@@ -607,38 +290,19 @@ def test_server_clusters_mode_for_large_feeds(service, page):
     assert page.locator(".leaflet-popup .sdi-event__title").text_content() == list_titles(page)[0]
 
 
-def _axe(page, context: str = "document"):
-    # evaluated through the DevTools protocol: the widget's CSP (script-src 'self') stays on
-    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;window.axe = axe; true")
-    result = page.evaluate(f"async () => await axe.run({context}, {{resultTypes: ['violations']}})")
-    # axe really looked: dozens of rules applied (colour contrast, names, landmarks, ARIA...)
-    assert len(result["passes"]) > 20, result["passes"]
-    assert {"color-contrast", "label", "button-name"} <= {r["id"] for r in result["passes"]}
-    return [
-        {
-            "id": v["id"],
-            "impact": v["impact"],
-            "help": v["help"],
-            "nodes": [n["target"] for n in v["nodes"]][:5],
-        }
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
 @pytest.mark.parametrize("mode", ["client", "server"])
 def test_axe_finds_no_serious_violation_in_the_widget(service, page, mode):
     open_widget(service, page, f"?mode={mode}")
     page.wait_for_selector("#sdi-tiles-notice:not([hidden])", timeout=10000)
-    assert _axe(page) == []
+    assert axe_violations(page) == []
 
 
 def test_axe_finds_no_serious_violation_in_the_list_view_and_popup(service, page):
     open_widget(service, page, "?list=all")
-    assert _axe(page, "'#sdi-list'") == []
+    assert axe_violations(page, "'#sdi-list'") == []
     page.click("#sdi-results li:first-child button:has-text('Voir sur la carte')")
     page.wait_for_selector(".leaflet-popup", timeout=10000)
-    assert _axe(page) == []
+    assert axe_violations(page) == []
 
 
 def test_embed_script_inserts_a_sized_iframe_with_parameters(service, page, tmp_path):
@@ -665,6 +329,11 @@ def test_embed_script_inserts_a_sized_iframe_with_parameters(service, page, tmp_
         frame.locator("body[data-loaded=true]").wait_for(timeout=15000)
         assert frame.locator("#sdi-kind").input_value() == "workshop"
         assert frame.locator("#sdi-department").input_value() == "59"
+        assert iframe.get_attribute("allow") == "geolocation"  # "Près de moi"
+        # an event's page opens in a new tab (map-feed's pages are not framed by others)
+        title = frame.locator("#sdi-results .sdi-event__title a").first
+        assert title.get_attribute("target") == "_blank"
+        assert title.get_attribute("href").startswith("/evenements/")
         # auto height: the iframe grows from data-height to the widget's content
         page.wait_for_function(
             "() => document.querySelector('iframe').offsetHeight > 600", timeout=10000
@@ -834,6 +503,7 @@ def test_widget_with_an_edition_sized_feed(edition_service, page):
     elapsed = time.monotonic() - t0
     assert page.inner_text("#sdi-count") == "5\u202f500 événements"
     assert len(list_titles(page)) == 20  # a page at a time
+    expect(page.locator("#sdi-more")).to_have_text("Afficher 20 événements de plus")
     fit_everything(page)
     expect_points_on_map(page, EDITION_SIZE)
     t1 = time.monotonic()

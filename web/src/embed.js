@@ -3,11 +3,12 @@
 //           data-department="59" data-q="robot" data-height="900" async></script>
 // Every data-* attribute among the widget's parameters becomes a URL parameter of the iframe;
 // data-target="<element id>" puts the iframe in that element instead of after the script.
-// The iframe's height follows its content (the widget posts its height).
+// The iframe's height follows its content (the widget posts its height); the iframe may ask
+// for the visitor's position (the widget's "Près de moi" button).
 (() => {
   const script = document.currentScript;
   if (!script || !script.src) return;
-  const PARAMS = ["kind", "audience", "department", "region", "q", "from", "to", "lat", "lon", "zoom",
+  const PARAMS = ["kind", "audience", "department", "region", "online", "q", "from", "to", "lat", "lon", "zoom",
     "territory", "tiles", "attribution", "list"];
   const data = script.dataset;
   const url = new URL("../widget", script.src);
@@ -17,6 +18,7 @@
   frame.src = url.href;
   frame.title = data.title || "Carte des événements de la Semaine de l’industrie";
   frame.loading = "lazy";
+  frame.allow = "geolocation"; // "Près de moi" (only an area, never the position, leaves the frame)
   frame.style.cssText = `display:block;width:100%;border:0;height:${parseInt(data.height, 10) || 900}px`;
   const target = data.target && document.getElementById(data.target);
   if (target) target.appendChild(frame);

@@ -18,6 +18,7 @@ export function readFilters(params) {
     audience: get("audience"),
     department: get("department").toUpperCase(),
     region: get("region"), // INSEE region code; no field in the form, a URL parameter only
+    online: ["true", "false"].includes(get("online")) ? get("online") : "",
     q: get("q").slice(0, 200),
     from: DATE.test(get("from")) ? get("from") : "",
     to: DATE.test(get("to")) ? get("to") : "",
@@ -48,6 +49,7 @@ export function matcher(filters) {
     if (filters.audience && !(p.audiences ?? []).includes(filters.audience)) return false;
     if (filters.department && p.department !== filters.department) return false;
     if (filters.region && p.region !== filters.region) return false;
+    if (filters.online && String(Boolean(p.online)) !== filters.online) return false;
     // starts_at / ends_at carry the local offset: their first 10 characters are the local date.
     if (filters.from && String(p.ends_at ?? p.starts_at).slice(0, 10) < filters.from) return false;
     if (filters.to && String(p.starts_at).slice(0, 10) > filters.to) return false;

@@ -1,6 +1,6 @@
 // The accessible list of events: the same filtered set as the map (optionally limited to the
 // area the map shows), by start date, a page at a time. Every value is set as text.
-import { AUDIENCES, KINDS, label } from "./labels.js";
+import { AUDIENCES, KINDS, label, plural } from "./labels.js";
 import { formatWhen, safeUrl } from "./format.js";
 
 export const PAGE = 20;
@@ -23,11 +23,26 @@ function place(p) {
   return [p.venue, p.street, city].filter(Boolean).join(", ");
 }
 
-/** One event as an article; `actions` adds its buttons/links. */
+/** The event's public page on this service (the widget is served by map-feed: a path
+ * from its own origin, whoever embeds it). */
+export const pageUrl = (id) => `/evenements/${encodeURIComponent(String(id))}`;
+
+// Embedded in a partner's page, the event's page opens in a new tab (map-feed's pages may
+// not be framed by other sites); on its own, in place.
+const embedded = window.parent !== window;
+
+/** One event as an article: its title links to its page; `onShowOnMap` adds that button. */
 export function renderEvent(feature, { headingLevel = 3, onShowOnMap } = {}) {
   const p = feature.properties ?? {};
   const article = el("article", { class: "sdi-event" });
-  const heading = el(`h${headingLevel}`, { class: "sdi-event__title", tabindex: "-1" }, p.title ?? "");
+  const heading = el(`h${headingLevel}`, { class: "sdi-event__title", tabindex: "-1" });
+  const toPage = el("a", { href: pageUrl(feature.id), class: "sdi-event__link" }, p.title ?? "");
+  if (embedded) {
+    toPage.target = "_blank";
+    toPage.rel = "noopener";
+    toPage.title = `${p.title ?? "L’événement"} – nouvelle fenêtre`;
+  }
+  heading.append(toPage);
   article.append(heading);
 
   const badges = el("p", { class: "sdi-event__badges" });
@@ -107,8 +122,9 @@ export function createList(root, { onShowOnMap, onMore }) {
     ol.replaceChildren(fragment);
     if (keepFocusId) document.getElementById(keepFocusId)?.querySelector(".sdi-event__title")?.focus();
     empty.hidden = features.length > 0;
-    more.hidden = features.length <= shown.length;
-    more.textContent = `Afficher ${Math.min(PAGE, features.length - shown.length)} événements de plus`;
+    const left = features.length - shown.length;
+    more.hidden = left <= 0;
+    more.textContent = left > 0 ? `Afficher ${plural(Math.min(PAGE, left), "événement", "événements")} de plus` : "";
   }
 
   /** Bring one event into the list (growing the page if needed) and focus its title. */

@@ -1,14 +1,20 @@
 // The embeddable map widget: filters, a clustered map and an accessible list kept in step,
 // live through Server-Sent Events. URL parameters preset filters and view:
-//   kind, audience, department, region, q, from, to (YYYY-MM-DD), lat, lon, zoom, territory,
-//   tiles (a {z}/{x}/{y} URL template, or "none"), attribution, list=all|map.
+//   kind, audience, department, region, online (true|false), q, from, to (YYYY-MM-DD), lat,
+//   lon, zoom, territory, tiles (a {z}/{x}/{y} URL template, or "none"), attribution,
+//   list=all|map.
+// On a narrow screen the filters fold behind one "Filtres" button (filters-panel.js); "Près
+// de moi" brings the map to the visitor's surroundings (near-me.js).
 import departements from "virtual:departements";
 import { AUDIENCES, KINDS, plural } from "./labels.js";
 import { isEmpty, matcher, readFilters } from "./filters.js";
 import { FeedStore } from "./store.js";
 import { followFeed, watchChanges } from "./stream.js";
-import { OSM_ATTRIBUTION, OSM_TILES, TERRITORIES, createMap } from "./map.js";
+import { TERRITORIES, createMap } from "./map.js";
+import { tileSettings as tilesFrom } from "./basemap.js";
 import { byDate, createList, renderEvent } from "./list.js";
+import { foldableFilters } from "./filters-panel.js";
+import { nearMe } from "./near-me.js";
 
 const params = new URLSearchParams(location.search);
 const $ = (sel) => document.querySelector(sel);
@@ -32,11 +38,7 @@ function debounce(fn, ms) {
 function tileSettings() {
   const body = document.body.dataset;
   const tiles = params.get("tiles") ?? body.tiles;
-  const attribution = params.get("tiles") ? params.get("attribution") : body.attribution;
-  if (tiles === "none") return { tiles: null, attribution: "" };
-  const ok = tiles && /^https?:\/\/[^\s]+\{z\}[^\s]*$/.test(tiles);
-  if (ok && tiles !== OSM_TILES) return { tiles, attribution: attribution ?? "" };
-  return { tiles: OSM_TILES, attribution: OSM_ATTRIBUTION };
+  return tilesFrom(tiles, params.get("tiles") ? params.get("attribution") : body.attribution);
 }
 
 function init() {
@@ -134,21 +136,26 @@ function init() {
 
   const events = (n) => plural(n, "événement", "événements");
 
-  function show(listed, { matching, inArea, tooMany = false }) {
+  /** The list, and what it holds in words: `inArea` placed events in the map's area, and
+   * `online` online events without a place (listed with every area, never counted in it). */
+  function show(listed, { matching, inArea, online = 0, tooMany = false }) {
     listed.sort(byDate);
     list.render(listed);
     $("#sdi-too-many").hidden = !tooMany;
     if (tooMany) $("#sdi-empty").hidden = true;
-    const total = inView.checked ? inArea : matching;
-    $("#sdi-count").textContent = inView.checked && matching != null
-      ? `${events(inArea)} dans la zone affichée (sur ${matching.toLocaleString("fr-FR")})`
-      : inView.checked ? `${events(inArea)} dans la zone affichée` : events(total);
+    const number = (n) => n.toLocaleString("fr-FR");
     const which = isEmpty(filters) ? "" : " correspondant à vos critères";
-    announce(inView.checked
-      ? (matching != null
-        ? `${events(matching)}${which}, dont ${inArea.toLocaleString("fr-FR")} dans la zone affichée de la carte.`
-        : `${events(inArea)}${which} dans la zone affichée de la carte.`)
-      : `${events(matching)}${which}.`);
+    if (!inView.checked) {
+      $("#sdi-count").textContent = events(matching);
+      announce(`${events(matching)}${which}.`);
+      return;
+    }
+    const andOnline = online ? ` et ${number(online)} en ligne` : "";
+    const zone = `${events(inArea)} dans la zone affichée${andOnline}`;
+    $("#sdi-count").textContent = matching != null ? `${zone} (sur ${number(matching)})` : zone;
+    announce(matching != null
+      ? `${events(matching)}${which}, dont ${number(inArea)} dans la zone affichée de la carte${andOnline && `,${andOnline}`}.`
+      : `${events(inArea)}${which} dans la zone affichée de la carte${andOnline && `,${andOnline}`}.`);
   }
 
   // ---- client mode: the whole feed in memory, clustered in the browser
@@ -156,21 +163,23 @@ function init() {
     const match = matcher(filters);
     const matching = [...store.features.values()].filter(match);
     setFeatures(matching);
-    let listed = matching;
-    if (inView.checked) {
-      const bounds = map.getBounds();
-      listed = matching.filter((f) => {
-        if (f.geometry?.type !== "Point") return true; // online events belong to every area
-        const [lon, lat] = f.geometry.coordinates;
-        return bounds.contains([lat, lon]);
-      });
+    if (!inView.checked) {
+      show(matching, { matching: matching.length });
+      return;
     }
-    show(listed, { matching: matching.length, inArea: listed.length });
+    const bounds = map.getBounds();
+    const placed = [];
+    const online = []; // online events without a place belong to every area
+    for (const f of matching) {
+      if (f.geometry?.type !== "Point") online.push(f);
+      else if (bounds.contains([f.geometry.coordinates[1], f.geometry.coordinates[0]])) placed.push(f);
+    }
+    show([...placed, ...online], { matching: matching.length, inArea: placed.length, online: online.length });
   }
 
   // ---- server mode (large feeds): clusters and lists asked for the current view
   const LIST_MAX = 2000;
-  const FILTERS = ["kind", "audience", "department", "region", "q", "from", "to"];
+  const FILTERS = ["kind", "audience", "department", "region", "online", "q", "from", "to"];
   const query = (extra = {}) => {
     const u = new URLSearchParams();
     for (const k of FILTERS) if (filters[k]) u.set(k, filters[k]);
@@ -195,7 +204,7 @@ function init() {
     try {
       const [view, online] = await Promise.all([
         getJSON(`/v1/feed/clusters?${query({ bbox, zoom: map.getZoom() })}`),
-        getJSON(`/v1/feed?${query({ online: "true" })}`),
+        filters.online === "false" ? { features: [] } : getJSON(`/v1/feed?${query({ online: "true" })}`),
       ]);
       if (mine !== seq) return;
       setRemote(view);
@@ -203,22 +212,23 @@ function init() {
         remoteMarker(pendingReveal).openPopup();
         pendingReveal = null;
       }
-      const onlineCount = online.features.length;
+      // those with a place are in the clusters already (in their area or not)
+      const unplaced = online.features.filter((f) => !f.geometry);
       let listed = null;
       let matching = null;
-      const inArea = counted(view) + onlineCount;
+      const inArea = counted(view);
       if (inView.checked) {
-        if (inArea <= LIST_MAX) {
+        if (inArea + unplaced.length <= LIST_MAX) {
           const clustered = view.features.some((f) => f.properties?.cluster);
           const points = clustered ? (await getJSON(`/v1/feed?${query({ bbox })}`)).features : view.features;
-          listed = [...points, ...online.features];
+          listed = [...points, ...unplaced];
         }
       } else {
-        matching = counted(await getJSON(`/v1/feed/clusters?${query({ bbox: WORLD, zoom: 0 })}`)) + onlineCount;
+        matching = counted(await getJSON(`/v1/feed/clusters?${query({ bbox: WORLD, zoom: 0 })}`)) + unplaced.length;
         if (matching <= LIST_MAX) listed = (await getJSON(`/v1/feed?${query()}`)).features;
       }
       if (mine !== seq) return;
-      show(listed ?? [], { matching, inArea, tooMany: listed === null });
+      show(listed ?? [], { matching, inArea, online: unplaced.length, tooMany: listed === null });
     } catch (error) {
       if (mine === seq) liveState.textContent = "Les événements n’ont pas pu être chargés : nouvelle tentative bientôt.";
       setTimeout(() => mine === seq && refreshServer(), 5000);
@@ -256,9 +266,11 @@ function init() {
     }
   }
 
+  const panel = foldableFilters({ form, toggle: $("#sdi-filters-toggle"), panel: $("#sdi-filters-panel") });
   const applyForm = (event) => {
     const before = filters.department;
     filters = fromForm();
+    panel.showActive(filters);
     list.resetPage();
     if (filters.department !== before || event?.target === form.department) focusDepartment();
     refresh();
@@ -270,6 +282,7 @@ function init() {
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     applyForm();
+    panel.foldOnPhone(); // the results are behind the filters on a narrow screen
   });
   form.addEventListener("change", applyForm);
   form.q.addEventListener("input", debounce(applyForm, 300));
@@ -279,6 +292,18 @@ function init() {
     refresh();
   });
   map.on("moveend", () => (mode === "server" || inView.checked) && refreshSoon());
+  panel.showActive(filters);
+
+  nearMe({
+    button: $("#sdi-near-me"),
+    status: $("#sdi-near-status"),
+    onArea: (bounds) => {
+      inView.checked = true; // the list shows what is around
+      list.resetPage();
+      map.fitBounds(bounds, { animate: false });
+      refresh();
+    },
+  });
 
   const STATES = {
     live: "Mises à jour en direct actives.",

@@ -1,27 +1,10 @@
-// The Leaflet map: tiles (configurable, optional), the France outline that stays visible
-// when tiles cannot be reached, and the clustered event markers.
+// The widget's Leaflet map: the ground (basemap.js: tiles, the France outline) and the
+// clustered event markers.
 import L from "./leaflet-global.js";
 import "leaflet.markercluster";
-import outline from "virtual:france-outline";
-import { escapeHtml } from "./format.js";
+import { NamedIcon, TERRITORIES, addBasemap, createBaseMap, eventIcon } from "./basemap.js";
 
-export const OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png";
-export const OSM_ATTRIBUTION = "© contributeurs d’OpenStreetMap";
-export const TERRITORIES = outline.features.map((f) => ({
-  code: f.properties.code,
-  name: f.properties.name,
-  bounds: L.latLngBounds([f.bbox[1], f.bbox[0]], [f.bbox[3], f.bbox[2]]),
-}));
-
-// Icons are DivIcons whose element gets an accessible name; the name is set as an attribute,
-// never as HTML.
-const EventIcon = L.DivIcon.extend({
-  createIcon(old) {
-    const el = L.DivIcon.prototype.createIcon.call(this, old);
-    el.setAttribute("aria-label", this.options.label);
-    return el;
-  },
-});
+export { TERRITORIES };
 
 function clusterIcon(cluster) {
   return clusterIconFor(cluster.getChildCount());
@@ -29,7 +12,7 @@ function clusterIcon(cluster) {
 
 function clusterIconFor(n) {
   const size = n < 10 ? 34 : n < 100 ? 40 : n < 1000 ? 46 : 54;
-  return new EventIcon({
+  return new NamedIcon({
     html: `<span aria-hidden="true">${n}</span>`,
     className: "sdi-cluster",
     iconSize: [size, size],
@@ -38,46 +21,9 @@ function clusterIconFor(n) {
 }
 
 export function createMap(element, { tiles, attribution, popup, onTilesFailed }) {
-  // No animated zooms nor fades for visitors who asked their system for less motion.
-  const still = window.matchMedia?.("(prefers-reduced-motion: reduce)").matches ?? false;
-  const map = L.map(element, {
-    zoomAnimation: !still,
-    fadeAnimation: !still,
-    markerZoomAnimation: !still,
-    zoomControl: false,
-    minZoom: 2,
-    maxZoom: 18,
-    worldCopyJump: true,
-  });
-  L.control.zoom({ zoomInTitle: "Zoomer", zoomOutTitle: "Dézoomer" }).addTo(map);
-  map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-
+  const { map, still } = createBaseMap(element, { minZoom: 2, maxZoom: 18, worldCopyJump: true });
   // The outline is always there, under the markers; it is filled when the tiles are missing.
-  const outlineLayer = L.geoJSON(outline, {
-    interactive: false,
-    style: { color: "#000091", weight: 1, opacity: 0.6, fillColor: "#e3e3fd", fillOpacity: 0 },
-  }).addTo(map);
-  const tilesFailed = (announce) => {
-    element.classList.add("sdi-no-tiles");
-    outlineLayer.setStyle({ fillOpacity: 1, opacity: 1 });
-    if (announce) onTilesFailed?.();
-  };
-
-  if (tiles) {
-    let loaded = 0;
-    let failed = 0;
-    const layer = L.tileLayer(tiles, { attribution: escapeHtml(attribution), maxZoom: 19, crossOrigin: false });
-    layer.on("tileload", () => {
-      loaded += 1;
-    });
-    layer.on("tileerror", () => {
-      failed += 1;
-      if (failed === 4 && loaded === 0) tilesFailed(true);
-    });
-    layer.addTo(map);
-  } else {
-    tilesFailed(false);
-  }
+  addBasemap(map, { tiles, attribution, onTilesFailed: (announce) => announce && onTilesFailed?.() });
 
   const clusters = L.markerClusterGroup({
     animate: !still,
@@ -102,15 +48,7 @@ export function createMap(element, { tiles, attribution, popup, onTilesFailed })
 
   function makeMarker(feature) {
     const [lon, lat] = feature.geometry.coordinates;
-    const marker = L.marker([lat, lon], {
-      keyboard: true,
-      icon: new EventIcon({
-        className: "sdi-marker",
-        html: "",
-        iconSize: [22, 22],
-        label: feature.properties.title ?? "Événement",
-      }),
-    });
+    const marker = L.marker([lat, lon], { keyboard: true, icon: eventIcon(feature.properties.title ?? "Événement") });
     marker.feature = feature;
     marker.bindPopup(() => popup(marker.feature), { maxWidth: 320, autoPanPadding: [20, 20] });
     return marker;

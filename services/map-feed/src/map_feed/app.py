@@ -1,4 +1,5 @@
-"""The map-feed HTTP service: the live feed, its stream, clusters, exports and the widget.
+"""The map-feed HTTP service: the live feed, its stream, clusters, exports, the events'
+public pages and the widget.
 
 Everything is answered from memory (``FeedStore``), kept in step with the ``FEED`` bucket
 by this replica's own watcher. The indexer (the shared durable consumer that writes
@@ -15,7 +16,7 @@ from sdi_common.http import create_app
 from sdi_common.security import SecurityHeaders
 from starlette.middleware.cors import CORSMiddleware
 
-from . import api, widget
+from . import api, event_page, widget
 from .fast_path import FeedFastPath
 from .problems import Problem, problem_response
 from .replica import MapFeed
@@ -62,6 +63,7 @@ def build_app(settings: MapFeedSettings | None = None) -> FastAPI:
             max_age=3600,
         )
     app.include_router(api.router)
+    app.include_router(event_page.router)
     app.include_router(widget.router)
     app.mount(
         "/static", widget.WidgetFiles(directory=settings.static_dir, check_dir=False), name="static"

@@ -1,8 +1,11 @@
-"""The public feed feature: what a labelled, placed event looks like on the map.
+"""What the ``FEED`` bucket holds: the public feature of a labelled, placed event, or the
+tombstone left where one was removed.
 
-Built from a ``Geocoded`` or ``Relocated`` event, by an explicit allow-list of public
-fields: the organiser's e-mail and phone never reach it (they are not in these events
-either; the submission service keeps them sealed).
+The feature is built from a ``Geocoded`` or ``Relocated`` event, by an explicit allow-list
+of public fields: the organiser's e-mail and phone never reach it (they are not in these
+events either; the submission service keeps them sealed). A tombstone (the body of a
+``DEL`` marker) records the version and the reason of the removal: the indexer compares
+versions with it, and the replicas remember the withdrawn events (their page answers 410).
 
 The event status (scheduled, full, cancelled, the places left) comes from another event,
 ``EventStatusSet``, at any time: the indexer keeps it in the bucket's entry, the feature's
@@ -152,3 +155,25 @@ def upgrade(feature: dict[str, Any]) -> dict[str, Any]:
     for key, value in SCHEDULED.items():
         p.setdefault(key, value)
     return feature
+
+
+#: the reason of the tombstone an organiser's (or operator's) withdrawal leaves
+WITHDRAWN = "withdrawn"
+
+
+def tombstone(submission_id: str, version: int, reason: str,
+              status: dict[str, Any] | None = None) -> bytes:
+    """The body of a removal: ``reason`` is ``withdrawn`` or the lifecycle event's type (or
+    ``event_status``: nothing removed, a status kept for the event to come); ``status`` the
+    event status it carries over."""
+    return orjson.dumps({"id": submission_id, "version": version, "reason": reason,
+                         **(status or {})})
+
+
+def read_tombstone(value: bytes | None) -> dict[str, Any]:
+    """A removal's body (``{}`` for an empty or foreign one: a purge, a hand-made delete)."""
+    try:
+        data = orjson.loads(value) if value else {}
+    except orjson.JSONDecodeError:
+        data = {}
+    return data if isinstance(data, dict) else {}

@@ -8,6 +8,10 @@ collection lazily, once per revision. Recent changes are kept for SSE resume.
 The bucket keeps one revision per key (history 1): a value replaced before the watcher
 received it is gone from the stream, so a burst on one key can skip intermediate
 revisions. Every message is a whole state, so the store (and SSE clients) still converge.
+
+The tombstones are in the bucket too (the indexer never purges them): from them every
+replica knows, also after a restart, which events were withdrawn (``withdrawn``), so
+that their public page answers 410 Gone rather than 404.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import structlog
 from sdi_common.text import fold
 
 from .clusters import GridIndex
-from .features import dumps, upgrade
+from .features import WITHDRAWN, dumps, read_tombstone, upgrade
 from .filters import FeedQuery
 
 #: feeds larger than this build their derived representations in a thread
@@ -163,6 +167,8 @@ class FeedStore:
         clusters_max_age: float = 0.0,
     ) -> None:
         self.entries: dict[str, FeedEntry] = {}
+        #: ids whose latest state in the bucket is a withdrawal's tombstone
+        self.withdrawn: set[str] = set()
         self.revision = 0
         self.synced = False
         self.change_log_size = change_log_size
@@ -190,6 +196,10 @@ class FeedStore:
             return
         self.revision = revision
         if operation in KV_DELETE_OPS:
+            if read_tombstone(value).get("reason") == WITHDRAWN:
+                self.withdrawn.add(key)
+            else:
+                self.withdrawn.discard(key)
             if self.entries.pop(key, None) is None:
                 return  # a tombstone of an event we never showed
             self.grid.remove(key)
@@ -203,6 +213,7 @@ class FeedStore:
                 log.error("feed.bad_entry", key=key, revision=revision, error=repr(exc))
                 return
             self.entries[key] = entry
+            self.withdrawn.discard(key)
             if entry.lon is None:
                 self.grid.remove(key)
             else:

@@ -43,11 +43,14 @@ from sdi_common.contracts import (
 )
 
 from .features import (
+    WITHDRAWN,
     build_feature,
     dumps,
+    read_tombstone,
     status_change,
     status_of,
     status_time,
+    tombstone,
     with_status,
 )
 
@@ -93,12 +96,12 @@ class FeedIndexer:
         except KeyNotFoundError as err:
             if err.entry is None:
                 return Stored(revision=0, version=0, live=False)
-            tomb = _tombstone(err.entry.value)
+            tomb = read_tombstone(err.entry.value)
             return Stored(
                 revision=err.entry.revision,
                 version=int(tomb.get("version", 0)),
                 live=False,
-                withdrawn=tomb.get("reason") == "withdrawn",
+                withdrawn=tomb.get("reason") == WITHDRAWN,
                 status=status_of(tomb),
                 reason=tomb.get("reason"),
             )
@@ -149,7 +152,7 @@ class FeedIndexer:
         if isinstance(event, Withdrawn):
             if stored.withdrawn and v <= stored.version:
                 return Result("stale")
-            await self._tombstone(event, max(v, stored.version), "withdrawn", stored.revision)
+            await self._tombstone(event, max(v, stored.version), WITHDRAWN, stored.revision)
             return Result("deleted")
 
         if isinstance(event, Judged | LocationUnresolved) and event.type != "labelled":
@@ -187,16 +190,8 @@ class FeedIndexer:
 
     async def _tombstone(self, event: Event, version: int, reason: str, last: int,
                          status: dict | None = None) -> int:
-        body = orjson.dumps({"id": event.submission_id, "version": version, "reason": reason,
-                             **(status or {})})
+        body = tombstone(event.submission_id, version, reason, status)
         return await self._publish(
             event.submission_id, body, {KV_OP_HEADER: "DEL", EXPECTED_LAST_HEADER: str(last)}
         )
 
-
-def _tombstone(value: bytes | None) -> dict:
-    try:
-        data = orjson.loads(value) if value else {}
-    except orjson.JSONDecodeError:
-        data = {}
-    return data if isinstance(data, dict) else {}

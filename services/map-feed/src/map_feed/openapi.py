@@ -211,3 +211,43 @@ def documented(
 
 
 STREAM_HEADERS = {"X-Feed-Revision": _REVISION_HEADER}
+
+
+_HTML_PAGE: Schema = {"type": "string", "description": "an HTML page (DSFR), in French"}
+
+
+def event_documented(
+    summary: str, media_type: str, parameter: dict[str, Any], *, page: bool = False
+) -> dict[str, Any]:
+    """An event's page (``page``: HTML, its 404 and 410 pages too) or its calendar file
+    (whose 404 and 410 are problem+json)."""
+    kind = media_type.split(";")[0]
+    if page:
+        missing = {
+            "description": "no published event has this id (a page; a path naming no page "
+            "at all gets problem+json)",
+            "content": {kind: {"schema": _HTML_PAGE}, PROBLEM_JSON: {"schema": PROBLEM}},
+        }
+        gone = {
+            "description": "the event was withdrawn (a page)",
+            "content": {kind: {"schema": _HTML_PAGE}},
+        }
+    else:
+        missing = _problem("no published event has this id")
+        gone = _problem("the event was withdrawn")
+    return {
+        "summary": summary,
+        "tags": ["pages"],
+        "openapi_extra": {"parameters": [parameter]},
+        "responses": {
+            200: {
+                "description": "OK",
+                "content": {kind: {"schema": _HTML_PAGE if page else TEXT}},
+                "headers": CACHED,
+            },
+            304: {"description": "Not Modified (If-None-Match)", "headers": CACHED},
+            404: missing,
+            410: gone,
+            503: _problem("the feed is still loading", _RETRY_AFTER),
+        },
+    }

@@ -43,6 +43,10 @@ class MapFeedSettings(ServiceSettings):
     clusters_max_age: float = 1.0
     #: STATIC_DIR: the widget's built files (served at /widget and /static)
     static_dir: Path = STATIC_DIR
+    #: MAP_PUBLIC_URL: this service's public address (``https://carte.example.fr``), the
+    #: start of the event pages' canonical URL (share link, Open Graph, JSON-LD); unset:
+    #: the address the request was sent to. The submission service's mails use the same.
+    map_public_url: str | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -50,6 +54,16 @@ class MapFeedSettings(ServiceSettings):
         if isinstance(value, str):
             return [o.strip() for o in value.split(",") if o.strip()]
         return value
+
+    @field_validator("map_public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query:
+            raise ValueError("MAP_PUBLIC_URL: an http(s) address, e.g. https://carte.example.fr")
+        return value.rstrip("/")
 
     @property
     def tile_origin(self) -> str | None:

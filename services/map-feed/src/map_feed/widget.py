@@ -4,7 +4,10 @@ DSFR's icon at ``/favicon.ico`` (copied beside the page by the build: web/build.
 from __future__ import annotations
 
 import html
+import json
 import os
+from functools import cache
+from pathlib import Path
 
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, HTMLResponse, Response
@@ -15,6 +18,22 @@ from .problems import Problem
 from .replica import Replica
 
 router = APIRouter(include_in_schema=False)
+
+
+def built_assets(static_dir: Path) -> dict[str, str]:
+    """The build's content-hashed files by entry (``{"event.css": "/static/widget/assets/…"}``,
+    from ``widget/manifest.json``, written by web/build.mjs); empty when not built. Read
+    again when the build changes (``make assets`` while the service runs)."""
+    manifest = static_dir / "widget" / "manifest.json"
+    try:
+        return _read_manifest(manifest, manifest.stat().st_mtime_ns)
+    except (OSError, ValueError):
+        return {}
+
+
+@cache
+def _read_manifest(path: Path, mtime_ns: int) -> dict[str, str]:
+    return json.loads(path.read_text(encoding="utf-8"))
 
 
 class WidgetFiles(StaticFiles):
