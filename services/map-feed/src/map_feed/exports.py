@@ -15,7 +15,8 @@ from datetime import UTC, datetime
 import orjson
 from sdi_common.csv_safe import cell
 
-from .features import ACCESSIBILITY_LABELS, EVENT_STATUS_LABELS, PROPERTIES
+from .features import PROPERTIES
+from .labels import ACCESSIBILITY, EVENT_STATUSES
 
 _V1 = PROPERTIES[: PROPERTIES.index("precision")]
 #: the feature's properties, then its point, then what contract version 2 added (so that
@@ -158,13 +159,13 @@ def _vevents(f: dict, stamp_text: str) -> list[str]:
         notes.append(f"Organisateur : {p['organizer_name']}")
     if p.get("accessibility_codes"):
         notes.append("Accessibilité : "
-                     + ", ".join(ACCESSIBILITY_LABELS[c] for c in p["accessibility_codes"]))
+                     + ", ".join(ACCESSIBILITY[c] for c in p["accessibility_codes"]))
     if status == "scheduled" and p.get("remaining_places") is not None:
         notes.append(f"Places restantes : {p['remaining_places']}")
     description = "\n\n".join(n for n in notes if n).strip()
     url = p.get("registration_url") or p.get("online_url")
     title = p["title"] if status == "scheduled" else (
-        f"{EVENT_STATUS_LABELS[status].capitalize()} : {p['title']}")
+        f"{EVENT_STATUSES[status]} : {p['title']}")
     timings = p["timings"]
     out = []
     for n, timing in enumerate(timings, 1):
@@ -271,7 +272,7 @@ def jsonld_event(f: dict) -> dict:
             }
         features = [
             {"@type": "LocationFeatureSpecification", "identifier": code,
-             "name": f"accessible : {ACCESSIBILITY_LABELS[code]}", "value": True}
+             "name": f"accessible : {ACCESSIBILITY[code]}", "value": True}
             for code in p.get("accessibility_codes") or ()
         ]
         if p.get("accessibility"):

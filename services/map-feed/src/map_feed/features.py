@@ -54,17 +54,6 @@ PROPERTIES: tuple[str, ...] = (
     "event_status_at",
 )
 
-#: the accessibility codes, as people read them (exports, widget)
-ACCESSIBILITY_LABELS: dict[str, str] = {
-    "motor": "handicap moteur",
-    "hearing": "handicap auditif",
-    "visual": "handicap visuel",
-    "intellectual": "handicap intellectuel",
-    "psychic": "handicap psychique",
-}
-EVENT_STATUS_LABELS: dict[str, str] = {"scheduled": "programmé", "full": "complet",
-                                       "cancelled": "annulé"}
-
 #: what an ``EventStatusSet`` says, as the feature's properties (and tombstones) keep it
 STATUS_FIELDS = ("event_status", "remaining_places", "event_status_at")
 SCHEDULED: dict[str, Any] = {"event_status": "scheduled", "remaining_places": None,
