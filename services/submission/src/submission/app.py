@@ -21,7 +21,7 @@ from sdi_common.natsconn import connect
 from sdi_common.security import SecurityHeaders, content_security_policy
 from sdi_common.worker import Worker
 
-from .api import event_status, imports, operators, organizers, problems
+from .api import carry_over, event_status, imports, operators, organizers, problems
 from .api.deps import Runtime
 from .callbacks import Callbacks
 from .commands import Commands
@@ -197,6 +197,7 @@ def build_app(settings: SubmissionSettings | None = None) -> FastAPI:
     app.include_router(operators.router)  # first: /export.csv before /{submission_id}
     app.include_router(organizers.router)
     app.include_router(event_status.router)
+    app.include_router(carry_over.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_api_route("/", form, include_in_schema=False)
     app.add_api_route("/favicon.ico", favicon, include_in_schema=False)

@@ -141,7 +141,10 @@ class Importer:
         self.concurrency = concurrency
 
     async def run(self, rows: list[Row], *, dry_run: bool, importer_email: str | None,
-                  correlation_id: str | None) -> Outcome:
+                  correlation_id: str | None, by: str = "import", summary: bool = True
+                  ) -> Outcome:
+        """Judge every row, and unless ``dry_run`` import the valid ones (``by``: who the
+        history names; ``summary``: publish the ``Imported`` event for the mail)."""
         for row in rows:
             check(row)
         await self._match(rows)
@@ -152,14 +155,15 @@ class Importer:
 
         async def one(row: Row) -> None:
             async with gate:
-                await self._import(row, correlation_id)
+                await self._import(row, by, correlation_id)
 
         await asyncio.gather(*(one(r) for r in rows if r.ok))
         for row in rows:
             if not row.ok:
                 row.action = "refused"
         outcome.import_id = new_id()
-        await self._summary(outcome, importer_email or _shared_email(rows), correlation_id)
+        if summary:
+            await self._summary(outcome, importer_email or _shared_email(rows), correlation_id)
         return outcome
 
     # ------------------------------------------------------------------ steps
@@ -191,12 +195,12 @@ class Importer:
         # imported before, its address since changed or erased: the same derived id
         return await self.store.get(derived_id(key))
 
-    async def _import(self, row: Row, correlation_id: str | None) -> None:
+    async def _import(self, row: Row, by: str, correlation_id: str | None) -> None:
         try:
             if row.existing is not None:
-                await self._update(row, row.existing, correlation_id)
+                await self._update(row, row.existing, by, correlation_id)
             else:
-                await self._create(row, correlation_id)
+                await self._create(row, by, correlation_id)
         except Conflict as refused:
             row.id = row.existing.id if row.existing else row.id
             row.errors.append({"field": "", "code": refused.code, "message": refused.message})
@@ -208,16 +212,17 @@ class Importer:
                 "créées une seconde fois).")})
             row.action = "refused"
 
-    async def _update(self, row: Row, record: SubmissionRecord, correlation_id: str | None) -> None:
-        accepted = await self.commands.amend(record, row.item, by="import",
+    async def _update(self, row: Row, record: SubmissionRecord, by: str,
+                      correlation_id: str | None) -> None:
+        accepted = await self.commands.amend(record, row.item, by=by,
                                              correlation_id=correlation_id)
         row.id = record.id
         row.action = "updated" if accepted.version > record.version else "unchanged"
 
-    async def _create(self, row: Row, correlation_id: str | None) -> None:
+    async def _create(self, row: Row, by: str, correlation_id: str | None) -> None:
         submission_id = derived_id(row.import_key) if row.import_key else new_id()
         token = new_token()
-        stored = await self.commands.receive(submission_id, row.item, token, by="import",
+        stored = await self.commands.receive(submission_id, row.item, token, by=by,
                                              correlation_id=correlation_id,
                                              external_id=row.item.external_id)
         row.id = submission_id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sdi_common.editions import EDITIONS_DIR
 from sdi_common.settings import ServiceSettings
 
 
@@ -45,6 +46,9 @@ class SubmissionSettings(ServiceSettings):
     #: APPLY_ON_ACCEPT: also project accepted events into the store at once (read-your-writes);
     #: the projector applies them again, idempotently
     apply_on_accept: bool = True
+
+    #: EDITIONS_DIR: where the previous edition is found (the carry-over of its events)
+    editions_dir: Path = EDITIONS_DIR
 
     #: CONTACT_KEY_POOL: sealing keys created ahead (stored before use); 0 = one per request
     contact_key_pool: int = 256
