@@ -26,6 +26,9 @@ class SubmissionSettings(ServiceSettings):
     #: per client address, each up to 500 events; 0 = off
     import_rate_limit_per_minute: int = 6
     import_rate_limit_burst: int = 10
+    #: IMPORT_CONCURRENCY: rows of one import published at once (1: one JetStream ack after
+    #: the other, what bench/imports.py compares with)
+    import_concurrency: int = 64
     #: RATE_LIMIT_PER_MINUTE: writes (POST/PUT/DELETE) allowed per client and minute; 0 = off
     rate_limit_per_minute: int = 120
     #: RATE_LIMIT_BURST: how many writes a client may send at once before being limited

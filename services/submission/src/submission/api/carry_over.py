@@ -20,10 +20,10 @@ from sdi_common.contracts import EventStatus, Status
 from sdi_common.editions import Edition, previous_edition
 
 from ..carry_over import candidates
-from ..imports import MAX_ROWS, Importer, json_rows
+from ..imports import MAX_ROWS, json_rows
 from .body import JsonBodyRoute
 from .deps import CorrelationId, ImportRateLimited, OwnTarget, RuntimeDep, Target
-from .imports import ImportView
+from .imports import ImportView, importer
 from .problems import documented, invalid_body
 from .views import Links, links
 
@@ -113,7 +113,7 @@ async def carry_over(body: CarryOverIn, target: OwnTarget, rt: RuntimeDep,
             "(ou ses coordonnées ont été effacées).",
         } for i in unknown])
     rows = json_rows([offered_ids[i].body for i in dict.fromkeys(body.submission_ids)])
-    outcome = await Importer(rt.commands, rt.store).run(
+    outcome = await importer(rt).run(
         rows, dry_run=False, importer_email=None, correlation_id=correlation_id,
         by=target.by, summary=False)  # each event's own receipt says it
     return JSONResponse(outcome.answer())

@@ -21,7 +21,7 @@ from ..field_errors import FieldErrorModel, field_errors
 from ..import_csv import CsvFileError, read_file, template
 from ..imports import MAX_ROWS, Importer, ImporterEmail, csv_rows, json_rows
 from .body import is_json, read_limited
-from .deps import CorrelationId, ImportRateLimited, RuntimeDep
+from .deps import CorrelationId, ImportRateLimited, Runtime, RuntimeDep
 from .problems import ProblemError, documented, fail, invalid_body
 
 router = APIRouter(prefix="/v1/submissions", tags=["imports"])
@@ -116,9 +116,13 @@ async def import_submissions(
     dry_run: Annotated[bool, Query(description="true : tout vérifier, ne rien créer")] = False,
 ) -> JSONResponse:
     rows, importer_email = await _read(request, rt.settings.import_max_body_bytes)
-    outcome = await Importer(rt.commands, rt.store).run(
+    outcome = await importer(rt).run(
         rows, dry_run=dry_run, importer_email=importer_email, correlation_id=correlation_id)
     return JSONResponse(outcome.answer())
+
+
+def importer(rt: Runtime) -> Importer:
+    return Importer(rt.commands, rt.store, concurrency=rt.settings.import_concurrency)
 
 
 async def _read(request: Request, limit: int) -> tuple[list, str | None]:
