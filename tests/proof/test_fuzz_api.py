@@ -48,7 +48,8 @@ pytestmark = pytest.mark.timeout(1200)
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, operator_tokens):
-    env = proof_env(RATE_LIMIT_PER_MINUTE="0", OPERATOR_TOKENS=operator_tokens.env())
+    env = proof_env(RATE_LIMIT_PER_MINUTE="0", IMPORT_RATE_LIMIT_PER_MINUTE="0",
+                    OPERATOR_TOKENS=operator_tokens.env())
     # Only the two HTTP services: the fuzzers talk to nothing else.
     s = Stack(data_dir=tmp_path_factory.mktemp("fuzz"), env=env)
     try:

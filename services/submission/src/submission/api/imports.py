@@ -16,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..field_errors import FieldErrorModel, field_errors
 from ..import_csv import CsvFileError, read_file, template
@@ -27,6 +28,8 @@ from .problems import ProblemError, documented, fail, invalid_body
 router = APIRouter(prefix="/v1/submissions", tags=["imports"])
 
 TEMPLATE_NAME = "modele-import-semaine-industrie.csv"
+#: the fields of the upload form (the import page's)
+FORM_FIELDS = ("file", "importer_email")
 
 
 class ImportIn(BaseModel):
@@ -79,7 +82,7 @@ REQUEST_BODY = {
         "text/csv": {"schema": {"type": "string", "description": "Le modèle rempli "
                                 "(GET /v1/submissions/import/template.csv)."}},
         "multipart/form-data": {"schema": {
-            "type": "object", "required": ["file"],
+            "type": "object", "required": ["file"], "additionalProperties": False,
             "properties": {"file": {"type": "string", "format": "binary"},
                            "importer_email": _EMAIL},
         }},
@@ -134,7 +137,17 @@ async def _read(request: Request, limit: int) -> tuple[list, str | None]:
         return _csv(await read_limited(request, limit)), None
     if media == "multipart/form-data":
         await read_limited(request, limit)
-        form = await request.form(max_files=1, max_fields=4)
+        try:
+            form = await request.form(max_files=2, max_fields=16)
+        except StarletteHTTPException as exc:  # Starlette's 400 for a form it cannot parse
+            raise _invalid([{"field": "", "code": "invalid_form",
+                             "message": f"Le formulaire envoyé est illisible ({exc.detail})."}]
+                           ) from None
+        unknown = [name for name in form if name not in FORM_FIELDS]
+        if unknown:
+            raise _invalid([{"field": name, "code": "unknown_field",
+                             "message": "Ce champ n'est pas prévu : envoyez file et, si vous "
+                             "le voulez, importer_email."} for name in dict.fromkeys(unknown)])
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise _invalid([{"field": "file", "code": "required",
