@@ -96,6 +96,13 @@ def feature(rng: random.Random, i: int, title: str | None = None) -> tuple[str, 
         "registration_url": "https://inscription.example/e",
         "accessibility": "Accès PMR",
         "precision": None if online else "housenumber",
+        "timings": [{"starts_at": start.isoformat(),
+                     "ends_at": (start + timedelta(hours=3)).isoformat()}],
+        "accessibility_codes": ["motor"] if i % 3 == 0 else [],
+        "capacity": 30,
+        "event_status": "scheduled",
+        "remaining_places": None,
+        "event_status_at": None,
     }
     geometry = None if online else {"type": "Point", "coordinates": [round(lon, 6), round(lat, 6)]}
     return sid, orjson.dumps(

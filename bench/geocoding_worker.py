@@ -68,8 +68,8 @@ def events(n: int) -> list[Judged]:
         submission = Submission(
             title="Visite de l'atelier de mécanique",
             kind="company_visit",
-            starts_at=datetime(2024, 11, 20, 9, tzinfo=PARIS),
-            ends_at=datetime(2024, 11, 20, 12, tzinfo=PARIS),
+            timings=[{"starts_at": datetime(2024, 11, 20, 9, tzinfo=PARIS),
+                      "ends_at": datetime(2024, 11, 20, 12, tzinfo=PARIS)}],
             audiences=["pupils"],
             is_free=True,
             informs_about_industry=True,

@@ -11,7 +11,10 @@ then drives it with ``--concurrency`` requests in flight from one client process
 - ``intake``: realistic bodies (``scripts/sample_events.py``: real mairie addresses, 10 %
   online, a mix of outcomes), each validated, sealed and published with its JetStream ack;
 - ``intake+key``: the same with an ``Idempotency-Key`` (what the reference form sends:
-  adds the atomic KV create and the "done" update).
+  adds the atomic KV create and the "done" update);
+- ``intake×20``: the same bodies with 20 timings each (``timings``: 20 sessions of 2 h, 6 h
+  apart, from the sample's start) instead of one (``intake``): the cost of sessions, side
+  by side (issue 16).
 
 Phases alternate round by round so that every phase sees the same machine load (this is a
 shared 2-core machine): read the ratios. A 202 counts as accepted; anything else is
@@ -28,6 +31,7 @@ import statistics
 import sys
 import tempfile
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sdi_common.bootstrap import bootstrap
@@ -98,7 +102,8 @@ async def phase(url: str, pids: tuple[int, int], kind: str, seconds: float, conc
                 sample = bodies[cursor[0] % len(bodies)]
                 cursor[0] += 1
                 headers = {"Idempotency-Key": sample["key"]} if kind == "intake+key" else {}
-                status = await conn.request("POST", "/v1/submissions", sample["raw"], headers)
+                raw = sample["raw20"] if kind == "intake×20" else sample["raw"]
+                status = await conn.request("POST", "/v1/submissions", raw, headers)
                 ok = status == 202
             if ok:
                 latencies.append(time.perf_counter() - start)
@@ -117,11 +122,25 @@ async def phase(url: str, pids: tuple[int, int], kind: str, seconds: float, conc
             "nats_cpu": cpu_seconds(nats_pid) - nats_before}
 
 
+def with_timings(body: dict, count: int) -> dict:
+    """The sample's body with ``count`` timings (2 h each, 6 h apart) from its start."""
+    body = dict(body)
+    start = datetime.fromisoformat(body.pop("starts_at"))
+    body.pop("ends_at")
+    body["timings"] = [{"starts_at": (start + timedelta(hours=6 * i)).isoformat(),
+                        "ends_at": (start + timedelta(hours=6 * i + 2)).isoformat()}
+                       for i in range(count)]
+    return body
+
+
 async def run(args: argparse.Namespace, url: str, pids: tuple[int, int]) -> None:
     samples = generate(args.samples, seed=7, tag="bench")
-    bodies = [{"raw": json.dumps(s.body).encode(), "key": s.idempotency_key} for s in samples]
+    bodies = [{"raw": json.dumps(with_timings(s.body, 1)).encode(),
+               "raw20": json.dumps(with_timings(s.body, 20)).encode(),
+               "key": s.idempotency_key} for s in samples]
     cursor = [0]
-    results: dict[str, list[dict]] = {"trivial": [], "intake": [], "intake+key": []}
+    results: dict[str, list[dict]] = {"trivial": [], "intake": [], "intake×20": [],
+                                      "intake+key": []}
     await phase(url, pids, "trivial", 1.0, args.concurrency, bodies, cursor)  # warm-up
     await phase(url, pids, "intake", 1.0, args.concurrency, bodies, cursor)
     for _ in range(args.rounds):
@@ -159,6 +178,11 @@ async def run(args: argparse.Namespace, url: str, pids: tuple[int, int]) -> None
     ratio = summary["intake"]["per_s"] / base
     print(f"accepted/s {summary['intake']['per_s']:.0f} vs trivial {base:.0f}/s: ratio {ratio:.0%} "
           f"(goal >= 40 %); with Idempotency-Key {summary['intake+key']['per_s'] / base:.0%}")
+    twenty = summary["intake×20"]
+    print(f"20 timings per event: {twenty['per_s']:.0f} accepted/s vs {summary['intake']['per_s']:.0f} "
+          f"with one: ratio {twenty['per_s'] / summary['intake']['per_s']:.0%}; service CPU "
+          f"{twenty['cpu_ms']:.2f} vs {summary['intake']['cpu_ms']:.2f} ms per accepted "
+          f"(x{twenty['cpu_ms'] / summary['intake']['cpu_ms']:.2f})")
     cpu_ratio = summary["trivial"]["cpu_ms"] / summary["intake"]["cpu_ms"]
     print(f"server CPU per request: intake {summary['intake']['cpu_ms']:.2f} ms vs trivial "
           f"{summary['trivial']['cpu_ms']:.2f} ms: CPU-bound ratio {cpu_ratio:.0%} "

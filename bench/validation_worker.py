@@ -55,7 +55,7 @@ def received(i: int, tag: str) -> Received:
         received_at=datetime(2024, 10, 20, tzinfo=UTC),
         submission=Submission(
             title=title, description=description, kind="company_visit",
-            starts_at=start, ends_at=start + timedelta(hours=3),
+            timings=[{"starts_at": start, "ends_at": start + timedelta(hours=3)}],
             audiences=["pupils"], is_free=i % 7 != 0, informs_about_industry=True,
             organizer={"name": "Bench", "type": "company"},
         ),

@@ -123,7 +123,7 @@ async function buildFormVendor() {
   const components = [
     "skiplink", "logo", "header", "footer", "link", "button", "form", "input", "select",
     "checkbox", "radio", "toggle", "alert", "notice", "callout", "badge", "tag", "stepper",
-    "summary", "table", "card", "accordion", "breadcrumb", "modal",
+    "summary", "table", "card", "accordion", "breadcrumb", "modal", "upload",
   ];
   const entry = [
     `@import "${join(dsfrDist, "core/core.min.css")}";`,

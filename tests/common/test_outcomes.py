@@ -20,8 +20,10 @@ def test_every_outcome_is_a_status_with_its_subject_and_one_stage():
 
 def test_a_verdict_is_one_of_the_outcomes():
     submission = Submission(
-        title="Visite", kind="company_visit", starts_at=datetime(2026, 11, 18, 9, tzinfo=UTC),
-        ends_at=datetime(2026, 11, 18, 12, tzinfo=UTC), audiences=["pupils"], is_free=True,
+        title="Visite", kind="company_visit",
+        timings=[{"starts_at": datetime(2026, 11, 18, 9, tzinfo=UTC),
+                  "ends_at": datetime(2026, 11, 18, 12, tzinfo=UTC)}],
+        audiences=["pupils"], is_free=True,
         informs_about_industry=True, online=True, organizer=Organizer(name="ACME", type="company"),
     )
     for outcome in OUTCOMES:

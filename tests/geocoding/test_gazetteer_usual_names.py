@@ -202,8 +202,8 @@ def _labelled(postcode: str, city: str) -> tuple[Judged, Submission]:
         {
             "title": "Portes ouvertes de la fonderie",
             "kind": "company_visit",
-            "starts_at": datetime(2024, 11, 20, 9, tzinfo=PARIS),
-            "ends_at": datetime(2024, 11, 20, 12, tzinfo=PARIS),
+            "timings": [{"starts_at": datetime(2024, 11, 20, 9, tzinfo=PARIS),
+                         "ends_at": datetime(2024, 11, 20, 12, tzinfo=PARIS)}],
             "audiences": ["general_public"],
             "is_free": True,
             "informs_about_industry": True,

@@ -35,8 +35,8 @@ def test_process_places_an_event_and_stops_cleanly(tmp_path, mairies):
         {
             "title": "Portes ouvertes de la fonderie",
             "kind": "company_visit",
-            "starts_at": "2024-11-20T09:00:00+01:00",
-            "ends_at": "2024-11-20T12:00:00+01:00",
+            "timings": [{"starts_at": "2024-11-20T09:00:00+01:00",
+                         "ends_at": "2024-11-20T12:00:00+01:00"}],
             "audiences": ["general_public"],
             "is_free": True,
             "informs_about_industry": True,

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from map_feed.features import build_feature, dumps
 from sdi_common.contracts import (
+    EventStatusSet,
     Geocoded,
     GeoResult,
     Judged,
@@ -28,8 +29,8 @@ def submission(title: str = "Visite de l'usine", **over) -> Submission:
         "title": title,
         "description": "Découverte des métiers de la métallurgie",
         "kind": "company_visit",
-        "starts_at": datetime(2024, 11, 19, 9, 0, tzinfo=PARIS_TZ),
-        "ends_at": datetime(2024, 11, 19, 12, 0, tzinfo=PARIS_TZ),
+        "timings": [{"starts_at": datetime(2024, 11, 19, 9, 0, tzinfo=PARIS_TZ),
+                     "ends_at": datetime(2024, 11, 19, 12, 0, tzinfo=PARIS_TZ)}],
         "audiences": ["pupils", "students"],
         "is_free": True,
         "informs_about_industry": True,
@@ -112,3 +113,21 @@ def withdrawn(sid: str, version: int) -> Withdrawn:
 
 def new_sid() -> str:
     return uuid.uuid4().hex
+
+
+#: a plant open on Tuesday at 9:00 and 14:00 and on Thursday at 9:00 (issue 16)
+THREE_SESSIONS = [
+    {"starts_at": datetime(2024, 11, 19, 9, 0, tzinfo=PARIS_TZ),
+     "ends_at": datetime(2024, 11, 19, 12, 0, tzinfo=PARIS_TZ)},
+    {"starts_at": datetime(2024, 11, 19, 14, 0, tzinfo=PARIS_TZ),
+     "ends_at": datetime(2024, 11, 19, 17, 0, tzinfo=PARIS_TZ)},
+    {"starts_at": datetime(2024, 11, 21, 9, 0, tzinfo=PARIS_TZ),
+     "ends_at": datetime(2024, 11, 21, 12, 0, tzinfo=PARIS_TZ)},
+]
+
+
+def event_status(sid: str, version: int, status: str, remaining: int | None = None,
+                 at: datetime | None = None) -> EventStatusSet:
+    return EventStatusSet(submission_id=sid, version=version, by="organizer",
+                          event_status=status, remaining_places=remaining,
+                          **({"at": at} if at else {}))

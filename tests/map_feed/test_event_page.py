@@ -85,8 +85,8 @@ async def test_page_of_a_published_event(service, nc, http):
         title=TITLE,
         description="Lignes de production.\n\nAtelier d'usinage <b>pas du HTML</b>.",
         accessibility="Accessible en fauteuil roulant (rampe côté parking)",
-        starts_at=datetime(2024, 11, 20, 9, 0, tzinfo=timezone(timedelta(hours=1))),
-        ends_at=datetime(2024, 11, 20, 12, 0, tzinfo=timezone(timedelta(hours=1))),
+        timings=[{"starts_at": datetime(2024, 11, 20, 9, 0, tzinfo=timezone(timedelta(hours=1))),
+                  "ends_at": datetime(2024, 11, 20, 12, 0, tzinfo=timezone(timedelta(hours=1)))}],
     )
     url = await published(service, nc, http, event)
     r = await http.get(url)

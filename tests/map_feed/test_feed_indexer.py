@@ -60,6 +60,12 @@ async def test_geocoded_becomes_a_public_feature(nc, kv):
         "registration_url",
         "accessibility",
         "precision",
+        "timings",
+        "accessibility_codes",
+        "capacity",
+        "event_status",
+        "remaining_places",
+        "event_status_at",
     }
     assert tuple(props) == PROPERTIES  # the documented order, which the CSV columns follow
 

@@ -48,7 +48,8 @@ pytestmark = pytest.mark.timeout(1200)
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory, operator_tokens):
-    env = proof_env(RATE_LIMIT_PER_MINUTE="0", OPERATOR_TOKENS=operator_tokens.env())
+    env = proof_env(RATE_LIMIT_PER_MINUTE="0", IMPORT_RATE_LIMIT_PER_MINUTE="0",
+                    OPERATOR_TOKENS=operator_tokens.env())
     # The two HTTP services the fuzzers talk to, and the two that submission asks (the
     # form's check: validation; commune completion and the back office's address search,
     # relayed by GET /v1/geocode: geocoding).
@@ -171,8 +172,7 @@ def _geocoded(i: int) -> contracts.Geocoded:
         title=f"=HYPERLINK(\"http://evil.example\";\"visite {i}\")" if i == 0 else f"Visite {i}",
         description="Découverte des métiers ; « usine », virgules, et\nretours",
         kind=contracts.KINDS[i % len(contracts.KINDS)],
-        starts_at=start,
-        ends_at=start + timedelta(hours=3),
+        timings=[{"starts_at": start, "ends_at": start + timedelta(hours=3)}],
         audiences=list(contracts.AUDIENCES[i % 3 : i % 3 + 2]),
         is_free=True,
         informs_about_industry=True,

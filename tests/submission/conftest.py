@@ -17,7 +17,8 @@ from sdi_common.contracts import Event
 from sdi_common.natsconn import publish_event
 from sdi_common.stack import NatsServer
 
-from .submission_support import Service, make_payload, service_settings
+from .browser_support import DESKTOP, close_page, new_page
+from .submission_support import OPERATOR_TOKEN, Service, make_payload, service_settings
 
 
 @pytest.fixture
@@ -88,3 +89,27 @@ def publish(bus) -> Callable[[Event], Any]:
         return await publish_event(js, event)
 
     return _publish
+
+
+@pytest.fixture(scope="module")
+def form_service(nats_server, tmp_path_factory, edition_file):
+    """The service as a real process (its pages, for the browser tests)."""
+    from sdi_common.stack import Stack
+    from submission.tokens import token_hash
+
+    env = {"OPERATOR_TOKENS": f"alice:{token_hash(OPERATOR_TOKEN)}", "RATE_LIMIT_PER_MINUTE": "0",
+           "IMPORT_RATE_LIMIT_PER_MINUTE": "0", "EDITION_FILE": str(edition_file),
+           "LOG_LEVEL": "WARNING"}
+    stack = Stack(data_dir=tmp_path_factory.mktemp("form"), nats_url=nats_server.url, env=env)
+    try:
+        yield stack.start("submission").url
+    finally:
+        stack.stop_all()
+
+
+@pytest.fixture
+def page(browser):
+    """A desktop page (1280 x 900), its JavaScript errors failing the test."""
+    pg = new_page(browser, **DESKTOP)
+    yield pg
+    close_page(pg)

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
+from sdi_common.contracts import Submission
 from sdi_common.stack import free_port
 from submission.app import build_app
+from submission.intake_model import SubmissionIn
 from submission.settings import SubmissionSettings
 from submission.tokens import token_hash
 
@@ -21,8 +23,7 @@ VALID: dict[str, Any] = {
     "title": "Visite de l'usine de pièces aéronautiques",
     "description": "Découverte des métiers de l'usinage et de la chaudronnerie.",
     "kind": "company_visit",
-    "starts_at": "2026-11-18T09:00:00+01:00",
-    "ends_at": "2026-11-18T12:00:00+01:00",
+    "timings": [{"starts_at": "2026-11-18T09:00:00+01:00", "ends_at": "2026-11-18T12:00:00+01:00"}],
     "audiences": ["pupils", "students"],
     "is_free": True,
     "informs_about_industry": True,
@@ -35,6 +36,8 @@ VALID: dict[str, Any] = {
     "organizer": {"name": "Mécanique Lyonnaise", "type": "company", "siret": "73282932000074",
                   "email": "contact.secret@mecalyon.example", "phone": "04 72 00 00 00"},
 }
+#: the body as contract version 1 had it: one start and one end (still accepted)
+LEGACY_DATES = {"starts_at": "2026-11-18T09:00:00+01:00", "ends_at": "2026-11-18T12:00:00+01:00"}
 EMAIL = VALID["organizer"]["email"]
 PHONE = VALID["organizer"]["phone"]
 
@@ -47,6 +50,11 @@ def make_payload(**changes: Any) -> dict[str, Any]:
         else:
             body[key] = value
     return body
+
+
+def public_submission(**changes: Any) -> Submission:
+    """The public part of ``make_payload(**changes)``, as the intake publishes it."""
+    return SubmissionIn.model_validate(make_payload(**changes)).to_submission()
 
 
 class Service:
@@ -92,6 +100,7 @@ def service_settings(nats_url: str, data_dir: Path, edition_file: Path, **extra:
         "operator_tokens": f"alice:{token_hash(OPERATOR_TOKEN)},"
         f"old:{token_hash(EXPIRED_OPERATOR_TOKEN)}@2020-01-01",
         "rate_limit_per_minute": 0,
+        "import_rate_limit_per_minute": 0,
         "retention_interval": 0,
         "callback_allow_private": True,
         "callback_secret": "callback-secret",

@@ -6,57 +6,15 @@ from __future__ import annotations
 import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import nats
-import pytest
 from sdi_common.contracts import Judged, Reason, Submission
 from sdi_common.natsconn import publish_event
-from sdi_common.stack import Stack
-from sdi_common.testing import CHROMIUM
-from submission.tokens import token_hash
 
-from .submission_support import OPERATOR_TOKEN
+from .browser_support import BROWSER_MARKS, axe_violations
 
-AXE = Path(__file__).resolve().parents[1] / "widget" / "vendor" / "axe.min.js"
-
-pytestmark = [
-    pytest.mark.skipif(not Path(CHROMIUM).exists(),
-                       reason=f"{CHROMIUM} is absent: `apt-get install -y chromium`"),
-    pytest.mark.timeout(240),
-]
-
-
-@pytest.fixture(scope="module")
-def form_service(nats_server, tmp_path_factory, edition_file):
-    env = {"OPERATOR_TOKENS": f"alice:{token_hash(OPERATOR_TOKEN)}", "RATE_LIMIT_PER_MINUTE": "0",
-           "EDITION_FILE": str(edition_file), "LOG_LEVEL": "WARNING"}
-    stack = Stack(data_dir=tmp_path_factory.mktemp("form"), nats_url=nats_server.url, env=env)
-    try:
-        yield stack.start("submission").url
-    finally:
-        stack.stop_all()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR",
-                                  timezone_id="Europe/Paris")
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    context.close()
-    assert not errors, f"JavaScript errors in the form: {errors}"
-
-
-def axe_violations(page) -> list[dict]:
-    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;window.axe = axe; true")
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-    assert len(result["passes"]) > 15  # axe really looked
-    return [{"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-            for v in result["violations"] if v["impact"] in ("serious", "critical")]
+pytestmark = BROWSER_MARKS
 
 
 def fill_valid(page) -> None:
@@ -106,7 +64,8 @@ def test_submission_then_status_and_reasons_in_french(form_service, page, nats_s
     token = page.inner_text("#jeton")
     doc = httpx.get(f"{form_service}/v1/submissions/{sid}",
                     headers={"Authorization": f"Bearer {token}"}, timeout=10).json()
-    assert doc["submission"]["starts_at"] == "2026-11-18T09:00:00+01:00"
+    assert doc["submission"]["timings"] == [{"starts_at": "2026-11-18T09:00:00+01:00",
+                                             "ends_at": "2026-11-18T12:00:00+01:00"}]
     assert doc["submission"]["organizer"]["siret"] == "73282932000074"
 
     async def reject() -> None:

@@ -11,7 +11,7 @@ from submission.field_errors import InvalidInput, parse_submission
 from submission.intake_model import SubmissionIn
 from submission.siret import siret_ok
 
-from .submission_support import make_payload
+from .submission_support import LEGACY_DATES, make_payload
 
 
 def errors_of(body) -> dict[str, str]:
@@ -58,7 +58,8 @@ def test_every_error_is_reported_at_once():
     body = make_payload(
         title="x",
         kind="barbecue",
-        starts_at="2026-11-18T09:00:00",  # no offset
+        timings=[{"starts_at": "2026-11-18T09:00:00",  # no offset
+                  "ends_at": "2026-11-18T12:00:00+01:00"}],
         audiences=["martians"],
         price_eur=12,
         location={"postcode": "6900", "city": "Lyon"},
@@ -70,7 +71,7 @@ def test_every_error_is_reported_at_once():
     assert errors_of(body) == {
         "title": "too_short",
         "kind": "not_allowed",
-        "starts_at": "offset_required",
+        "timings.0.starts_at": "offset_required",
         "audiences.0": "not_allowed",
         "location.postcode": "invalid_postcode",
         "organizer.siret": "siret_checksum",
@@ -87,7 +88,12 @@ def test_cross_field_rules():
         "online_url": "required_when_online"
     }
     assert errors_of(make_payload(location=...)) == {"location": "required_unless_online"}
-    assert errors_of(make_payload(ends_at="2026-11-18T08:00:00+01:00")) == {
+    assert errors_of(make_payload(timings=[{"starts_at": "2026-11-18T09:00:00+01:00",
+                                            "ends_at": "2026-11-18T08:00:00+01:00"}])) == {
+        "timings.0.ends_at": "ends_before_start"
+    }
+    assert errors_of(make_payload(timings=..., **{**LEGACY_DATES,
+                                                  "ends_at": "2026-11-18T08:00:00+01:00"})) == {
         "ends_at": "ends_before_start"
     }
     # an online event needs no location; a free event may say price 0
@@ -109,7 +115,7 @@ def test_messages_are_french_and_list_allowed_values():
 def test_missing_fields_and_control_characters():
     codes = errors_of({"title": "Bad\x00title", "organizer": {"email": "a@b.fr"}})
     assert codes["title"] == "control_characters"
-    for field in ("kind", "starts_at", "ends_at", "audiences", "is_free",
+    for field in ("kind", "timings", "audiences", "is_free",
                   "informs_about_industry", "organizer.name", "organizer.type"):
         assert codes[field] == "required", field
 

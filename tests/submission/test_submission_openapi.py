@@ -36,9 +36,10 @@ async def test_every_request_body_is_documented(spec):
     assert "LocationIn" not in spec["components"]["schemas"]
 
 
-#: the routes anyone may call (rate-limited): the intake, the organiser's space, the back
-#: office's sign-in and address search
-PUBLIC = {("post", "/v1/submissions"), ("post", "/v1/organizer-links"),
+#: the routes anyone may call (rate-limited): the intake and the bulk import (with its
+#: template), the organiser's space, the back office's sign-in and address search
+PUBLIC = {("post", "/v1/submissions"), ("post", "/v1/submissions/import"),
+          ("get", "/v1/submissions/import/template.csv"), ("post", "/v1/organizer-links"),
           ("post", "/v1/submissions/check"), ("get", "/v1/communes"),
           ("post", "/v1/session"), ("get", "/v1/geocode")}
 

@@ -18,19 +18,15 @@ from sdi_common.contracts import (
     Reason,
     Received,
     Relocated,
-    Submission,
     Withdrawn,
 )
 from submission import sealing
 from submission.record import NotYet, apply
 from submission.tokens import token_hash
 
-from .submission_support import make_payload
+from .submission_support import public_submission
 
-SUB = Submission.model_validate(
-    {k: v for k, v in make_payload().items() if k not in ("organizer",)}
-    | {"organizer": {"name": "Mécanique Lyonnaise", "type": "company"}}
-)
+SUB = public_submission()
 ID = "a" * 32
 KEY = bytes(32)
 SEALED = sealing.seal(KEY, {"email": "x@y.fr", "phone": None}, kid="k1", submission_id=ID,

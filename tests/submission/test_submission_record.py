@@ -9,6 +9,7 @@ import pytest
 from sdi_common.contracts import (
     ContactErased,
     Decided,
+    EventStatusSet,
     Geocoded,
     GeoResult,
     Judged,
@@ -24,12 +25,9 @@ from sdi_common.contracts import (
 )
 from submission.record import Command, SubmissionRecord, apply
 
-from .submission_support import make_payload
+from .submission_support import public_submission
 
-SUB = Submission.model_validate(
-    {k: v for k, v in make_payload().items() if k != "organizer"}
-    | {"organizer": {"name": "Mécanique Lyonnaise", "type": "company"}}
-)
+SUB = public_submission()
 ONLINE = SUB.model_copy(update={"online": True, "online_url": "https://visio.example/x",
                                 "location": None})
 ID = "r" * 32
@@ -66,6 +64,9 @@ EVENTS = {
     "withdrawn": lambda: Withdrawn(submission_id=ID, version=1, by="organizer"),
     "received:v2": lambda: received(version=2),
     "contact_erased": lambda: ContactErased(submission_id=ID, version=1, by="retention"),
+    "event_status": lambda: EventStatusSet(submission_id=ID, version=1, by="organizer",
+                                           event_status="cancelled",
+                                           at=datetime(2026, 11, 2, tzinfo=UTC)),
 }
 
 #: the events that lead a new submission to each status
@@ -94,18 +95,18 @@ def reach(status: Status, submission: Submission = SUB) -> SubmissionRecord:
 
 OK = None
 #: status -> what each command meets: OK, or the code of the 409
-#:                      amend        withdraw  decide           relocate         rejudge      erase
+#:                      amend        withdraw  decide           relocate         rejudge      erase  event status
 COMMANDS = {
-    Status.received:            (OK,          OK,  "not_in_review", "not_placeable", OK,          OK),
-    Status.labelled:            (OK,          OK,  "not_in_review", OK,              OK,          OK),
-    Status.rejected:            (OK,          OK,  "not_in_review", "not_placeable", OK,          OK),
-    Status.needs_review:        (OK,          OK,  OK,              "not_placeable", OK,          OK),
-    Status.published:           (OK,          OK,  "not_in_review", OK,              OK,          OK),
-    Status.location_unresolved: (OK,          OK,  "not_in_review", OK,              OK,          OK),
-    Status.withdrawn:           ("withdrawn", OK,  "not_in_review", "not_placeable", "withdrawn", OK),
+    Status.received:            (OK,          OK,  "not_in_review", "not_placeable", OK,          OK,    "not_labelled"),
+    Status.labelled:            (OK,          OK,  "not_in_review", OK,              OK,          OK,    OK),
+    Status.rejected:            (OK,          OK,  "not_in_review", "not_placeable", OK,          OK,    "not_labelled"),
+    Status.needs_review:        (OK,          OK,  OK,              "not_placeable", OK,          OK,    "not_labelled"),
+    Status.published:           (OK,          OK,  "not_in_review", OK,              OK,          OK,    OK),
+    Status.location_unresolved: (OK,          OK,  "not_in_review", OK,              OK,          OK,    OK),
+    Status.withdrawn:           ("withdrawn", OK,  "not_in_review", "not_placeable", "withdrawn", OK,    "withdrawn"),
 }
 ORDER = (Command.amend, Command.withdraw, Command.decide, Command.relocate, Command.rejudge,
-         Command.erase_contact)
+         Command.erase_contact, Command.set_event_status)
 
 
 def code_of(record: SubmissionRecord, command: Command, **kw) -> str | None:
@@ -161,17 +162,17 @@ def test_the_events_the_commands_make():
 NO = None  # the event changes nothing (apply returns None)
 #: status -> where each event takes it
 #:   labelled rejected needs_review decided:label decided:reject geocoded location_unresolved
-#:   relocated published withdrawn received:v2 contact_erased
+#:   relocated published withdrawn received:v2 contact_erased event_status
 R, L, J, N, P, U, W = (Status.received, Status.labelled, Status.rejected, Status.needs_review,
                        Status.published, Status.location_unresolved, Status.withdrawn)
 EVENT_TABLE = {
-    R: (L,  J,  N,  L, J, R,  U,  R, P,  W,  R,  R),
-    L: (NO, NO, NO, L, L, L,  U,  L, P,  W,  R,  L),
-    J: (NO, NO, NO, L, J, J,  U,  J, P,  W,  R,  J),
-    N: (NO, NO, NO, L, J, N,  U,  N, P,  W,  R,  N),
-    P: (NO, NO, NO, P, P, NO, P,  P, NO, W,  R,  P),
-    U: (NO, NO, NO, U, U, U,  NO, U, P,  W,  R,  U),
-    W: (NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, W),
+    R: (L,  J,  N,  L, J, R,  U,  R, P,  W,  R,  R, R),
+    L: (NO, NO, NO, L, L, L,  U,  L, P,  W,  R,  L, L),
+    J: (NO, NO, NO, L, J, J,  U,  J, P,  W,  R,  J, J),
+    N: (NO, NO, NO, L, J, N,  U,  N, P,  W,  R,  N, N),
+    P: (NO, NO, NO, P, P, NO, P,  P, NO, W,  R,  P, P),
+    U: (NO, NO, NO, U, U, U,  NO, U, P,  W,  R,  U, U),
+    W: (NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, NO, W, W),
 }
 
 
@@ -221,3 +222,41 @@ def test_an_amendment_keeps_the_renewed_token_and_an_erasure_drops_the_sealed_on
     assert (amended.token_sha256, amended.token_sealed) == ("c" * 64, sealed)
     erased = amended.apply(ContactErased(submission_id=ID, version=2, by="retention")).record
     assert erased.token_sealed is None and erased.token_sha256 == "c" * 64  # still its page
+# --------------------------------------------------------------------------- event status
+
+
+def test_the_event_status_change_the_command_makes():
+    record = reach(Status.published)
+    assert record.event_status_change("scheduled", None, by="organizer") is None  # as it is
+    full = record.event_status_change("full", 0, by="organizer")
+    assert (full.type, full.version, full.event_status, full.remaining_places) == (
+        "event_status", 1, "full", 0)
+    record = apply(record, full).record
+    assert (record.event_status, record.remaining_places, record.event_status_at) == (
+        "full", 0, full.at)
+    assert record.event_status_change("full", 0, by="organizer") is None  # said already
+    # the next one is later than the one before, even with a clock behind it
+    ahead = EventStatusSet(submission_id=ID, version=1, by="operator:a", event_status="full",
+                           remaining_places=0, at=datetime(2999, 1, 1, tzinfo=UTC))
+    record = apply(record, ahead).record
+    again = record.event_status_change("scheduled", 4, by="organizer")
+    assert again.at > ahead.at
+    with pytest.raises(Exception, match="labellisé") as refused:
+        reach(Status.needs_review).event_status_change("cancelled", None, by="organizer")
+    assert refused.value.code == "not_labelled"
+
+
+def test_the_latest_event_status_wins_and_survives_a_new_version():
+    record = reach(Status.published)
+    early = EventStatusSet(submission_id=ID, version=1, by="organizer", event_status="full",
+                           at=datetime(2026, 11, 3, tzinfo=UTC))
+    late = EventStatusSet(submission_id=ID, version=1, by="organizer",
+                          event_status="cancelled", at=datetime(2026, 11, 4, tzinfo=UTC))
+    record = apply(record, late).record
+    assert apply(record, early) is None  # older, delivered late
+    assert apply(record, late) is None  # redelivered
+    (step,) = [h for h in record.history if h.event == "event_status"]  # once, in the history
+    assert (step.status, step.by, step.at) == (Status.published, "organizer", late.at)
+    amended = apply(record, received(version=2)).record
+    assert (amended.event_status, amended.event_status_at) == ("cancelled", late.at)
+    assert SubmissionRecord.from_document(amended.to_document()) == amended

@@ -11,12 +11,14 @@ PARIS = ZoneInfo("Europe/Paris")
 
 
 def _submission(**overrides) -> Submission:
+    """A valid submission; ``starts_at``/``ends_at`` give it one timing, ``timings`` several."""
+    start = overrides.pop("starts_at", datetime(2024, 11, 20, 9, 0, tzinfo=PARIS))
+    end = overrides.pop("ends_at", datetime(2024, 11, 20, 12, 0, tzinfo=PARIS))
     data = {
         "title": "Visite de l'usine Dupont Aéronautique",
         "description": "Découvrez nos lignes de production et les métiers de l'usinage.",
         "kind": "company_visit",
-        "starts_at": datetime(2024, 11, 20, 9, 0, tzinfo=PARIS),
-        "ends_at": datetime(2024, 11, 20, 12, 0, tzinfo=PARIS),
+        "timings": [{"starts_at": start, "ends_at": end}],
         "audiences": ["pupils", "general_public"],
         "is_free": True,
         "price_eur": None,

@@ -130,7 +130,7 @@ async def test_duplicate_received_gives_one_decision(js, worker, make_submission
 async def test_poison_messages_are_dead_lettered_and_the_worker_goes_on(js, worker, make_submission):
     await js.publish(subjects.RECEIVED, b"{not json at all", headers={"Nats-Msg-Id": "poison-1"})
     bad = json.loads(received(make_submission, "bad-1").model_dump_json())
-    bad["submission"]["starts_at"] = "2024-11-20T09:00:00"  # naive: refused by the contract
+    bad["submission"]["timings"][0]["starts_at"] = "2024-11-20T09:00:00"  # naive: refused
     await js.publish(subjects.RECEIVED, json.dumps(bad).encode(), headers={"Nats-Msg-Id": "poison-2"})
     await js.publish(
         subjects.RECEIVED,

@@ -165,6 +165,7 @@ REGIONS = {
     "38": "84",
     "974": "04",
     "29": "53",
+    "33": "75",
     "44": "52",
     "75": "11",
 }
@@ -175,8 +176,8 @@ def _submission(title, kind, audiences, city, postcode, day, description, tz=PAR
         title=title,
         description=description,
         kind=kind,
-        starts_at=datetime(2024, 11, day, 9, 0, tzinfo=tz),
-        ends_at=datetime(2024, 11, day, 12, 0, tzinfo=tz),
+        timings=[{"starts_at": datetime(2024, 11, day, 9, 0, tzinfo=tz),
+                  "ends_at": datetime(2024, 11, day, 12, 0, tzinfo=tz)}],
         audiences=audiences,
         is_free=True,
         informs_about_industry=True,

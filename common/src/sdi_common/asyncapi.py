@@ -32,6 +32,8 @@ EVENTS: dict[str, tuple[type[contracts.Event], str]] = {
     "relocated": (contracts.Relocated, "submission (operator placement)"),
     "contact_erased": (contracts.ContactErased, "submission (erasure, retention)"),
     "token_renewed": (contracts.TokenRenewed, "submission (lost link: a new organiser token)"),
+    "event_status": (contracts.EventStatusSet, "submission (organiser or operator: full, cancelled)"),
+    "imported": (contracts.Imported, "submission (bulk import: the summary to mail)"),
 }
 
 

@@ -5,6 +5,11 @@ the subject given by ``SUBJECTS``. Every event carries the submission id, its ow
 id, the submission *version* (1 at intake, +1 on each amendment) and the time.
 Consumers are idempotent on ``(submission_id, version, type)``.
 
+The contracts are versioned: every event says the ``schema_version`` it was written in
+(``CONTRACT_VERSION``; none said, it is 1). ``parse_event`` upcasts an older event to the
+current shape before validating it (``sdi_common.upcasting``): the stream is the truth and
+is never rewritten, so events written years ago still project and show.
+
 Downstream events carry the public part of the submission along, so that workers stay
 stateless. The organiser's contact data (e-mail, phone) never travels in clear: it
 exists only sealed, in ``Received.contact_sealed`` (see the submission service).
@@ -17,7 +22,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal, get_args
 
+import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+
+from .upcasting import upcast
+
+#: the version of these contracts this code writes (1: one start and one end per event;
+#: 2: timings, accessibility codes, the event status and the import summary)
+CONTRACT_VERSION = 2
 
 # --------------------------------------------------------------------------- vocabulary
 
@@ -75,6 +87,28 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# --------------------------------------------------------------------------- contract v2
+
+#: how many timings (sessions) one event may have
+MAX_TIMINGS = 100
+
+#: the five accessibility codes of OpenAgenda (a subset is declared beside the free text)
+AccessibilityCode = Literal["motor", "hearing", "visual", "intellectual", "psychic"]
+ACCESSIBILITY_CODES: tuple[AccessibilityCode, ...] = get_args(AccessibilityCode)
+
+#: whether the event takes place: on (``scheduled``), with no place left (``full``), or not
+#: at all (``cancelled``, which is not a withdrawal: it stays on the map, marked)
+EventStatus = Literal["scheduled", "full", "cancelled"]
+EVENT_STATUSES: tuple[EventStatus, ...] = get_args(EventStatus)
+
+
+class Timing(_Model):
+    """One session of an event, from ``starts_at`` to ``ends_at`` (each with its offset)."""
+
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+
 # --------------------------------------------------------------------------- submission
 
 
@@ -99,8 +133,8 @@ class Submission(_Model):
     title: Annotated[str, Field(min_length=3, max_length=200)]
     description: Annotated[str, Field(max_length=5000)] = ""
     kind: Kind
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    #: every session, sorted by start, none overlapping another (the intake sees to it)
+    timings: Annotated[list[Timing], Field(min_length=1, max_length=MAX_TIMINGS)]
     audiences: list[Audience]
     is_free: bool
     price_eur: Annotated[float, Field(ge=0)] | None = None
@@ -111,7 +145,18 @@ class Submission(_Model):
     registration_url: str | None = None
     capacity: Annotated[int, Field(ge=0)] | None = None
     accessibility: str | None = None
+    accessibility_codes: list[AccessibilityCode] = []
     organizer: Organizer
+
+    @property
+    def starts_at(self) -> datetime:
+        """The first start."""
+        return self.timings[0].starts_at
+
+    @property
+    def ends_at(self) -> datetime:
+        """The last end."""
+        return max(t.ends_at for t in self.timings)
 
 
 # --------------------------------------------------------------------------- results
@@ -174,6 +219,10 @@ class Event(_Model):
     at: AwareDatetime = Field(default_factory=utcnow)
     #: who caused it: a service name, "organizer", or "operator:<name>"
     by: str
+    #: the contracts' version it was written in (older ones are upcast when parsed)
+    schema_version: Annotated[int, Field(ge=CONTRACT_VERSION, le=CONTRACT_VERSION)] = (
+        CONTRACT_VERSION
+    )
 
 
 class Received(Event):
@@ -249,6 +298,39 @@ class TokenRenewed(Event):
     type: Literal["token_renewed"] = "token_renewed"
     #: the new token, sealed by the submission service (its private format)
     token_sealed: str
+class EventStatusSet(Event):
+    """The organiser (or an operator) says whether the event is on, full or cancelled, and
+    how many places remain. Independent of the version: the latest ``at`` wins (the
+    submission service makes each one later than the one before)."""
+
+    type: Literal["event_status"] = "event_status"
+    event_status: EventStatus
+    #: places still free, when the organiser publishes it
+    remaining_places: Annotated[int, Field(ge=0)] | None = None
+
+
+class ImportRow(_Model):
+    """What an import did with one row of its file (``line``: 1 for the first item)."""
+
+    line: Annotated[int, Field(ge=1)]
+    action: Literal["created", "updated", "unchanged", "refused"]
+    #: the submission the row created or matched (None when refused before that)
+    id: str | None = None
+    external_id: str | None = None
+    #: why it was refused: ``field:code`` of its first errors
+    errors: list[str] = []
+
+
+class Imported(Event):
+    """A bulk import was done (not a dry run): the summary to mail to the importer.
+
+    Not about one submission: ``submission_id`` holds the import's own id (the key of its
+    message), ``version`` is 1. The importer's address travels sealed, as a contact does
+    (``importer_sealed``, the submission service's envelope, under a key of its own)."""
+
+    type: Literal["imported"] = "imported"
+    importer_sealed: str
+    rows: list[ImportRow]
 
 
 AnyEvent = Annotated[
@@ -261,14 +343,23 @@ AnyEvent = Annotated[
     | Published
     | Withdrawn
     | ContactErased
-    | TokenRenewed,
+    | TokenRenewed
+    | EventStatusSet
+    | Imported,
     Field(discriminator="type"),
 ]
 _any_event: TypeAdapter[AnyEvent] = TypeAdapter(AnyEvent)
 
 
 def parse_event(data: bytes | str) -> Event:
-    """Parse any lifecycle event; raises ``pydantic.ValidationError`` on a poison message."""
+    """Parse any lifecycle event, of any contract version (an older one is upcast first);
+    raises ``pydantic.ValidationError`` on a poison message."""
+    try:
+        raw = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return _any_event.validate_json(data)  # the same error as ever: json_invalid
+    if isinstance(raw, dict) and raw.get("schema_version", 1) != CONTRACT_VERSION:
+        data = orjson.dumps(upcast(raw, CONTRACT_VERSION))
     return _any_event.validate_json(data)
 
 

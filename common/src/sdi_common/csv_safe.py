@@ -14,6 +14,14 @@ from typing import Any
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def uncell(text: str) -> str:
+    """What ``cell`` neutralised, as it was (``'=...`` -> ``=...``): a file exported, edited
+    in a spreadsheet and imported again keeps its text."""
+    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
+
+
 def cell(value: Any) -> str:
     """The text of one CSV cell: empty for None, text that starts a formula quoted with ``'``."""
     if value is None:

@@ -204,3 +204,18 @@ def load_edition(path: str | os.PathLike[str] | None = None) -> Edition:
     editions = [read_edition(f) for f in files]
     # newest = latest week; files are sorted so a tie goes to the last file name
     return max(reversed(editions), key=lambda e: e.week_start)
+
+
+def previous_edition(active: Edition, directory: str | os.PathLike[str] = EDITIONS_DIR
+                     ) -> Edition | None:
+    """The edition before ``active`` among the files of ``directory`` (the latest whose week
+    starts before its week), or None. Files that cannot be read are left out."""
+    older = []
+    for file in sorted(Path(directory).glob("*.toml")):
+        try:
+            edition = read_edition(file)
+        except EditionError:
+            continue
+        if edition.week_start < active.week_start:
+            older.append(edition)
+    return max(reversed(older), key=lambda e: e.week_start) if older else None

@@ -73,8 +73,9 @@ async def connect(
     )
 
 
-#: events a person may legitimately repeat within one version (place it again, elsewhere)
-REPEATABLE = frozenset({"relocated", "token_renewed"})
+#: events a person may legitimately repeat within one version (place it again, elsewhere;
+#: say it is full, then that places are free again; ask for a new link again)
+REPEATABLE = frozenset({"relocated", "token_renewed", "event_status"})
 
 
 #: one decision per stage and version, whatever it says: a redelivery judged differently

@@ -15,6 +15,8 @@ DECIDED = f"{PREFIX}.decided"
 RELOCATED = f"{PREFIX}.relocated"
 CONTACT_ERASED = f"{PREFIX}.contact_erased"
 TOKEN_RENEWED = f"{PREFIX}.token_renewed"
+EVENT_STATUS = f"{PREFIX}.event_status"
+IMPORTED = f"{PREFIX}.imported"
 ALL = f"{PREFIX}.>"
 
 #: Dead-letter records, one subject per consumer: ``deadletter.<consumer>``.

@@ -110,6 +110,7 @@ FEED_INDEXER = Consumer(
         subjects.REJECTED,
         subjects.NEEDS_REVIEW,
         subjects.WITHDRAWN,
+        subjects.EVENT_STATUS,
     ],
     description="map-feed: writes publishable events into the FEED bucket",
 )

@@ -80,4 +80,8 @@ export const NamedIcon = L.DivIcon.extend({
   },
 });
 
-export const eventIcon = (label) => new NamedIcon({ className: "sdi-marker", html: "", iconSize: [22, 22], label });
+/** An event's marker; a full or cancelled event's is drawn apart (its label says it too). */
+export const eventIcon = (label, status) => new NamedIcon({
+  className: status === "cancelled" || status === "full" ? `sdi-marker sdi-marker--${status}` : "sdi-marker",
+  html: "", iconSize: [22, 22], label,
+});

@@ -1,4 +1,5 @@
 // Which features match the user's filters. Pure functions: the map and the list share them.
+import { sessionsOf } from "./event-facts.js";
 
 /** Lower case without diacritics, so that "evenement" finds "Événement". */
 export function fold(text) {
@@ -9,6 +10,7 @@ export function fold(text) {
 }
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const ACCESSIBILITY = ["motor", "hearing", "visual", "intellectual", "psychic"];
 
 /** Filters from URL parameters (or a form), keeping only well-formed values. */
 export function readFilters(params) {
@@ -22,6 +24,8 @@ export function readFilters(params) {
     q: get("q").slice(0, 200),
     from: DATE.test(get("from")) ? get("from") : "",
     to: DATE.test(get("to")) ? get("to") : "",
+    // every code asked must be declared (the feed's ?accessibility=): repeated or comma-separated
+    accessibility: ACCESSIBILITY.filter((c) => params.getAll("accessibility").join(",").split(",").includes(c)).join(","),
   };
 }
 
@@ -50,9 +54,15 @@ export function matcher(filters) {
     if (filters.department && p.department !== filters.department) return false;
     if (filters.region && p.region !== filters.region) return false;
     if (filters.online && String(Boolean(p.online)) !== filters.online) return false;
-    // starts_at / ends_at carry the local offset: their first 10 characters are the local date.
-    if (filters.from && String(p.ends_at ?? p.starts_at).slice(0, 10) < filters.from) return false;
-    if (filters.to && String(p.starts_at).slice(0, 10) > filters.to) return false;
+    // One session must overlap the days asked (dates carry the local offset: their first 10
+    // characters are the local date).
+    if ((filters.from || filters.to) && !sessionsOf(p).some((s) =>
+      (!filters.from || String(s.ends_at ?? s.starts_at).slice(0, 10) >= filters.from)
+      && (!filters.to || String(s.starts_at).slice(0, 10) <= filters.to))) return false;
+    if (filters.accessibility) {
+      const declared = p.accessibility_codes ?? [];
+      if (!filters.accessibility.split(",").every((c) => declared.includes(c))) return false;
+    }
     if (words.length) {
       const text = haystack(feature);
       if (!words.every((w) => text.includes(w))) return false;

@@ -4,6 +4,8 @@ import labels from "../../../services/map-feed/src/map_feed/labels.json";
 
 export const KINDS = labels.kinds;
 export const AUDIENCES = labels.audiences;
+export const ACCESSIBILITY = labels.accessibility;
+export const EVENT_STATUSES = labels.event_statuses;
 
 export const label = (table, code) => table[code] ?? code ?? "";
 

@@ -1,7 +1,8 @@
 // The accessible list of events: the same filtered set as the map (optionally limited to the
 // area the map shows), by start date, a page at a time. Every value is set as text.
 import { AUDIENCES, KINDS, label, plural } from "./labels.js";
-import { formatWhen, safeUrl } from "./format.js";
+import { safeUrl } from "./format.js";
+import { accessibilityNode, statusBadge, whenNode } from "./event-facts.js";
 
 export const PAGE = 20;
 
@@ -34,7 +35,7 @@ const embedded = window.parent !== window;
 /** One event as an article: its title links to its page; `onShowOnMap` adds that button. */
 export function renderEvent(feature, { headingLevel = 3, onShowOnMap } = {}) {
   const p = feature.properties ?? {};
-  const article = el("article", { class: "sdi-event" });
+  const article = el("article", { class: `sdi-event sdi-event--${p.event_status ?? "scheduled"}` });
   const heading = el(`h${headingLevel}`, { class: "sdi-event__title", tabindex: "-1" });
   const toPage = el("a", { href: pageUrl(feature.id), class: "sdi-event__link" }, p.title ?? "");
   if (embedded) {
@@ -46,6 +47,8 @@ export function renderEvent(feature, { headingLevel = 3, onShowOnMap } = {}) {
   article.append(heading);
 
   const badges = el("p", { class: "sdi-event__badges" });
+  const status = statusBadge(p);
+  if (status) badges.append(status);
   badges.append(el("span", { class: "fr-badge fr-badge--sm fr-badge--blue-ecume" }, label(KINDS, p.kind)));
   if (p.online) badges.append(el("span", { class: "fr-badge fr-badge--sm fr-badge--info fr-badge--no-icon" }, "En ligne"));
   article.append(badges);
@@ -53,13 +56,21 @@ export function renderEvent(feature, { headingLevel = 3, onShowOnMap } = {}) {
   const facts = el("dl", { class: "sdi-event__facts" });
   const fact = (term, value) => {
     if (!value) return;
-    facts.append(el("dt", {}, term), el("dd", {}, value));
+    const dd = el("dd");
+    dd.append(value);
+    facts.append(el("dt", {}, term), dd);
   };
-  fact("Quand", formatWhen(p.starts_at, p.ends_at));
+  fact("Quand", whenNode(p));
   fact("Où", place(p) + (p.department ? ` (${p.department})` : ""));
   fact("Organisateur", p.organizer_name);
   fact("Publics", (p.audiences ?? []).map((a) => label(AUDIENCES, a)).join(", "));
-  fact("Accessibilité", p.accessibility);
+  const access = accessibilityNode(p);
+  if (access || p.accessibility) {
+    const dd = document.createDocumentFragment();
+    if (access) dd.append(access);
+    if (p.accessibility) dd.append(p.accessibility);
+    fact("Accessibilité", dd);
+  }
   article.append(facts);
 
   if (p.description) {
@@ -75,7 +86,9 @@ export function renderEvent(feature, { headingLevel = 3, onShowOnMap } = {}) {
     button.addEventListener("click", () => onShowOnMap(feature));
     actions.append(el("li").appendChild(button).parentNode);
   }
-  for (const [url, text] of [[p.registration_url, "S’inscrire"], [p.online_url, "Rejoindre en ligne"]]) {
+  // no registration for a full or cancelled event
+  const registration = (p.event_status ?? "scheduled") === "scheduled" ? p.registration_url : null;
+  for (const [url, text] of [[registration, "S’inscrire"], [p.online_url, "Rejoindre en ligne"]]) {
     const href = safeUrl(url);
     if (!href) continue;
     const link = el("a", { class: "fr-btn fr-btn--tertiary fr-btn--sm", href, target: "_blank", rel: "noopener noreferrer" }, text);

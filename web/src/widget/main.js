@@ -1,6 +1,7 @@
 // The embeddable map widget: filters, a clustered map and an accessible list kept in step,
 // live through Server-Sent Events. URL parameters preset filters and view:
-//   kind, audience, department, region, online (true|false), q, from, to (YYYY-MM-DD), lat,
+//   kind, audience, department, region, online (true|false), q, from, to (YYYY-MM-DD),
+//   accessibility (motor,hearing,visual,intellectual,psychic: every one declared), lat,
 //   lon, zoom, territory, tiles (a {z}/{x}/{y} URL template, or "none"), attribution,
 //   list=all|map.
 // On a narrow screen the filters fold behind one "Filtres" button (filters-panel.js); "Près
@@ -51,7 +52,11 @@ function init() {
 
   // Preset filters from the URL.
   let filters = readFilters(params);
-  for (const [name, value] of Object.entries(filters)) if (form[name]) form[name].value = value;
+  for (const [name, value] of Object.entries(filters)) {
+    if (name === "accessibility") {
+      for (const box of form.querySelectorAll('input[name="accessibility"]')) box.checked = value.split(",").includes(box.value);
+    } else if (form[name]) form[name].value = value;
+  }
   // Values no option has are dropped; the region (no field) is kept from the URL.
   const fromForm = () => ({ ...readFilters(new URLSearchParams(new FormData(form))), region: filters.region });
   filters = fromForm();
@@ -179,7 +184,7 @@ function init() {
 
   // ---- server mode (large feeds): clusters and lists asked for the current view
   const LIST_MAX = 2000;
-  const FILTERS = ["kind", "audience", "department", "region", "online", "q", "from", "to"];
+  const FILTERS = ["kind", "audience", "department", "region", "online", "q", "from", "to", "accessibility"];
   const query = (extra = {}) => {
     const u = new URLSearchParams();
     for (const k of FILTERS) if (filters[k]) u.set(k, filters[k]);

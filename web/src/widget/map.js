@@ -3,6 +3,7 @@
 import L from "./leaflet-global.js";
 import "leaflet.markercluster";
 import { NamedIcon, TERRITORIES, addBasemap, createBaseMap, eventIcon } from "./basemap.js";
+import { markerLabel } from "./event-facts.js";
 
 export { TERRITORIES };
 
@@ -48,7 +49,8 @@ export function createMap(element, { tiles, attribution, popup, onTilesFailed })
 
   function makeMarker(feature) {
     const [lon, lat] = feature.geometry.coordinates;
-    const marker = L.marker([lat, lon], { keyboard: true, icon: eventIcon(feature.properties.title ?? "Événement") });
+    const p = feature.properties;
+    const marker = L.marker([lat, lon], { keyboard: true, icon: eventIcon(markerLabel(p), p.event_status) });
     marker.feature = feature;
     marker.bindPopup(() => popup(marker.feature), { maxWidth: 320, autoPanPadding: [20, 20] });
     return marker;

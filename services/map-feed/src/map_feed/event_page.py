@@ -11,11 +11,9 @@ autoescape), with schema.org ``Event`` JSON-LD and Open Graph tags; its map and 
 
 from __future__ import annotations
 
-import json
 import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
@@ -28,13 +26,11 @@ from markupsafe import Markup
 from . import exports, french_dates, openapi
 from .feed_store import FeedEntry, Representation
 from .http_cache import represent
+from .labels import ACCESSIBILITY, EVENT_STATUSES, LABELS
 from .problems import Problem
 from .replica import MapFeed, Replica, Store
 from .widget import built_assets
 
-LABELS: dict[str, dict[str, str]] = json.loads(
-    (Path(__file__).parent / "labels.json").read_text(encoding="utf-8")
-)
 TEMPLATES = Environment(
     loader=PackageLoader("map_feed", "templates"),
     autoescape=True,
@@ -71,14 +67,35 @@ ID_PARAMETER = {
 
 
 def times_of(properties: dict[str, Any]) -> list[tuple[datetime, datetime]]:
-    """The event's sessions, (start, end) each. One today (``starts_at``, ``ends_at``);
-    an event held several times lists them all here, and the page lists every one."""
+    """The event's sessions, (start, end) each: its ``timings`` (every one is listed)."""
     return [
-        (
-            datetime.fromisoformat(properties["starts_at"]),
-            datetime.fromisoformat(properties["ends_at"]),
-        )
+        (datetime.fromisoformat(t["starts_at"]), datetime.fromisoformat(t["ends_at"]))
+        for t in properties["timings"]
     ]
+
+
+#: the pictogram of each accessibility code (the DSFR's icons), its text said beside it
+ACCESSIBILITY_ICONS = {
+    "motor": "fr-icon-accessibility-line",
+    "hearing": "fr-icon-ear-off-line",
+    "visual": "fr-icon-eye-off-line",
+    "intellectual": "fr-icon-mental-disabilities-line",
+    "psychic": "fr-icon-mental-health-line",
+}
+
+
+def status_badges(p: dict[str, Any]) -> list[Badge]:
+    """Full or cancelled said first; the places left when the organiser gives them."""
+    status = p.get("event_status") or "scheduled"
+    if status == "cancelled":
+        return [Badge(EVENT_STATUSES["cancelled"], "error")]
+    if status == "full":
+        return [Badge(EVENT_STATUSES["full"], "warning")]
+    places = p.get("remaining_places")
+    if places is not None:
+        return [Badge(f"{places} place{'s' if places > 1 else ''} restante"
+                      f"{'s' if places > 1 else ''}", "success fr-badge--no-icon")]
+    return []
 
 
 def safe_url(value: str | None) -> str | None:
@@ -148,6 +165,11 @@ class EventView:
     audiences: list[str]
     accessibility: str | None
     organizer: str
+    #: scheduled, full or cancelled (FIELDS.md)
+    event_status: str
+    #: (pictogram class, text) for each accessibility code declared
+    accessibility_codes: list[tuple[str, str]]
+    capacity: int | None
     jsonld: Markup
     summary: str = field(default="")
 
@@ -156,7 +178,7 @@ class EventView:
         p = feature["properties"]
         coords = (feature.get("geometry") or {}).get("coordinates")
         kinds, audiences = LABELS["kinds"], LABELS["audiences"]
-        badges = [Badge(kinds.get(p["kind"], p["kind"]), "blue-ecume")]
+        badges = [*status_badges(p), Badge(kinds.get(p["kind"], p["kind"]), "blue-ecume")]
         if p.get("online"):
             badges.append(Badge("En ligne", "info fr-badge--no-icon"))
         times = times_of(p)
@@ -189,6 +211,10 @@ class EventView:
             audiences=[audiences.get(a, a) for a in p.get("audiences") or ()],
             accessibility=p.get("accessibility"),
             organizer=p.get("organizer_name") or "",
+            event_status=p.get("event_status") or "scheduled",
+            accessibility_codes=[(ACCESSIBILITY_ICONS[c], ACCESSIBILITY[c])
+                                 for c in p.get("accessibility_codes") or ()],
+            capacity=p.get("capacity"),
             jsonld=script_json(jsonld),
             summary=summary,
         )

@@ -16,13 +16,17 @@ import orjson
 from sdi_common.csv_safe import cell
 
 from .features import PROPERTIES
+from .labels import ACCESSIBILITY, EVENT_STATUSES
 
-#: the feature's properties, then its point (FIELDS.md documents each column)
+_V1 = PROPERTIES[: PROPERTIES.index("precision")]
+#: the feature's properties, then its point, then what contract version 2 added (so that
+#: the columns readers rely on keep their place; FIELDS.md documents each one)
 CSV_COLUMNS = (
-    *(name for name in PROPERTIES if name != "precision"),
+    *_V1,
     "longitude",
     "latitude",
     "precision",
+    *PROPERTIES[PROPERTIES.index("precision") + 1 :],
 )
 PRODID = "-//Semaine de l'industrie//Carte des evenements//FR"
 #: Europe/Paris as RFC 5545 writes it (the EU rule, since 1996: the last Sundays of March and
@@ -71,6 +75,8 @@ def to_csv(bodies: Iterable[bytes]) -> bytes:
             "online": "true" if p.get("online") else "false",
             "longitude": coords[0],
             "latitude": coords[1],
+            "timings": ";".join(f"{t['starts_at']}/{t['ends_at']}" for t in p["timings"]),
+            "accessibility_codes": ";".join(p.get("accessibility_codes") or ()),
         }
         writer.writerow([cell(row.get(c)) for c in CSV_COLUMNS])
     return out.getvalue().encode("utf-8")
@@ -110,7 +116,15 @@ def _ics_time(iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
+def _ics_uid(event_id: str, timing: dict, count: int) -> str:
+    """One timing keeps the event's id (as before timings); several are told apart by
+    their start, which stays the same when another session is added or removed."""
+    return event_id if count == 1 else f"{event_id}-{_ics_time(timing['starts_at'])}"
+
+
 def to_ics(bodies: Iterable[bytes], *, stamp: datetime | None = None) -> bytes:
+    """One ``VEVENT`` per timing (calendar applications show every session; RDATE with
+    periods is not read by most), each ``STATUS:CANCELLED`` once the event is cancelled."""
     stamp_text = (stamp or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     lines = [
         "BEGIN:VCALENDAR",
@@ -122,29 +136,49 @@ def to_ics(bodies: Iterable[bytes], *, stamp: datetime | None = None) -> bytes:
         *VTIMEZONE_PARIS,
     ]
     for f in _features(bodies):
-        p = f["properties"]
-        coords = (f.get("geometry") or {}).get("coordinates")
-        place = ", ".join(
-            v
-            for v in (
-                p.get("venue"),
-                p.get("street"),
-                " ".join(x for x in (p.get("postcode"), p.get("city")) if x),
-            )
-            if v
+        lines.extend(_vevents(f, stamp_text))
+    lines.append("END:VCALENDAR")
+    return ("\r\n".join(ics_fold(line) for line in lines) + "\r\n").encode("utf-8")
+
+
+def _vevents(f: dict, stamp_text: str) -> list[str]:
+    p = f["properties"]
+    coords = (f.get("geometry") or {}).get("coordinates")
+    place = ", ".join(
+        v
+        for v in (
+            p.get("venue"),
+            p.get("street"),
+            " ".join(x for x in (p.get("postcode"), p.get("city")) if x),
         )
-        description = p.get("description") or ""
-        if p.get("organizer_name"):
-            description = f"{description}\n\nOrganisateur : {p['organizer_name']}".strip()
-        url = p.get("registration_url") or p.get("online_url")
+        if v
+    )
+    status = p.get("event_status") or "scheduled"
+    notes = [p.get("description") or ""]
+    if p.get("organizer_name"):
+        notes.append(f"Organisateur : {p['organizer_name']}")
+    if p.get("accessibility_codes"):
+        notes.append("Accessibilité : "
+                     + ", ".join(ACCESSIBILITY[c] for c in p["accessibility_codes"]))
+    if status == "scheduled" and p.get("remaining_places") is not None:
+        notes.append(f"Places restantes : {p['remaining_places']}")
+    description = "\n\n".join(n for n in notes if n).strip()
+    url = p.get("registration_url") or p.get("online_url")
+    title = p["title"] if status == "scheduled" else (
+        f"{EVENT_STATUSES[status]} : {p['title']}")
+    timings = p["timings"]
+    out = []
+    for n, timing in enumerate(timings, 1):
+        summary = title if len(timings) == 1 else f"{title} (séance {n} sur {len(timings)})"
         event = [
             "BEGIN:VEVENT",
-            f"UID:{p['id']}",
+            f"UID:{_ics_uid(p['id'], timing, len(timings))}",
             f"DTSTAMP:{stamp_text}",
-            f"DTSTART:{_ics_time(p['starts_at'])}",
-            f"DTEND:{_ics_time(p['ends_at'])}",
+            f"DTSTART:{_ics_time(timing['starts_at'])}",
+            f"DTEND:{_ics_time(timing['ends_at'])}",
             f"SEQUENCE:{int(p.get('version') or 1) - 1}",
-            f"SUMMARY:{ics_escape(p['title'])}",
+            f"SUMMARY:{ics_escape(summary)}",
+            f"STATUS:{'CANCELLED' if status == 'cancelled' else 'CONFIRMED'}",
         ]
         if description:
             event.append(f"DESCRIPTION:{ics_escape(description)}")
@@ -158,9 +192,8 @@ def to_ics(bodies: Iterable[bytes], *, stamp: datetime | None = None) -> bytes:
             event.append(f"URL:{url}")
         event.append(f"CATEGORIES:{ics_escape(p['kind'])}")
         event.append("END:VEVENT")
-        lines.extend(event)
-    lines.append("END:VCALENDAR")
-    return ("\r\n".join(ics_fold(line) for line in lines) + "\r\n").encode("utf-8")
+        out.extend(event)
+    return out
 
 
 # --------------------------------------------------------------------------- JSON-LD
@@ -171,9 +204,17 @@ def _attendance(online: bool, placed: bool) -> str:
     return f"https://schema.org/{mode}EventAttendanceMode"
 
 
+SCHEMA = "https://schema.org/"
+#: schema.org has no "full": a full event takes place (EventScheduled), its offer is sold out
+EVENT_STATUS_TERMS = {"scheduled": "EventScheduled", "full": "EventScheduled",
+                      "cancelled": "EventCancelled"}
+AVAILABILITY_TERMS = {"scheduled": "InStock", "full": "SoldOut", "cancelled": "Discontinued"}
+
+
 def jsonld_event(f: dict) -> dict:
     p = f["properties"]
     coords = (f.get("geometry") or {}).get("coordinates")
+    status = p.get("event_status") or "scheduled"
     event: dict = {
         "@type": "Event",
         "identifier": p["id"],
@@ -181,7 +222,7 @@ def jsonld_event(f: dict) -> dict:
         "description": p.get("description") or "",
         "startDate": p["starts_at"],
         "endDate": p["ends_at"],
-        "eventStatus": "https://schema.org/EventScheduled",
+        "eventStatus": SCHEMA + EVENT_STATUS_TERMS[status],
         "eventAttendanceMode": _attendance(bool(p.get("online")), bool(coords)),
         "isAccessibleForFree": True,
         "organizer": {"@type": "Organization", "name": p.get("organizer_name")},
@@ -191,9 +232,21 @@ def jsonld_event(f: dict) -> dict:
             "@type": "Offer",
             "price": 0,
             "priceCurrency": "EUR",
-            "availability": "https://schema.org/InStock",
+            "availability": SCHEMA + AVAILABILITY_TERMS[status],
         },
     }
+    if p.get("capacity") is not None:
+        event["maximumAttendeeCapacity"] = p["capacity"]
+    if p.get("remaining_places") is not None:
+        event["remainingAttendeeCapacity"] = p["remaining_places"]
+    timings = p.get("timings") or ()
+    if len(timings) > 1:  # each session its own event, within the whole
+        event["subEvent"] = [
+            {"@type": "Event", "name": f"{p['title']} (séance {n} sur {len(timings)})",
+             "startDate": t["starts_at"], "endDate": t["ends_at"],
+             "eventStatus": event["eventStatus"]}
+            for n, t in enumerate(timings, 1)
+        ]
     if p.get("registration_url"):
         event["url"] = p["registration_url"]
         event["offers"]["url"] = p["registration_url"]
@@ -217,12 +270,19 @@ def jsonld_event(f: dict) -> dict:
                 "longitude": coords[0],
                 "latitude": coords[1],
             }
+        features = [
+            {"@type": "LocationFeatureSpecification", "identifier": code,
+             "name": f"accessible : {ACCESSIBILITY[code]}", "value": True}
+            for code in p.get("accessibility_codes") or ()
+        ]
         if p.get("accessibility"):
-            place["amenityFeature"] = {
+            features.append({
                 "@type": "LocationFeatureSpecification",
                 "name": "accessibilité",
                 "value": p["accessibility"],
-            }
+            })
+        if features:
+            place["amenityFeature"] = features[0] if len(features) == 1 else features
         locations.append(place)
     if p.get("online") and p.get("online_url"):
         locations.append({"@type": "VirtualLocation", "url": p["online_url"]})

@@ -34,7 +34,7 @@ import structlog
 from sdi_common.text import fold
 
 from .clusters import GridIndex
-from .features import WITHDRAWN, read_tombstone
+from .features import WITHDRAWN, dumps, read_tombstone, upgrade
 from .filters import FeedQuery
 
 #: feeds larger than this build their derived representations in a thread
@@ -62,13 +62,20 @@ class FeedEntry:
     online: bool
     text: str  # folded title, description, organiser, place: for ``q``
     sort_key: tuple = ()
+    #: every timing, (start, end) in epoch seconds: the date filters match any of them
+    spans: tuple[tuple[float, float], ...] = ()
+    accessibility: frozenset[str] = frozenset()
 
     @classmethod
     def from_bytes(cls, key: str, revision: int, body: bytes) -> FeedEntry:
         feature = orjson.loads(body)
         p = feature["properties"]
+        if "timings" not in p:  # written before contract version 2
+            body = dumps(upgrade(feature))
         coords = (feature.get("geometry") or {}).get("coordinates")
-        starts = datetime.fromisoformat(p["starts_at"]).timestamp()
+        spans = tuple((datetime.fromisoformat(t["starts_at"]).timestamp(),
+                       datetime.fromisoformat(t["ends_at"]).timestamp()) for t in p["timings"])
+        starts = min(start for start, _ in spans)
         text = " ".join(
             v
             for v in (
@@ -91,10 +98,12 @@ class FeedEntry:
             department=p.get("department"),
             region=p.get("region"),
             starts=starts,
-            ends=datetime.fromisoformat(p["ends_at"]).timestamp(),
+            ends=max(end for _, end in spans),
             online=bool(p.get("online")),
             text=fold(text),
             sort_key=(starts, key),
+            spans=spans,
+            accessibility=frozenset(p.get("accessibility_codes") or ()),
         )
 
 

@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sdi_common.contracts import AUDIENCES, KINDS
+from sdi_common.contracts import ACCESSIBILITY_CODES, AUDIENCES, KINDS
 from sdi_common.text import fold
 
 from .problems import Problem
@@ -137,11 +137,19 @@ REGION = Param(
 )
 _INSTANT = rf"^{_DAY}(?:T{_CLOCK}{_OFFSET})?$"  # a date, or an RFC 3339 date-time
 _INSTANT_SCHEMA = {"anyOf": [{"format": "date"}, {"format": "date-time"}]}
+ACCESSIBILITY = Param(
+    "accessibility",
+    _listed(_one_of(ACCESSIBILITY_CODES)),
+    "accessibilité(s) déclarée(s) par l'organisateur, répétées ou séparées par des virgules : "
+    "un événement convient s'il les déclare toutes (" + ", ".join(ACCESSIBILITY_CODES) + ")",
+    "motor",
+    listed=True,
+)
 FROM = Param(
     "from",
     _INSTANT,
-    "les événements qui se terminent à partir de cet instant : une date (2024-11-18 : dès "
-    "le début de ce jour, heure de Paris) ou une date-heure RFC 3339 avec son décalage "
+    "les événements dont une séance se termine à partir de cet instant : une date (2024-11-18 : "
+    "dès le début de ce jour, heure de Paris) ou une date-heure RFC 3339 avec son décalage "
     "(2024-11-18T14:00:00+01:00)",
     "2024-11-18",
     _INSTANT_SCHEMA,
@@ -149,8 +157,9 @@ FROM = Param(
 TO = Param(
     "to",
     _INSTANT,
-    "les événements qui commencent au plus tard à cet instant : une date (2024-11-24 : "
-    "jusqu'à la fin de ce jour, heure de Paris) ou une date-heure RFC 3339 avec son décalage",
+    "les événements dont une séance commence au plus tard à cet instant : une date (2024-11-24 "
+    ": jusqu'à la fin de ce jour, heure de Paris) ou une date-heure RFC 3339 avec son décalage "
+    "(avec from, la même séance doit convenir aux deux)",
     "2024-11-24",
     _INSTANT_SCHEMA,
 )
@@ -169,7 +178,7 @@ Q = Param(
     "ecole",
     {"maxLength": MAX_Q},
 )
-FILTERS = (BBOX, KIND, AUDIENCE, DEPARTMENT, REGION, FROM, TO, ONLINE, Q)
+FILTERS = (BBOX, KIND, AUDIENCE, DEPARTMENT, REGION, FROM, TO, ONLINE, Q, ACCESSIBILITY)
 ZOOM = Param(
     "zoom",
     r"^\d{1,2}$",
@@ -215,6 +224,7 @@ class FeedQuery:
     end: float | None = None  # events starting at or before this instant
     online: bool | None = None
     terms: tuple[str, ...] = field(default=())
+    accessibility: frozenset[str] = frozenset()  # all of them declared
 
     @property
     def is_empty(self) -> bool:
@@ -233,6 +243,7 @@ class FeedQuery:
                 self.end,
                 self.online,
                 self.terms,
+                sorted(self.accessibility),
             )
         )
 
@@ -256,13 +267,21 @@ class FeedQuery:
             return False
         if self.regions and e.region not in self.regions:
             return False
-        if self.start is not None and e.ends < self.start:
-            return False
-        if self.end is not None and e.starts > self.end:
+        if (self.start is not None or self.end is not None) and not self._some_timing(e):
             return False
         if self.online is not None and e.online is not self.online:
             return False
+        if self.accessibility and not self.accessibility <= e.accessibility:
+            return False
         return all(t in e.text for t in self.terms)
+
+    def _some_timing(self, e) -> bool:
+        """One timing ends at or after ``start`` and starts at or before ``end``."""
+        start, end = self.start, self.end
+        if start is not None and e.ends < start or end is not None and e.starts > end:
+            return False  # the event's whole span misses (the usual answer, found at once)
+        return any((start is None or ends >= start) and (end is None or starts <= end)
+                   for starts, ends in e.spans)
 
 
 EMPTY = FeedQuery()
@@ -375,6 +394,8 @@ class _Reader:
             end=self.instant(TO, end_of_day=True),
             online=None if online is None else online == "true",
             terms=tuple(fold(q or "").split()),
+            accessibility=self.many(ACCESSIBILITY, "unknown_value", "des codes parmi "
+                                    + ", ".join(ACCESSIBILITY_CODES)),
         )
 
     def done(self) -> None:

@@ -17,6 +17,10 @@ Rules, for an incoming event of version ``v`` against what the key holds:
   version (a tombstone with the version; written even over nothing, to block older
   upserts).
 - ``Withdrawn``: always removes; the tombstone blocks every upsert up to its version.
+- ``EventStatusSet`` (full, cancelled, places left), whatever its version: rewrites the
+  status of the live entry, or of the tombstone (written over nothing if need be) so that
+  the coming upsert carries it; an older change than the one held is stale, and a withdrawn
+  event keeps none. Every other write carries the status held over (``features.status_of``).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from nats.js import JetStreamContext
 from nats.js.errors import APIError, KeyNotFoundError, KeyWrongLastSequenceError
 from sdi_common.contracts import (
     Event,
+    EventStatusSet,
     Geocoded,
     Judged,
     LocationUnresolved,
@@ -37,7 +42,17 @@ from sdi_common.contracts import (
     Withdrawn,
 )
 
-from .features import WITHDRAWN, build_feature, dumps, read_tombstone, tombstone
+from .features import (
+    WITHDRAWN,
+    build_feature,
+    dumps,
+    read_tombstone,
+    status_change,
+    status_of,
+    status_time,
+    tombstone,
+    with_status,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -45,7 +60,8 @@ KV_OP_HEADER = "KV-Operation"
 EXPECTED_LAST_HEADER = "Nats-Expected-Last-Subject-Sequence"
 MAX_ATTEMPTS = 20
 
-Effect = Literal["upserted", "unchanged", "deleted", "stale", "ignored"]
+#: ``status_set``: the event status of the entry (feature or tombstone) was rewritten
+Effect = Literal["upserted", "unchanged", "deleted", "status_set", "stale", "ignored"]
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,9 @@ class Stored:
     live: bool
     withdrawn: bool = False
     body: bytes | None = None
+    #: the event status it carries (None: never set, scheduled)
+    status: dict | None = None
+    reason: str | None = None  # a tombstone's
 
 
 @dataclass(frozen=True)
@@ -83,9 +102,12 @@ class FeedIndexer:
                 version=int(tomb.get("version", 0)),
                 live=False,
                 withdrawn=tomb.get("reason") == WITHDRAWN,
+                status=status_of(tomb),
+                reason=tomb.get("reason"),
             )
-        version = orjson.loads(entry.value)["properties"]["version"]
-        return Stored(revision=entry.revision, version=version, live=True, body=entry.value)
+        properties = orjson.loads(entry.value)["properties"]
+        return Stored(revision=entry.revision, version=properties["version"], live=True,
+                      body=entry.value, status=status_of(properties))
 
     async def handle(self, event: Event) -> Result:
         """Apply one event; retried on a lost race, idempotent on redelivery."""
@@ -109,8 +131,10 @@ class FeedIndexer:
 
     async def _decide_and_write(self, event: Event, stored: Stored) -> Result:
         v = event.version
+        if isinstance(event, EventStatusSet):
+            return await self._set_status(event, stored)
         if isinstance(event, Geocoded | Relocated):
-            body = dumps(build_feature(event))
+            body = dumps(build_feature(event, stored.status))
             relocated = isinstance(event, Relocated)
             if stored.live:
                 if v == stored.version and (body == stored.body or not relocated):
@@ -134,10 +158,23 @@ class FeedIndexer:
         if isinstance(event, Judged | LocationUnresolved) and event.type != "labelled":
             if stored.withdrawn or (stored.revision and v <= stored.version):
                 return Result("stale")
-            await self._tombstone(event, v, event.type, stored.revision)
+            await self._tombstone(event, v, event.type, stored.revision, stored.status)
             return Result("deleted")
 
         return Result("ignored")
+
+    async def _set_status(self, event: EventStatusSet, stored: Stored) -> Result:
+        held = status_time(stored.status)
+        if stored.withdrawn or (held is not None and event.at <= held):
+            return Result("stale")
+        status = status_change(event)
+        if stored.live:
+            await self._write(event.submission_id, with_status(stored.body, status),
+                              stored.revision)
+        else:  # kept for the upsert to come (or that a re-judgement may bring back)
+            await self._tombstone(event, stored.version, stored.reason or "event_status",
+                                  stored.revision, status)
+        return Result("status_set")
 
     async def _publish(self, key: str, body: bytes, headers: dict[str, str]) -> int:
         try:
@@ -151,8 +188,9 @@ class FeedIndexer:
     async def _write(self, key: str, body: bytes, last: int) -> int:
         return await self._publish(key, body, {EXPECTED_LAST_HEADER: str(last)})
 
-    async def _tombstone(self, event: Event, version: int, reason: str, last: int) -> int:
-        body = tombstone(event.submission_id, version, reason)
+    async def _tombstone(self, event: Event, version: int, reason: str, last: int,
+                         status: dict | None = None) -> int:
+        body = tombstone(event.submission_id, version, reason, status)
         return await self._publish(
             event.submission_id, body, {KV_OP_HEADER: "DEL", EXPECTED_LAST_HEADER: str(last)}
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sdi_common.contracts import AUDIENCES, KINDS
+from sdi_common.contracts import ACCESSIBILITY_CODES, AUDIENCES, EVENT_STATUSES, KINDS
 from sdi_common.http import PROBLEM_JSON
 
 from .features import PROPERTIES
@@ -58,6 +58,7 @@ _POINT: Schema = {
         },
     },
 }
+_OPTIONAL_COUNT: Schema = {"anyOf": [{"type": "integer", "minimum": 0}, {"type": "null"}]}
 _EVENT_PROPERTIES: Schema = {
     "type": "object",
     "description": "an event's public fields (FIELDS.md)",
@@ -74,6 +75,19 @@ _EVENT_PROPERTIES: Schema = {
         "audiences": {"type": "array", "items": {"enum": list(AUDIENCES)}},
         "organizer_name": TEXT,
         "online": {"type": "boolean"},
+        "timings": {
+            "type": "array",
+            "description": "every session, sorted (starts_at and ends_at: the first start "
+            "and the last end)",
+            "minItems": 1,
+            "items": {"type": "object", "required": ["starts_at", "ends_at"],
+                      "properties": {"starts_at": _INSTANT, "ends_at": _INSTANT}},
+        },
+        "accessibility_codes": {"type": "array", "items": {"enum": list(ACCESSIBILITY_CODES)}},
+        "capacity": _OPTIONAL_COUNT,
+        "event_status": {"enum": list(EVENT_STATUSES)},
+        "remaining_places": _OPTIONAL_COUNT,
+        "event_status_at": {"anyOf": [_INSTANT, {"type": "null"}]},
     },
 }
 _EVENT: Schema = {

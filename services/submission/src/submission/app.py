@@ -25,7 +25,10 @@ from sdi_common.worker import Worker
 
 from .api import (
     back_office,
+    carry_over,
+    event_status,
     geocode,
+    imports,
     operators,
     organizer_space,
     organizers,
@@ -139,6 +142,8 @@ async def open_runtime(parts: Parts, nc: NATS) -> tuple[Runtime, ContactKeys]:
         limiter=RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst),
         sessions=parts.sessions,
         geocoder=GeocodingClient(settings.geocoding_url, settings.geocoding_timeout),
+        import_limiter=RateLimiter(settings.import_rate_limit_per_minute,
+                                   settings.import_rate_limit_burst),
     )
     return runtime, keys
 
@@ -238,10 +243,14 @@ def build_app(settings: SubmissionSettings | None = None) -> FastAPI:
     app.state.parts = parts
     app.add_middleware(SecurityHeaders, always=ALWAYS, html=pages.headers(settings, PAGE_HEADERS))
     problems.install(app, settings.retry_after)
-    app.include_router(organizer_space.router)  # first: /check before /{submission_id}
-    app.include_router(operators.router)  # before organizers: /export.csv before /{submission_id}
+    # before organizers: /check, /import, /export.csv before /{submission_id}
+    app.include_router(organizer_space.router)
+    app.include_router(imports.router)
+    app.include_router(operators.router)
     app.include_router(back_office.router)
     app.include_router(organizers.router)
+    app.include_router(event_status.router)
+    app.include_router(carry_over.router)
     app.include_router(sign_in.router)
     app.include_router(statistics_api.router)
     app.include_router(geocode.router)
@@ -250,6 +259,7 @@ def build_app(settings: SubmissionSettings | None = None) -> FastAPI:
     app.add_api_route("/", form, include_in_schema=False)
     app.add_api_route("/organisateur/", organiser_page, include_in_schema=False)
     app.add_api_route("/favicon.ico", favicon, include_in_schema=False)
+    app.add_api_route("/import", import_page, include_in_schema=False)
     return app
 
 
@@ -263,6 +273,12 @@ async def organiser_page() -> FileResponse:
     """The organiser's page (the token comes in the URL's fragment: never sent here)."""
     return FileResponse(STATIC / "organisateur" / "index.html",
                         media_type="text/html; charset=utf-8",
+                        headers={"Cache-Control": "no-cache"})
+
+
+async def import_page() -> FileResponse:
+    """The organiser space's import page: upload the spreadsheet, read each row's answer."""
+    return FileResponse(STATIC / "import" / "index.html", media_type="text/html; charset=utf-8",
                         headers={"Cache-Control": "no-cache"})
 
 

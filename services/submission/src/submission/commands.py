@@ -18,7 +18,16 @@ import structlog
 from nats.aio.client import Client as NATS
 from nats.errors import Error as NatsError
 from nats.js.errors import Error as JetStreamError
-from sdi_common.contracts import Event, Point, Received, Status, TokenRenewed, new_id
+from sdi_common.contracts import (
+    Event,
+    EventStatus,
+    EventStatusSet,
+    Point,
+    Received,
+    Status,
+    TokenRenewed,
+    new_id,
+)
 from sdi_common.editions import Edition
 from sdi_common.natsconn import publish_event
 
@@ -115,7 +124,7 @@ class Commands:
 
     async def _seal(
         self, submission_id: str, body: SubmissionIn, *, token: str | None = None,
-        record: SubmissionRecord | None = None,
+        record: SubmissionRecord | None = None, external_id: str | None = None,
     ) -> str:
         """Seal the contact of a new submission (its ``token`` sealed along) under a new key,
         or of an amendment under the ``record``'s key (its sealed token carried over)."""
@@ -138,6 +147,7 @@ class Commands:
             callback_url=body.callback_url,
             email_lookup=await self.email_lookup(contact["email"]),
             token_sealed=token_sealed,
+            external_id=record.external_id if record is not None else external_id,
         )
 
     async def email_lookup(self, email: str) -> str:
@@ -166,22 +176,29 @@ class Commands:
             submission_id, token = record.submission_id, record.token
         else:
             submission_id = new_id()
-        sealed = await self._seal(submission_id, body, token=token)
-        event = Received(
-            submission_id=submission_id,
-            version=1,
-            by="organizer",
-            submission=body.to_submission(),
-            received_at=now(),
-            contact_sealed=sealed,
-        )
-        await self._publish(event, correlation_id)
+        await self.receive(submission_id, body, token, by="organizer",
+                           correlation_id=correlation_id)
         if record is not None:
             try:
                 await self._nats(self.idempotency.done(idempotency_key, record))
             except Unavailable:
                 pass  # a retry finds "pending", republishes the same Nats-Msg-Id: deduplicated
         return Accepted(submission_id, 1, Status.received, token)
+
+    async def receive(self, submission_id: str, body: SubmissionIn, token: str, *, by: str,
+                      correlation_id: str | None, external_id: str | None = None) -> bool:
+        """Publish a new submission (version 1) under ``submission_id``, its contact sealed
+        and ``token`` its organiser's; False when JetStream had it already (same id)."""
+        sealed = await self._seal(submission_id, body, token=token, external_id=external_id)
+        event = Received(
+            submission_id=submission_id,
+            version=1,
+            by=by,
+            submission=body.to_submission(),
+            received_at=now(),
+            contact_sealed=sealed,
+        )
+        return await self._publish(event, correlation_id)
 
     async def amend(
         self, record: SubmissionRecord, body: SubmissionIn, *, by: str, correlation_id: str | None
@@ -202,6 +219,17 @@ class Commands:
         if envelope.callback_url != body.callback_url:
             return False
         return await self.contact_of(record) == body.contact()
+
+    async def set_event_status(
+        self, record: SubmissionRecord, event_status: EventStatus, remaining_places: int | None,
+        *, by: str, correlation_id: str | None,
+    ) -> EventStatusSet | None:
+        """Say the event is on, full or cancelled; the event published (None: that is what
+        it said already, nothing is published)."""
+        event = record.event_status_change(event_status, remaining_places, by=by)
+        if event is not None:
+            await self._publish(event, correlation_id)
+        return event
 
     async def withdraw(self, record: SubmissionRecord, *, by: str,
                        correlation_id: str | None) -> Accepted:
@@ -256,6 +284,17 @@ class Commands:
         if kid:
             await self._nats(self.keys.shred(kid))
         await self._publish(record.erasure(by=by), correlation_id)
+
+    async def seal_address(self, owner_id: str, email: str) -> str:
+        """An address that is not a submission's contact (an importer's), sealed under a
+        key of its own as contacts are (erasable the same way: shred its key)."""
+        kid, key = await self._nats(self.keys.new())
+        return sealing.seal(key, {"email": email}, kid=kid, submission_id=owner_id,
+                            token_sha256=None, callback_url=None)
+
+    async def publish(self, event: Event, correlation_id: str | None) -> bool:
+        """Publish an event that no record command makes (an import's summary)."""
+        return await self._publish(event, correlation_id)
 
     async def contact_of(self, record: SubmissionRecord) -> dict[str, Any] | None:
         """The organiser's contact in clear, or None once erased."""

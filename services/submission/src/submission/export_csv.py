@@ -2,7 +2,8 @@
 
 UTF-8 with a BOM (so Excel detects the encoding), ``;`` as separator (the list separator of
 French locales; Excel splits on it when the file is opened by double-click), CRLF line
-ends, French headers. No e-mail or phone: the export travels by mail and shared drives.
+ends, French headers (``début`` the first start, ``fin`` the last end, ``séances`` every
+timing as ``start/end`` ISO 8601 intervals separated by `` | ``). No e-mail or phone: the export travels by mail and shared drives.
 Cells that a spreadsheet would read as a formula (= + - @, tab, CR) are prefixed with an
 apostrophe (CSV injection).
 """
@@ -62,6 +63,13 @@ COLUMNS: list[tuple[str, Column]] = [
     ("décidé par", lambda r: decided_by(r.decided_by)),
     ("décidé le", lambda r: r.decided_at.isoformat() if r.decided_at else ""),
     ("motif de la décision", lambda r: r.seen.decided_reason or ""),
+    # contract version 2 (issue 16), after the columns readers already rely on
+    ("séances", lambda r: " | ".join(f"{t.starts_at.isoformat()}/{t.ends_at.isoformat()}"
+                                     for t in r.submission.timings)),
+    ("accessibilité", lambda r: ", ".join(r.submission.accessibility_codes)),
+    ("statut de l'événement", lambda r: r.event_status),
+    ("places restantes", lambda r: r.remaining_places),
+    ("identifiant externe", lambda r: r.external_id or ""),
 ]
 
 

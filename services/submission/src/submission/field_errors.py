@@ -92,6 +92,17 @@ _OWN: dict[str, str] = {
     ),
     "price_with_free": "Un événement gratuit ne peut pas avoir de prix : retirez le prix ou mettez 0.",
     "ends_before_start": "La fin de l'événement doit être après son début.",
+    "dates_with_timings": (
+        "Indiquez les dates soit dans timings, soit dans starts_at et ends_at, pas les deux."
+    ),
+    "timings_overlap": (
+        "La séance n° {this} chevauche la séance n° {other} : deux séances ne peuvent pas "
+        "se superposer (l'une peut commencer quand l'autre finit)."
+    ),
+    "remaining_places_when_full": "Un événement complet n'a plus de place : 0 ou rien.",
+    "remaining_places_when_cancelled": (
+        "Un événement annulé n'a pas de places à annoncer : retirez remaining_places."
+    ),
     "invalid_json": "Le corps de la requête n'est pas un JSON valide.",
     "not_an_object": "Le corps de la requête doit être un objet JSON ({ ... }).",
 }
@@ -99,6 +110,10 @@ _OWN: dict[str, str] = {
 _OWN_CODED: dict[str, tuple[str, str]] = {
     "reason_required": ("required", "Indiquez le motif du refus : il est montré à l'organisateur."),
     "duplicate_ids": ("duplicate", "Chaque inscription ne peut figurer qu'une fois."),
+    "timings_required": (
+        "required",
+        "Indiquez au moins une séance : timings, une liste de {\"starts_at\", \"ends_at\"}.",
+    ),
 }
 #: errors about the whole body (an empty location)
 _BODY: dict[str, str] = {
@@ -129,7 +144,7 @@ def _translate(kind: str, loc: tuple[Any, ...], ctx: dict[str, Any] | None) -> F
         code = _BODY[kind]
         return {"field": "", "code": code, "message": _OWN[code]}
     if kind in _OWN:
-        code, message = kind, _OWN[kind]
+        code, message = kind, _message(_OWN[kind], ctx) if ctx else _OWN[kind]
     elif kind in _OWN_CODED:
         code, message = _OWN_CODED[kind]
     else:

@@ -1,14 +1,21 @@
 """The intake request body (``POST``/``PUT /v1/submissions``) and its checks.
 
 Field checks live on the model; checks across fields (online/location, price/is_free,
-dates) live in ``cross_field_errors``, which the model runs around its field checks so
+timings) live in ``cross_field_errors``, which the model runs around its field checks so
 that both are reported together, not the former only once every field is valid. Every
 error has a stable ``code``; the French messages are in ``field_errors``.
+
+**Timings.** An event has 1 to 100 sessions, ``timings: [{"starts_at", "ends_at"}, ...]``,
+each with its offset, each ending after it starts, none overlapping another (one may
+start when the previous one ends). They may come in any order: the event keeps them
+sorted by start. The body of contract version 1, ``starts_at`` and ``ends_at``, is still
+accepted as one timing (but not beside ``timings``).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Self
 
@@ -27,7 +34,18 @@ from pydantic import (
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
-from sdi_common.contracts import Audience, Kind, Location, Organizer, OrganizerType, Submission
+from sdi_common.contracts import (
+    ACCESSIBILITY_CODES,
+    MAX_TIMINGS,
+    AccessibilityCode,
+    Audience,
+    Kind,
+    Location,
+    Organizer,
+    OrganizerType,
+    Submission,
+    Timing,
+)
 
 from . import siret as siret_check
 
@@ -181,8 +199,27 @@ class OrganizerIn(_In):
     phone: OrNone(PHONE, "invalid_phone") = None
 
 
+class TimingIn(_In):
+    """One session: from ``starts_at`` to ``ends_at``, each with its offset."""
+
+    starts_at: DateTime
+    ends_at: DateTime
+
+
+def _no_default_in_schema(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)  # absent is not null: the schema must not suggest sending it
+
+
+#: a field that may be left out, but is never null
+Absent = Field(default=None, json_schema_extra=_no_default_in_schema)
+
+
 class SubmissionIn(_In):
     model_config = ConfigDict(json_schema_extra={"allOf": [
+        # the dates: timings, or (contract version 1) one start and one end; not both
+        {"anyOf": [{"required": ["timings"]}, {"required": ["starts_at", "ends_at"]}]},
+        {"not": {"anyOf": [{"required": ["timings", "starts_at"]},
+                           {"required": ["timings", "ends_at"]}]}},
         # the rules across fields that a schema can state (cross_field_errors has them all)
         {"if": {"properties": {"online": {"const": True}}, "required": ["online"]},
          "then": {"required": ["online_url"],
@@ -195,8 +232,10 @@ class SubmissionIn(_In):
     title: Text(3, 200)
     description: Text(0, 5000, multiline=True) = ""
     kind: Kind
-    starts_at: DateTime
-    ends_at: DateTime
+    timings: Annotated[list[TimingIn], Field(min_length=1, max_length=MAX_TIMINGS)] = Absent
+    #: contract version 1: the one timing's start and end (instead of ``timings``)
+    starts_at: DateTime = Absent
+    ends_at: DateTime = Absent
     audiences: Annotated[list[Audience], Field(min_length=1, max_length=20)]
     is_free: bool
     price_eur: Annotated[float, Field(ge=0, le=100_000, allow_inf_nan=False)] | None = None
@@ -207,6 +246,9 @@ class SubmissionIn(_In):
     registration_url: OrNone(WEB_URL, "invalid_url") = None
     capacity: Annotated[int, Field(ge=0, le=10_000_000)] | None = None
     accessibility: Text(0, 1000, multiline=True) | None = None
+    #: what the place and the event offer, beside the free text: motor, hearing, visual,
+    #: intellectual, psychic (OpenAgenda's codes)
+    accessibility_codes: Annotated[list[AccessibilityCode], Field(max_length=10)] = []
     organizer: OrganizerIn
     callback_url: OrNone(HTTPS_URL, "https_required") = None
 
@@ -226,15 +268,20 @@ class SubmissionIn(_In):
             if not across:
                 return model
             fields = []
-        known = {(e["loc"], e["type"]) for e in fields}
+        known = {(tuple(e["loc"]), e["type"]) for e in fields}
         raise ValidationError.from_exception_data(cls.__name__, [
             *(_again(e) for e in fields),
-            *(InitErrorDetails(type=PydanticCustomError(code, code), loc=(field,),
-                               input=data.get(field)) for field, code in across
-              if ((field,), code) not in known),
+            *(InitErrorDetails(type=PydanticCustomError(e.code, e.code, e.ctx), loc=e.loc,
+                               input=None) for e in across if (e.loc, e.code) not in known),
         ])
 
     # ------------------------------------------------------------------ conversions
+
+    def sessions(self) -> list[Timing]:
+        """The timings, sorted by start (the one of ``starts_at``/``ends_at`` if given so)."""
+        given = [(t.starts_at, t.ends_at) for t in self.timings or ()]
+        return [Timing(starts_at=start, ends_at=end)
+                for start, end in sorted(given or [(self.starts_at, self.ends_at)])]
 
     def to_submission(self) -> Submission:
         """The public part, as it travels on the bus (no e-mail, phone, callback)."""
@@ -242,8 +289,7 @@ class SubmissionIn(_In):
             title=self.title,
             description=self.description,
             kind=self.kind,
-            starts_at=self.starts_at,
-            ends_at=self.ends_at,
+            timings=self.sessions(),
             audiences=list(dict.fromkeys(self.audiences)),
             is_free=self.is_free,
             price_eur=self.price_eur,
@@ -254,6 +300,7 @@ class SubmissionIn(_In):
             registration_url=self.registration_url,
             capacity=self.capacity,
             accessibility=self.accessibility,
+            accessibility_codes=[c for c in ACCESSIBILITY_CODES if c in self.accessibility_codes],
             organizer=Organizer(
                 name=self.organizer.name, type=self.organizer.type, siret=self.organizer.siret
             ),
@@ -281,19 +328,26 @@ def _again(error: Any) -> InitErrorDetails:
                             loc=error["loc"], input=error["input"])
 
 
-def cross_field_errors(data: dict[str, Any]) -> list[tuple[str, str]]:
-    """(field, code) pairs for the rules that tie fields together.
+@dataclass(frozen=True)
+class CrossFieldError:
+    loc: tuple[str | int, ...]
+    code: str
+    ctx: dict[str, Any] | None = None
+
+
+def cross_field_errors(data: dict[str, Any]) -> list[CrossFieldError]:
+    """The errors of the rules that tie fields together.
 
     Runs on the raw body so that these errors are reported along with the field errors;
     a rule whose inputs are themselves invalid is skipped (their own error is reported).
     """
-    errors: list[tuple[str, str]] = []
+    errors: list[CrossFieldError] = []
     online = data.get("online", False)
     if online is True:
         if data.get("online_url") in (None, ""):
-            errors.append(("online_url", "required_when_online"))
+            errors.append(CrossFieldError(("online_url",), "required_when_online"))
     elif online is False and data.get("location") is None:
-        errors.append(("location", "required_unless_online"))
+        errors.append(CrossFieldError(("location",), "required_unless_online"))
     price = data.get("price_eur")
     if (
         data.get("is_free") is True
@@ -301,8 +355,47 @@ def cross_field_errors(data: dict[str, Any]) -> list[tuple[str, str]]:
         and not isinstance(price, bool)
         and price != 0
     ):
-        errors.append(("price_eur", "price_with_free"))
-    starts, ends = _dt(data.get("starts_at")), _dt(data.get("ends_at"))
-    if starts is not None and ends is not None and ends <= starts:
-        errors.append(("ends_at", "ends_before_start"))
+        errors.append(CrossFieldError(("price_eur",), "price_with_free"))
+    errors.extend(timing_errors(data))
+    return errors
+
+
+def timing_errors(data: dict[str, Any]) -> list[CrossFieldError]:
+    """Timings given once (``timings`` or ``starts_at``/``ends_at``), each ending after it
+    starts, none overlapping another once sorted."""
+    timings = data.get("timings")
+    legacy = [f for f in ("starts_at", "ends_at") if f in data]
+    if timings is not None and legacy:
+        return [CrossFieldError((f,), "dates_with_timings") for f in legacy]
+    if timings is None:
+        if not legacy:
+            return [CrossFieldError(("timings",), "timings_required")]
+        if len(legacy) == 1:  # the other one is missing ("required")
+            missing = "ends_at" if legacy == ["starts_at"] else "starts_at"
+            return [CrossFieldError((missing,), "missing")]
+        starts, ends = _dt(data.get("starts_at")), _dt(data.get("ends_at"))
+        if starts is not None and ends is not None and ends <= starts:
+            return [CrossFieldError(("ends_at",), "ends_before_start")]
+        return []
+    if not isinstance(timings, list):
+        return []
+    errors, spans = [], []
+    for i, timing in enumerate(timings):
+        if not isinstance(timing, dict):
+            continue
+        starts, ends = _dt(timing.get("starts_at")), _dt(timing.get("ends_at"))
+        if starts is None or ends is None:
+            continue
+        if ends <= starts:
+            errors.append(CrossFieldError(("timings", i, "ends_at"), "ends_before_start"))
+        else:
+            spans.append((starts, ends, i))
+    spans.sort()
+    latest: tuple[datetime, int] | None = None  # the latest end so far, and whose it is
+    for starts, ends, i in spans:
+        if latest is not None and starts < latest[0]:
+            errors.append(CrossFieldError(("timings", i), "timings_overlap",
+                                          {"other": latest[1] + 1, "this": i + 1}))
+        if latest is None or ends > latest[0]:
+            latest = (ends, i)
     return errors

@@ -11,6 +11,10 @@ applied here to the record. The state machine:
     any but withdrawn -> withdrawn                              (organiser)
     any but withdrawn -> received, version + 1                  (amendment, re-judgement)
 
+Beside the status, a labelled event has an *event status* for the public (scheduled, full,
+cancelled, and the places left), set by its organiser or an operator at any time, whatever
+the version: the latest change wins (each is made later than the one before it).
+
 Applying is idempotent on (submission id, version, event type) — a redelivered event
 changes nothing — and ignores events of an older version than the record's. Redeliveries
 reorder messages (a ``labelled`` nak'ed by a dying replica comes back after the
@@ -26,7 +30,7 @@ as ISO strings, UTC ones sortable as text); nothing else handles that document.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal, Self
 
@@ -37,8 +41,11 @@ from sdi_common.contracts import (
     ContactErased,
     Decided,
     Event,
+    EventStatus,
+    EventStatusSet,
     Geocoded,
     GeoResult,
+    Imported,
     Judged,
     LocationUnresolved,
     Outcome,
@@ -54,6 +61,7 @@ from sdi_common.contracts import (
     new_id,
 )
 from sdi_common.places import department_of, region_of
+from sdi_common.upcasting import upcast_submission
 
 from . import sealing
 from .workdays import PARIS
@@ -78,6 +86,7 @@ class Command(StrEnum):
     relocate = "relocate"
     rejudge = "rejudge"
     erase_contact = "erase_contact"
+    set_event_status = "set_event_status"
 
 
 class Conflict(Exception):
@@ -102,6 +111,8 @@ DUPLICATE = {
 
 #: the statuses in which an operator may place an event by hand
 PLACEABLE = frozenset({Status.location_unresolved, Status.labelled, Status.published})
+#: the statuses in which an event may be said full or cancelled: labelled (placed or not yet)
+EVENT_STATUS_SETTABLE = PLACEABLE
 
 #: what waits for a person: the review queue shows these first
 NEEDS_PERSON = frozenset({Status.needs_review, Status.location_unresolved})
@@ -207,6 +218,10 @@ class SubmissionRecord(BaseModel):
     callback_url: str | None
     #: finds the submissions of one e-mail address (sealing.email_lookup); None once erased
     email_lookup: str | None = None
+    #: the importer's own identifier of the event (a bulk import's ``external_id``)
+    external_id: str | None = None
+    #: finds it again when the same e-mail address imports it again (sealing.import_key)
+    import_key: str | None = None
     department: str | None
     #: its région (INSEE code): the geocoder's, or that of its département
     region: str | None = None
@@ -214,6 +229,10 @@ class SubmissionRecord(BaseModel):
     edition: str | None
     feed_revision: int | None
     withdrawn: bool = False
+    #: for the public: scheduled, full or cancelled, the places left, and when it was said
+    event_status: EventStatus = "scheduled"
+    remaining_places: int | None = None
+    event_status_at: Time | None = None
     location_at: Time | None = None
     #: when the current version was decided (labelled or rejected), and by whom
     decided_at: Time | None = None
@@ -238,7 +257,8 @@ class SubmissionRecord(BaseModel):
 
     @classmethod
     def from_document(cls, doc: Document) -> Self:
-        return cls.model_validate(doc)
+        # a document written before timings holds the submission as contract version 1 had it
+        return cls.model_validate({**doc, "submission": upcast_submission(doc["submission"])})
 
     def to_document(self) -> Document:
         return self.model_dump(mode="json")
@@ -276,6 +296,15 @@ class SubmissionRecord(BaseModel):
         elif command is Command.rejudge:
             if status is Status.withdrawn:
                 return Conflict("withdrawn", "Cet événement a été retiré.")
+        elif command is Command.set_event_status:
+            if status is Status.withdrawn:
+                return Conflict("withdrawn", "Cet événement a été retiré.")
+            if status not in EVENT_STATUS_SETTABLE:
+                return Conflict(
+                    "not_labelled",
+                    "Seul un événement labellisé peut être annoncé complet ou annulé "
+                    f"(statut actuel : {status}).",
+                )
         elif command is Command.decide:
             if status is not Status.needs_review:
                 return Conflict(
@@ -345,6 +374,20 @@ class SubmissionRecord(BaseModel):
             ),
         )
 
+    def event_status_change(self, event_status: EventStatus, remaining_places: int | None,
+                            *, by: str) -> EventStatusSet | None:
+        """The event said full, cancelled or on again (or its places left counted), or None
+        when that is what it says already. Made later than the change before it, so that
+        the latest one wins wherever it is applied, in whatever order."""
+        self.allow(Command.set_event_status)
+        if (event_status, remaining_places) == (self.event_status, self.remaining_places):
+            return None
+        at = datetime.now(UTC)
+        if self.event_status_at is not None and at <= self.event_status_at:
+            at = self.event_status_at + timedelta(microseconds=1)
+        return EventStatusSet(submission_id=self.id, version=self.version, by=by, at=at,
+                              event_status=event_status, remaining_places=remaining_places)
+
     def erasure(self, *, by: str) -> ContactErased:
         return ContactErased(submission_id=self.id, version=self.version, by=by, event_id=new_id())
 
@@ -372,6 +415,8 @@ class SubmissionRecord(BaseModel):
             token_sealed=envelope.token_sealed,
             callback_url=envelope.callback_url,
             email_lookup=envelope.email_lookup,
+            external_id=envelope.external_id,
+            import_key=sealing.import_key(envelope.email_lookup, envelope.external_id),
             department=(department := department_of(location.postcode) if location else None),
             region=region_of(department),
             edition=None,
@@ -385,6 +430,8 @@ class SubmissionRecord(BaseModel):
             return None
         if isinstance(event, Received):
             return self._new_version(event)
+        if isinstance(event, EventStatusSet):
+            return self._event_status(event)
         if event.version > self.version:
             raise NotYet(f"{event.submission_id} v{event.version} {event.type}")
         new = self.model_copy(update={"history": list(self.history),
@@ -394,7 +441,7 @@ class SubmissionRecord(BaseModel):
         if isinstance(event, ContactErased):
             new.contact_sealed = sealing.strip_contact(self.contact_sealed)
             new.contact_erased = True
-            new.email_lookup = None
+            new.email_lookup = new.import_key = None
             new.token_sealed = None
             new._log(event, before)
             return new._done(event, changed=False)
@@ -431,11 +478,24 @@ class SubmissionRecord(BaseModel):
         new.token_sha256 = self.token_sha256 or new.token_sha256
         new.token_sealed = self.token_sealed if self.token_sha256 else new.token_sealed
         new.token_renewed_at = self.token_renewed_at
+        new.event_status, new.remaining_places = self.event_status, self.remaining_places
+        new.event_status_at = self.event_status_at
         # a re-judgement after an erasure carries the envelope without its ciphertext
         has_contact = sealing.read_envelope(event.contact_sealed).has_contact
         new.contact_erased = self.contact_erased and not has_contact
         new._log(event, Status.received)
         return new._done(event, changed=True)
+
+    def _event_status(self, event: EventStatusSet) -> Change | None:
+        """Whatever the version: the latest change wins (an older one redelivered is stale)."""
+        if self.event_status_at is not None and _at(event) <= self.event_status_at:
+            return None
+        new = self.model_copy(update={"history": list(self.history),
+                                      "applied": list(self.applied)})
+        new.event_status, new.remaining_places = event.event_status, event.remaining_places
+        new.event_status_at = _at(event)
+        new._log(event, self.status)
+        return new._done(event, changed=False)
 
     def _record(self, event: Event) -> bool:
         """Note what ``event`` says about the current version; False if it says nothing new."""
@@ -508,15 +568,17 @@ class SubmissionRecord(BaseModel):
 
 
 def _dedupe_key(event: Event) -> str:
-    # Relocations (an operator corrects a point), erasures and new links may repeat within
-    # a version: key them by event.
-    if isinstance(event, Relocated | ContactErased | TokenRenewed):
+    # Relocations (an operator corrects a point), erasures, new links and event statuses
+    # may repeat within a version: key them by event.
+    if isinstance(event, Relocated | ContactErased | TokenRenewed | EventStatusSet):
         return f"{event.version}:{event.type}:{event.event_id}"
     return f"{event.version}:{event.type}"
 
 
 def apply(record: SubmissionRecord | None, event: Event) -> Change | None:
     """``event`` applied to ``record`` (None: the submission is not known yet)."""
+    if isinstance(event, Imported):
+        return None  # about an import, not about one submission (the mail's business)
     if record is not None:
         return record.apply(event)
     if isinstance(event, Received):
@@ -547,6 +609,7 @@ def index_fields(doc: Document) -> dict[str, Any]:
         "received_at": doc["received_at"],
         "contact_erased": bool(doc.get("contact_erased")),
         "email_lookup": doc.get("email_lookup"),
+        "import_key": doc.get("import_key"),
         # the review queue's order: what waits for a person first, then the oldest
         "queue_rank": 0 if doc["status"] in NEEDS_PERSON else 1,
         "edition": doc.get("edition"),
@@ -566,6 +629,6 @@ def index_fields(doc: Document) -> dict[str, Any]:
 #: the names of ``index_fields``, in its order
 INDEX_FIELDS: tuple[str, ...] = (
     "status", "department", "region", "kind", "title", "created_at", "received_at",
-    "contact_erased", "email_lookup", "queue_rank", "edition", "audience_mask", "precision", "decided_at",
-    "decided_by", "created_day", "decision_seconds",
+    "contact_erased", "email_lookup", "import_key", "queue_rank", "edition", "audience_mask",
+    "precision", "decided_at", "decided_by", "created_day", "decision_seconds",
 )

@@ -13,7 +13,7 @@ works (it just finds no key).
 
     {"v": 1, "alg": "A256GCM", "kid": str, "nonce": b64, "ct": b64,
      "token_sha256": hex, "callback_url": str | null, "email_lookup": hex | null,
-     "token": b64 | null}
+     "token": b64 | null, "external_id": str | null}
 
 The organiser-token hash and the callback URL sit beside the ciphertext, in clear: they
 must survive an erasure (the organiser keeps access to the status) and a rebuild, and the
@@ -32,6 +32,9 @@ it in the links it mails (a receipt sent after a crash still carries it), and no
 reads the stream or the store without the key can. An erasure shreds it with the contact
 (no address is left to mail anyway). A lost link replaces it: ``TokenRenewed`` carries a
 small envelope of its own (``renewal``), ``{"v": 1, "kid", "token_sha256", "token"}``.
+``external_id`` is a bulk import's own identifier of the event (not personal data); with
+the lookup it makes the ``import_key`` that finds the event again when the same address
+imports it again (the import's upsert).
 """
 
 from __future__ import annotations
@@ -60,6 +63,13 @@ LOOKUP_KEY_NAME = "email-lookup"
 def email_lookup(key: bytes, email: str) -> str:
     """The lookup of an address: the same for "Anne@Exemple.fr " and "anne@exemple.fr"."""
     return hmac.new(key, email.strip().casefold().encode(), hashlib.sha256).hexdigest()
+
+
+def import_key(lookup: str | None, external_id: str | None) -> str | None:
+    """What finds an imported event again: one per (e-mail address, ``external_id``)."""
+    if lookup is None or external_id is None:
+        return None
+    return hashlib.sha256(f"{lookup}\n{external_id}".encode()).hexdigest()
 
 
 def _b64(data: bytes) -> str:
@@ -110,6 +120,7 @@ class Envelope:
     ct: bytes | None
     email_lookup: str | None = None
     token_sealed: str | None = None
+    external_id: str | None = None
 
     @property
     def has_contact(self) -> bool:
@@ -122,10 +133,11 @@ def seal(
     *,
     kid: str,
     submission_id: str,
-    token_sha256: str,
+    token_sha256: str | None,
     callback_url: str | None,
     email_lookup: str | None = None,
     token_sealed: str | None = None,
+    external_id: str | None = None,
 ) -> str:
     nonce, ct = aead.seal(key, orjson.dumps(contact), submission_id.encode())
     return orjson.dumps(
@@ -139,6 +151,7 @@ def seal(
             "callback_url": callback_url,
             "email_lookup": email_lookup,
             "token": token_sealed,
+            **({"external_id": external_id} if external_id is not None else {}),
         }
     ).decode()
 
@@ -155,6 +168,7 @@ def read_envelope(sealed: str | None) -> Envelope:
         ct=_unb64(data["ct"]) if data.get("ct") else None,
         email_lookup=data.get("email_lookup"),
         token_sealed=data.get("token"),
+        external_id=data.get("external_id"),
     )
 
 

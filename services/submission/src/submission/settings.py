@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import model_validator
+from sdi_common.editions import EDITIONS_DIR
 from sdi_common.settings import ServiceSettings
 
 
@@ -24,6 +25,15 @@ class SubmissionSettings(ServiceSettings):
 
     #: MAX_BODY_BYTES: larger request bodies are refused with 413
     max_body_bytes: int = 64 * 1024
+    #: IMPORT_MAX_BODY_BYTES: the largest bulk import (500 events, JSON or CSV); 413 past it
+    import_max_body_bytes: int = 8 * 1024 * 1024
+    #: IMPORT_RATE_LIMIT_PER_MINUTE / IMPORT_RATE_LIMIT_BURST: imports (dry runs included)
+    #: per client address, each up to 500 events; 0 = off
+    import_rate_limit_per_minute: int = 6
+    import_rate_limit_burst: int = 10
+    #: IMPORT_CONCURRENCY: rows of one import published at once (1: one JetStream ack after
+    #: the other, what bench/imports.py compares with)
+    import_concurrency: int = 64
     #: RATE_LIMIT_PER_MINUTE: writes (POST/PUT/DELETE) allowed per client and minute; 0 = off
     rate_limit_per_minute: int = 120
     #: RATE_LIMIT_BURST: how many writes a client may send at once before being limited
@@ -44,6 +54,9 @@ class SubmissionSettings(ServiceSettings):
     #: APPLY_ON_ACCEPT: also project accepted events into the store at once (read-your-writes);
     #: the projector applies them again, idempotently
     apply_on_accept: bool = True
+
+    #: EDITIONS_DIR: where the previous edition is found (the carry-over of its events)
+    editions_dir: Path = EDITIONS_DIR
 
     #: CONTACT_KEY_POOL: sealing keys created ahead (stored before use); 0 = one per request
     contact_key_pool: int = 256

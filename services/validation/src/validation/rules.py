@@ -74,29 +74,50 @@ class Verdict:
 # --------------------------------------------------------------------------- the rules
 
 
+#: how many out-of-window timings a message names (the others are counted)
+NAMED_TIMINGS = 3
+
+
 def out_of_period(case: Case) -> Reason | None:
+    """Every timing within the window; the message names each one that is not."""
     edition = case.edition
     first, last = edition.window()
-    start = edition.local_date(case.submission.starts_at)
-    end = edition.local_date(case.submission.ends_at)
-    start_bad = not first <= start <= last
-    end_bad = not first <= end <= last
-    if not (start_bad or end_bad):
-        return None
+    timings = case.submission.timings
 
     def said(d):  # the window's year is implied when the date shares it
         return french.day(d, year=not (first.year == last.year == d.year))
 
-    if start_bad and end_bad:
-        actual = (
-            f"il a lieu le {said(start)}"
-            if start == end
-            else f"il commence le {said(start)} et se termine le {said(end)}"
-        )
-    elif start_bad:
-        actual = f"il commence le {said(start)}"
+    def outside(start, end) -> str | None:
+        """What a timing from ``start`` to ``end`` (local dates) does wrong, or None."""
+        start_bad = not first <= start <= last
+        end_bad = not first <= end <= last
+        if start_bad and end_bad:
+            if start == end:
+                return f"a lieu le {said(start)}"
+            return f"commence le {said(start)} et se termine le {said(end)}"
+        if start_bad:
+            return f"commence le {said(start)}"
+        if end_bad:
+            return f"se termine le {said(end)}"
+        return None
+
+    bad = [
+        (n, wrong)
+        for n, t in enumerate(timings, 1)
+        if (wrong := outside(edition.local_date(t.starts_at), edition.local_date(t.ends_at)))
+    ]
+    if not bad:
+        return None
+    if len(timings) == 1:
+        actual = f"il {bad[0][1]}"
     else:
-        actual = f"il se termine le {said(end)}"
+        actual = " ; ".join(f"la séance n° {n} sur {len(timings)} {wrong}"
+                            for n, wrong in bad[:NAMED_TIMINGS])
+        others = len(bad) - NAMED_TIMINGS
+        if others == 1:
+            actual += " ; et une autre séance hors de la période"
+        elif others > 1:
+            actual += f" ; et {others} autres séances hors de la période"
     return Reason(
         code=OUT_OF_PERIOD,
         message=(

@@ -32,23 +32,28 @@ def is_json(content_type: str) -> bool:
     )
 
 
+async def read_limited(request: Request, limit: int) -> bytes:
+    """The body, up to ``limit`` bytes (413 past it, counted as it streams in); kept on the
+    request, so that Starlette's own readers (``form()``) find it."""
+    if not hasattr(request, "_body"):
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            raise too_large(limit)
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise too_large(limit)
+            chunks.append(chunk)
+        request._body = b"".join(chunks)
+    return request._body
+
+
 class LimitedJsonRequest(Request):
     """A request whose body is read up to the service's ``max_body_bytes``."""
 
     async def body(self) -> bytes:
-        if not hasattr(self, "_body"):
-            limit = self.app.state.runtime.settings.max_body_bytes
-            declared = self.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > limit:
-                raise too_large(limit)
-            chunks, size = [], 0
-            async for chunk in self.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise too_large(limit)
-                chunks.append(chunk)
-            self._body = b"".join(chunks)
-        return self._body
+        return await read_limited(self, self.app.state.runtime.settings.max_body_bytes)
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):

@@ -46,6 +46,8 @@ class Runtime:
     limiter: RateLimiter
     sessions: Sessions
     geocoder: GeocodingClient
+    #: bulk imports have a budget of their own (each holds up to 500 events)
+    import_limiter: RateLimiter
 
 
 # The dependencies are coroutines: FastAPI would run plain functions in its thread pool,
@@ -119,6 +121,14 @@ def over_https(request: Request, rt: Runtime) -> bool:
         return True
     forwarded = request.headers.get("x-forwarded-proto", "").split(",")[-1].strip().lower()
     return forwarded == "https" and _from_trusted_proxy(request, rt)
+async def import_rate_limit(request: Request, rt: RuntimeDep) -> None:
+    """Imports per client address (429 past IMPORT_RATE_LIMIT_PER_MINUTE)."""
+    wait = rt.import_limiter.hit(client_address(request, rt))
+    if wait:
+        raise rate_limited(retry_after(wait))
+
+
+ImportRateLimited = Depends(import_rate_limit)
 
 
 # --------------------------------------------------------------------------- who is calling

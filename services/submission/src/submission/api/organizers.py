@@ -19,7 +19,8 @@ router = APIRouter(prefix="/v1/submissions", tags=["organisers"], route_class=Js
 
 #: what a client may do next with the id an intake answers (OpenAPI links)
 NEXT = ("read_submission", "amend_submission", "withdraw_submission", "decide_submission",
-        "relocate_submission", "rejudge_submission", "erase_contact")
+        "relocate_submission", "rejudge_submission", "erase_contact", "set_event_status",
+        "carry_over_candidates", "carry_over")
 
 #: printable characters (as ``str.isprintable`` has them in the header's Latin-1), no
 #: blank at either end (HTTP strips it)

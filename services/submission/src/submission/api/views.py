@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel
-from sdi_common.contracts import GeoResult, Kind, Reason, Status, Submission
+from sdi_common.contracts import EventStatus, GeoResult, Kind, Reason, Status, Submission
 
 from ..advice import advice
 from ..commands import Accepted
@@ -119,6 +119,12 @@ class SubmissionView(BaseModel):
     actions: Actions | None = None
     #: the event's public page on the map, once published
     public_url: str | None = None
+    #: for the public: scheduled, full or cancelled (PUT .../event-status), places left
+    event_status: EventStatus
+    remaining_places: int | None
+    event_status_at: Time | None
+    #: the importer's identifier of the event (bulk import), if it came so
+    external_id: str | None
     links: Links
 
 
@@ -129,7 +135,9 @@ class SubmissionSummary(BaseModel):
     status_label: str
     title: str
     kind: Kind
+    #: the first start
     starts_at: AwareDatetime
+    event_status: EventStatus
     department: str | None
     city: str | None
     organizer_name: str
@@ -191,6 +199,10 @@ def view(record: SubmissionRecord, contact: dict[str, Any] | None, *, late: bool
         callback_url=record.callback_url,
         actions=actions(record, late=late),
         public_url=public,
+        event_status=record.event_status,
+        remaining_places=record.remaining_places,
+        event_status_at=record.event_status_at,
+        external_id=record.external_id,
         links=Links(**links(record.id)),
     )
 
@@ -205,6 +217,7 @@ def summary(record: SubmissionRecord) -> SubmissionSummary:
         title=sub.title,
         kind=sub.kind,
         starts_at=sub.starts_at,
+        event_status=record.event_status,
         department=record.department,
         city=sub.location.city if sub.location else None,
         organizer_name=sub.organizer.name,

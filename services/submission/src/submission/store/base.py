@@ -32,6 +32,7 @@ class Filters:
     kind: Kind | None = None
     q: str | None = None  # words of the title
     email_lookup: str | None = None  # the submissions of one address (sealing.email_lookup)
+    import_key: str | None = None  # an imported event (sealing.import_key)
     region: str | None = None
     #: only what waits for a person (needs_review, location_unresolved)
     needs_person: bool = False
@@ -73,6 +74,10 @@ def countable(fields: tuple[str, ...]) -> tuple[str, ...]:
     if not fields or not set(fields) <= set(INDEX_FIELDS):
         raise ValueError(f"cannot count by {fields!r}")
     return fields
+
+
+#: the filters that match an indexed column exactly
+EXACT_FILTERS = ("status", "department", "kind", "region", "email_lookup", "import_key")
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from pymongo.errors import DuplicateKeyError, PyMongoError
 from sdi_common.text import fold
 
 from ..record import Document, SubmissionRecord, index_fields
-from .base import NEWEST, After, Filters, Order, Store, countable
+from .base import EXACT_FILTERS, NEWEST, After, Filters, Order, Store, countable
 
 _ORDER = [("created_at", DESCENDING), ("_id", DESCENDING)]
 _INDEXES = [
@@ -52,6 +52,7 @@ _INDEXES = [
     IndexModel(_ORDER, name="order"),
     IndexModel([("contact_erased", ASCENDING)], name="contact_erased"),
     IndexModel([("email_lookup", ASCENDING)], name="email_lookup", sparse=True),
+    IndexModel([("import_key", ASCENDING)], name="import_key", sparse=True),
     IndexModel([("words", ASCENDING)], name="words"),
 ]
 #: a claim older than this was left by a writer that died before its write
@@ -70,7 +71,7 @@ def _sort(order: Order) -> list[tuple[str, int]]:
 def _query(filters: Filters, cursor: After | None = None, order: Order = NEWEST) -> dict[str, Any]:
     query: dict[str, Any] = {}
     every: list[dict[str, Any]] = []  # conditions that each need their own $or / $and
-    for field in ("status", "department", "kind", "region", "email_lookup"):
+    for field in EXACT_FILTERS:
         value = getattr(filters, field)
         if value:
             query[field] = str(value)  # a Status is a str; BSON needs no enum

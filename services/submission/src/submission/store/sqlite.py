@@ -24,18 +24,29 @@ import orjson
 from sdi_common.contracts import Event
 
 from ..record import INDEX_FIELDS, Change, Document, index_fields
-from .base import NEWEST, After, Filters, Order, Store, StoreConflict, countable, project
+from .base import (
+    EXACT_FILTERS,
+    NEWEST,
+    After,
+    Filters,
+    Order,
+    Store,
+    StoreConflict,
+    countable,
+    project,
+)
 
 T = TypeVar("T")
 
 #: bumped when the indexed columns change: the store, a projection, is then emptied and
 #: rebuilt from the stream at start (REBUILD_IF_EMPTY) rather than migrated
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: the SQLite type of each index field (record.INDEX_FIELDS); a test checks they agree
 COLUMNS = {"status": "TEXT NOT NULL", "department": "TEXT", "region": "TEXT", "kind": "TEXT",
            "title": "TEXT NOT NULL", "created_at": "TEXT NOT NULL", "received_at": "TEXT",
            "contact_erased": "INTEGER NOT NULL DEFAULT 0", "email_lookup": "TEXT",
+           "import_key": "TEXT",
            "queue_rank": "INTEGER", "edition": "TEXT", "audience_mask": "INTEGER",
            "precision": "TEXT", "decided_at": "TEXT", "decided_by": "TEXT",
            "created_day": "TEXT", "decision_seconds": "INTEGER"}
@@ -59,6 +70,8 @@ CREATE INDEX IF NOT EXISTS stats_places
     ON submissions (edition, status, region, department, kind, precision);
 CREATE INDEX IF NOT EXISTS stats_others ON submissions
     (edition, created_day, decided_by, decision_seconds, audience_mask, region, department);
+CREATE INDEX IF NOT EXISTS submissions_import ON submissions (import_key)
+    WHERE import_key IS NOT NULL;
 """
 
 
@@ -77,7 +90,7 @@ def _where(filters: Filters, cursor: After | None = None, order: Order = NEWEST,
     count, which reads a covering index whole; the scope's terms then must not make SQLite
     prefer the région index and read thousands of rows instead (a unary ``+``)."""
     clauses, args = [], []
-    for column in ("status", "department", "kind", "region", "email_lookup"):
+    for column in EXACT_FILTERS:
         value = getattr(filters, column)
         if value:
             clauses.append(f"{column} = ?")
