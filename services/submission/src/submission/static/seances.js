@@ -38,7 +38,7 @@
       });
       var button = parts(row).button;
       button.querySelector(".fr-sr-only").textContent = " n° " + n;
-      row.querySelector(".sdi-seance__retrait").hidden = i === 0;
+      row.querySelector(".sdi-seance__retrait").classList.toggle("sdi-seance__retrait--vide", i === 0);
     });
     addButton.disabled = all.length >= MAX;
     maxHint.hidden = all.length < MAX;
