@@ -230,3 +230,16 @@ def test_modify_and_duplicate_prefill_every_session(form_service, browser):
         assert axe_violations(page) == []
     finally:
         close_page(page)
+
+
+def test_a_hundred_sessions_at_most(form_service, page):
+    page.goto(form_service + "/")
+    add = page.get_by_role("button", name="Ajouter une séance")
+    page.evaluate("() => { for (let i = 0; i < 99; i++) document.getElementById('ajouter-seance').click(); }")
+    expect(page.locator(".sdi-seance")).to_have_count(100)
+    expect(add).to_be_disabled()
+    expect(page.locator("#seances-max")).to_be_visible()
+    page.get_by_role("button", name="Retirer cette séance n° 100").click()
+    expect(add).to_be_enabled()
+    expect(add).to_be_focused()
+    expect(page.locator("#seances-max")).to_be_hidden()
