@@ -1,9 +1,11 @@
 // Pieces several pages share: status and delay badges, the refusal dialog, a DSFR table.
 import { el } from "./dom.js";
-import { STATUSES, STATUS_BADGES, label } from "./labels.js";
+import { EVENT_STATUSES, EVENT_STATUS_BADGES, STATUSES, STATUS_BADGES, label } from "./labels.js";
 
-export const statusBadge = (status) =>
-  el("p", { class: `fr-badge fr-badge--sm fr-badge--${STATUS_BADGES[status] || "info"} fr-badge--no-icon`, text: label(STATUSES, status) });
+const badge = (kind, text) => el("p", { class: `fr-badge fr-badge--sm fr-badge--${kind || "info"} fr-badge--no-icon`, text });
+export const statusBadge = (status) => badge(STATUS_BADGES[status], label(STATUSES, status));
+// Ouvert, Complet, Annulé: whether the event takes place, for the public
+export const eventStatusBadge = (status) => badge(EVENT_STATUS_BADGES[status], label(EVENT_STATUSES, status));
 
 // How long a request has waited, against the committee's target (working days).
 export function ageBadge(age) {
