@@ -492,11 +492,13 @@ def test_the_operator_marks_a_labelled_event_full(stack, events, page_at):
     last = page.locator("#historique-titre + * tbody tr").last
     expect(last).to_contain_text("Statut de l'événement annoncé")
     expect(last).to_contain_text("alice (opérateur)")
+    expect(last.locator("td").last).to_have_text("Complet")
     with api(stack) as c:
         doc = c.get(f"/v1/submissions/{sid}").json()
     assert doc["event_status"] == "full" and doc["remaining_places"] is None
     assert doc["history"][-1]["event"] == "event_status"
     assert doc["history"][-1]["by"] == "operator:alice"
+    assert doc["history"][-1]["detail"] == "Complet"
     wait_until(lambda: feature(stack, sid)["properties"]["event_status"] == "full", 20,
                "the feed says full")
     # the same again changes nothing and says so
@@ -507,7 +509,7 @@ def test_the_operator_marks_a_labelled_event_full(stack, events, page_at):
 # --------------------------------------------------------------------------- every page
 
 
-PAGES = ["connexion", "file", "inscription", "seances", "refus", "carte", "statistiques"]
+PAGES = ["connexion", "file", "inscription", "seances", "seances-12", "refus", "carte", "statistiques"]
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -533,6 +535,8 @@ def test_every_page_passes_axe_and_is_photographed(stack, events, page_at, width
     look("inscription")
     open_submission(page, stack, events["sessions"]["id"])
     look("seances")
+    open_submission(page, stack, events["many_sessions"]["id"])
+    look("seances-12")
     open_submission(page, stack, events["script"]["id"])
     page.get_by_role("button", name="Refuser", exact=True).click()
     page.wait_for_selector("dialog[open]")

@@ -129,7 +129,7 @@ function organizerFacts(view) {
 
 function history(steps) {
   return table("Historique, du plus ancien au plus récent", ["Quand", "Qui", "Quoi", "Statut", "Détail"],
-    steps.map((h) => [formatDateTime(h.at), who(h.by), label(EVENTS, h.event), label(STATUSES, h.status), h.detail || ""]), { hideCaption: true });
+    steps.map((h) => [formatDateTime(h.at), who(h.by), label(EVENTS, h.event), label(STATUSES, h.status), h.detail || ""]), { hideCaption: true, stacked: true });
 }
 
 export async function showSubmission({ view }, id) {
