@@ -26,12 +26,15 @@ INDUSTRIAL = {**EVENT, "organizer": {**EVENT["organizer"], "phone": "04 72 00 00
 def body(title: str, *, review: bool = True, postcode: str = "69003", city: str = "Lyon",
          **changes: Any) -> dict[str, Any]:
     """An event posted through the intake: ``review`` gives one the lexicon cannot tell
-    (needs_review); otherwise an industrial one (labelled), placed where its address says."""
+    (needs_review); otherwise an industrial one (labelled), placed where its address says.
+    ``timings`` replaces its one session."""
     b = copy.deepcopy(INDUSTRIAL)
     b["title"] = title
     if review:
         b["description"] = "Une matinée pour rencontrer notre équipe et échanger."
     b["location"] = {"street": "2 rue de la Mairie", "postcode": postcode, "city": city}
+    if "timings" in changes:  # instead of the one session's starts_at and ends_at
+        del b["starts_at"], b["ends_at"]
     b.update(changes)
     return b
 

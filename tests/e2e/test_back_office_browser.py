@@ -7,12 +7,14 @@ as text, axe on every page at 1280 and 390 px, a cross-site POST, no token in a 
 from __future__ import annotations
 
 import http.server
+import json
 import sqlite3
 import threading
 from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 from sdi_common.settings import REPO_ROOT
 from sdi_common.stack import Stack, free_port
 from sdi_common.testing import CHROMIUM, CHROMIUM_ARGS, wait_until
@@ -39,6 +41,18 @@ TRIAL_EDITION = str(REPO_ROOT / "config" / "trial" / "2024-open.toml")
 SCRIPT_TITLE = "<script>window.__xss = 1</script><img src=x onerror=\"window.__xss=2\"> Atelier"
 #: every URL the browser asked for, across the module (none may hold a token)
 URLS: list[str] = []
+#: a visit on Tuesday morning and afternoon and on Thursday morning (Paris time)
+THREE_SESSIONS = [
+    {"starts_at": "2024-11-19T09:00:00+01:00", "ends_at": "2024-11-19T12:00:00+01:00"},
+    {"starts_at": "2024-11-19T14:00:00+01:00", "ends_at": "2024-11-19T17:00:00+01:00"},
+    {"starts_at": "2024-11-21T09:00:00+01:00", "ends_at": "2024-11-21T12:00:00+01:00"},
+]
+#: two sessions a day from Monday 18 to Saturday 23 November
+TWELVE_SESSIONS = [{"starts_at": f"2024-11-{d}T{h:02}:00:00+01:00", "ends_at": f"2024-11-{d}T{h + 3:02}:00:00+01:00"}
+                   for d in range(18, 24) for h in (9, 14)]
+#: the map-feed's French words for the accessibility codes (the back office says the same)
+FEED_LABELS = json.loads((REPO_ROOT / "services" / "map-feed" / "src" / "map_feed" / "labels.json")
+                         .read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
@@ -74,10 +88,21 @@ def events(stack):
         "script": (body(SCRIPT_TITLE), "needs_review"),
         "published": (body("Journée portes ouvertes de l'usine de pièces", review=False),
                       "published"),
+        "sessions": (body("Visite de la fonderie en trois séances", review=False,
+                          timings=THREE_SESSIONS, accessibility_codes=["motor", "hearing"]),
+                     "published"),
+        "many_sessions": (body("Ateliers de soudure toute la semaine", review=False,
+                               timings=TWELVE_SESSIONS), "published"),
     }
     out = {}
     with api(stack) as c:
         for name, (payload, _) in plan.items():
+            if name == "sessions":  # as a federation imports it: with its own identifier
+                r = c.post("/v1/submissions/import", json={"submissions": [
+                    {**payload, "external_id": "FED-2024-0042"}]})
+                assert r.status_code == 200 and r.json()["rows"][0]["ok"], r.text
+                out[name] = r.json()["rows"][0]
+                continue
             r = c.post("/v1/submissions", json=payload)
             assert r.status_code == 202, r.text
             out[name] = r.json()
@@ -406,10 +431,85 @@ def test_a_cross_site_post_is_refused(stack, events, browser):
         assert c.get(f"/v1/submissions/{target}").json()["status"] == "needs_review"
 
 
+# --------------------------------------------------------------------------- sessions, status
+
+
+def test_every_session_the_accessibility_codes_and_the_external_id_show(stack, events, page_at):
+    page = page_at()
+    sign_in(page, stack.url("submission"), NATIONAL)
+    open_submission(page, stack, events["sessions"]["id"])
+    facts = page.locator("#evenement-titre + .bo-facts")
+    expect(facts.locator("dt", has_text="Séances (3)")).to_be_visible()
+    expect(facts.locator("ol.bo-sessions > li")).to_have_text([
+        "mardi 19 novembre 2024, 09:00 – 12:00",
+        "mardi 19 novembre 2024, 14:00 – 17:00",
+        "jeudi 21 novembre 2024, 09:00 – 12:00",
+    ])
+    words = FEED_LABELS["accessibility"]
+    expect(facts.locator("dt:text-is('Accessibilité') + dd")).to_have_text(
+        f"{words['motor']}, {words['hearing']}")
+    expect(facts.locator("dt:text-is('Identifiant externe (import)') + dd")).to_have_text(
+        "FED-2024-0042")
+    expect(page.locator("#vue")).not_to_contain_text("Invalid Date")
+
+    # twelve sessions: ten listed, the other two behind a disclosure
+    open_submission(page, stack, events["many_sessions"]["id"])
+    lines = page.locator("#evenement-titre + .bo-facts ol.bo-sessions > li")
+    expect(lines).to_have_count(12)
+    expect(lines.filter(visible=True)).to_have_count(10)
+    more = page.get_by_text("Voir les 2 autres séances")
+    more.click()
+    expect(lines.filter(visible=True)).to_have_count(12)
+    expect(lines.last).to_have_text("samedi 23 novembre 2024, 14:00 – 17:00")
+
+
+def test_the_operator_marks_a_labelled_event_full(stack, events, page_at):
+    sid = events["sessions"]["id"]
+    wait_until(lambda: feature(stack, sid), 20, "the three-session event in the feed")
+    page = page_at()
+    sign_in(page, stack.url("submission"), NATIONAL)
+
+    # not yet labelled: the form says why it is off
+    open_submission(page, stack, events["script"]["id"])
+    expect(page.get_by_role("button", name="Enregistrer le statut")).to_be_disabled()
+    expect(page.locator("#statut-evenement-titre ~ form")).to_contain_text(
+        "Seul un événement labellisé")
+    expect(page.get_by_label("Complet", exact=True)).to_be_disabled()
+
+    open_submission(page, stack, sid)
+    status = page.locator("#statut-evenement-titre + .bo-facts")
+    expect(status.locator("dt:text-is('Statut') + dd")).to_have_text("Ouvert")
+    expect(status.locator("dt:text-is('Places restantes') + dd")).to_have_text("non publiées")
+    form = page.locator("#statut-evenement-titre ~ form")
+    form.get_by_text("Complet", exact=True).click()  # the label: DSFR draws the radio on it
+    expect(page.get_by_label("Complet", exact=True)).to_be_checked()
+    expect(page.get_by_label("Places restantes")).to_be_disabled()
+    page.get_by_role("button", name="Enregistrer le statut").click()
+    expect(page.locator("#resultat .fr-alert--success")).to_contain_text(
+        "L'événement est annoncé « Complet ».")
+    expect(status.locator("dt:text-is('Statut') + dd")).to_have_text("Complet")
+    expect(page.locator(".bo-badges")).to_contain_text("Complet")
+    last = page.locator("#historique-titre + * tbody tr").last
+    expect(last).to_contain_text("Statut de l'événement annoncé")
+    expect(last).to_contain_text("alice (opérateur)")
+    expect(last.locator("td").last).to_have_text("Complet")
+    with api(stack) as c:
+        doc = c.get(f"/v1/submissions/{sid}").json()
+    assert doc["event_status"] == "full" and doc["remaining_places"] is None
+    assert doc["history"][-1]["event"] == "event_status"
+    assert doc["history"][-1]["by"] == "operator:alice"
+    assert doc["history"][-1]["detail"] == "Complet"
+    wait_until(lambda: feature(stack, sid)["properties"]["event_status"] == "full", 20,
+               "the feed says full")
+    # the same again changes nothing and says so
+    page.get_by_role("button", name="Enregistrer le statut").click()
+    expect(page.locator("#resultat .fr-alert--success")).to_contain_text("Rien à changer")
+
+
 # --------------------------------------------------------------------------- every page
 
 
-PAGES = ["connexion", "file", "inscription", "refus", "carte", "statistiques"]
+PAGES = ["connexion", "file", "inscription", "seances", "seances-12", "refus", "carte", "statistiques"]
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -433,6 +533,11 @@ def test_every_page_passes_axe_and_is_photographed(stack, events, page_at, width
     look("file")
     open_submission(page, stack, events["script"]["id"])
     look("inscription")
+    open_submission(page, stack, events["sessions"]["id"])
+    look("seances")
+    open_submission(page, stack, events["many_sessions"]["id"])
+    look("seances-12")
+    open_submission(page, stack, events["script"]["id"])
     page.get_by_role("button", name="Refuser", exact=True).click()
     page.wait_for_selector("dialog[open]")
     look("refus")

@@ -263,6 +263,8 @@ async def test_the_review_view_says_what_the_record_allows(client, publish):
     actions = {a["command"]: a for a in r["actions"]}
     assert actions["decide"]["allowed"] and not actions["relocate"]["allowed"]
     assert "labellisé" in actions["relocate"]["refusal"]
+    assert not actions["set_event_status"]["allowed"]  # only a labelled event is full
+    assert "labellisé" in actions["set_event_status"]["refusal"]
     await client.post(f"/v1/submissions/{sid}/decision", headers=OP,
                       json={"decision": "reject", "reason": "Pas de lien avec l'industrie."})
     r = (await client.get(f"/v1/submissions/{sid}/review", headers=OP)).json()

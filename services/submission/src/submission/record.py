@@ -114,6 +114,9 @@ PLACEABLE = frozenset({Status.location_unresolved, Status.labelled, Status.publi
 #: the statuses in which an event may be said full or cancelled: labelled (placed or not yet)
 EVENT_STATUS_SETTABLE = PLACEABLE
 
+#: how the history says what an event status change announced (the back office's words)
+EVENT_STATUS_WORDS = {"scheduled": "Ouvert", "full": "Complet", "cancelled": "Annulé"}
+
 #: what waits for a person: the review queue shows these first
 NEEDS_PERSON = frozenset({Status.needs_review, Status.location_unresolved})
 
@@ -557,6 +560,10 @@ class SubmissionRecord(BaseModel):
             detail = event.reason or None
         elif isinstance(event, Relocated):
             detail = f"{event.location.point.lat:.6f}, {event.location.point.lon:.6f}"
+        elif isinstance(event, EventStatusSet):
+            detail = EVENT_STATUS_WORDS[event.event_status]
+            if event.remaining_places is not None:
+                detail += f", {event.remaining_places} places restantes"
         self.history.append(Step(status=status, at=_at(event), by=event.by, event=event.type,
                                  version=event.version, detail=detail))
         self.history.sort(key=lambda h: (h.version, h.event != "received", h.at))

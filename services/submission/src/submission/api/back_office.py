@@ -165,7 +165,8 @@ async def review_queue(
 # --------------------------------------------------------------------------- one submission
 
 #: the operator commands the submission page offers
-ACTIONS = (Command.decide, Command.relocate, Command.rejudge, Command.erase_contact)
+ACTIONS = (Command.decide, Command.relocate, Command.rejudge, Command.erase_contact,
+           Command.set_event_status)
 
 
 @router.get(

@@ -51,7 +51,8 @@ const dateTime = new Intl.DateTimeFormat("fr-FR", { dateStyle: "short", timeStyl
 const dateLong = new Intl.DateTimeFormat("fr-FR", { dateStyle: "full", timeStyle: "short", timeZone: "Europe/Paris" });
 const day = new Intl.DateTimeFormat("fr-FR", { day: "numeric", month: "short", timeZone: "UTC" });
 export const formatDateTime = (iso) => (iso ? dateTime.format(new Date(iso)) : "");
-export const formatDateLong = (iso) => (iso ? dateLong.format(new Date(iso)) : "");
+// One session: "mardi 19 novembre 2024, 09:00 – 12:00" (both days when it spans two)
+export const formatSession = ({ starts_at, ends_at }) => dateLong.formatRange(new Date(starts_at), new Date(ends_at));
 export const formatDay = (isoDay) => day.format(new Date(`${isoDay}T00:00:00Z`));
 export const number = (n) => (n ?? 0).toLocaleString("fr-FR");
 export const percent = (x) => `${(x * 100).toLocaleString("fr-FR", { maximumFractionDigits: 1 })} %`;

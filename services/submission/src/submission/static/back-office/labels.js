@@ -68,6 +68,27 @@ export const EVENTS = {
   published: "Publiée sur la carte",
   withdrawn: "Retirée",
   contact_erased: "Coordonnées effacées",
+  token_renewed: "Nouveau lien envoyé à l'organisateur",
+  event_status: "Statut de l'événement annoncé",
+};
+// The same words as map-feed's labels.json ("accessibility").
+export const ACCESSIBILITY = {
+  motor: "handicap moteur",
+  hearing: "handicap auditif",
+  visual: "handicap visuel",
+  intellectual: "handicap intellectuel",
+  psychic: "handicap psychique",
+};
+// Whether the event takes place, as the committee says it (PUT …/event-status).
+export const EVENT_STATUSES = {
+  scheduled: "Ouvert",
+  full: "Complet",
+  cancelled: "Annulé",
+};
+export const EVENT_STATUS_BADGES = {
+  scheduled: "success",
+  full: "warning",
+  cancelled: "error",
 };
 export const label = (table, code) => table[code] ?? code ?? "";
 

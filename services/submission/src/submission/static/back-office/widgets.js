@@ -1,9 +1,11 @@
 // Pieces several pages share: status and delay badges, the refusal dialog, a DSFR table.
 import { el } from "./dom.js";
-import { STATUSES, STATUS_BADGES, label } from "./labels.js";
+import { EVENT_STATUSES, EVENT_STATUS_BADGES, STATUSES, STATUS_BADGES, label } from "./labels.js";
 
-export const statusBadge = (status) =>
-  el("p", { class: `fr-badge fr-badge--sm fr-badge--${STATUS_BADGES[status] || "info"} fr-badge--no-icon`, text: label(STATUSES, status) });
+const badge = (kind, text) => el("p", { class: `fr-badge fr-badge--sm fr-badge--${kind || "info"} fr-badge--no-icon`, text });
+export const statusBadge = (status) => badge(STATUS_BADGES[status], label(STATUSES, status));
+// Ouvert, Complet, Annulé: whether the event takes place, for the public
+export const eventStatusBadge = (status) => badge(EVENT_STATUS_BADGES[status], label(EVENT_STATUSES, status));
 
 // How long a request has waited, against the committee's target (working days).
 export function ageBadge(age) {
@@ -17,17 +19,19 @@ export function ageBadge(age) {
   return el("p", { class: `fr-badge fr-badge--sm fr-badge--${kind} fr-badge--no-icon`, text });
 }
 
-// A DSFR table; rows are arrays of cells (nodes or text).
-export function table(caption, headers, rows, { hideCaption = false } = {}) {
+// A DSFR table; rows are arrays of cells (nodes or text). `stacked`: on a phone each row
+// becomes a block whose cells say their column's name (data-label), instead of scrolling.
+export function table(caption, headers, rows, { hideCaption = false, stacked = false } = {}) {
   return el("div", { class: "fr-table bo-table" },
     el("div", { class: "fr-table__wrapper" },
       // it scrolls sideways on a narrow screen: reachable by keyboard, named by its caption
       el("div", { class: "fr-table__container", tabindex: "0", role: "region", "aria-label": caption },
         el("div", { class: "fr-table__content" },
-          el("table", {},
+          el("table", { class: stacked ? "bo-stacked" : null },
             el("caption", { class: hideCaption ? "fr-sr-only" : null, text: caption }),
             el("thead", {}, el("tr", {}, headers.map((h) => (h instanceof Node ? el("th", { scope: "col" }, h) : el("th", { scope: "col", text: h }))))),
-            el("tbody", {}, rows.map((cells) => el("tr", {}, cells.map((c) => el("td", {}, c))))))))));
+            el("tbody", {}, rows.map((cells) => el("tr", {}, cells.map((c, i) =>
+              el("td", { "data-label": stacked && typeof headers[i] === "string" ? headers[i] : null }, c))))))))));
 }
 
 // Asks for the motif of a refusal (required: the organiser reads it). Resolves to the
