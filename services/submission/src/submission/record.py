@@ -64,6 +64,7 @@ from sdi_common.places import department_of, region_of
 from sdi_common.upcasting import upcast_submission
 
 from . import sealing
+from .vocabulary import event_status_said
 from .workdays import PARIS
 
 #: a record as its store keeps it
@@ -557,6 +558,8 @@ class SubmissionRecord(BaseModel):
             detail = event.reason or None
         elif isinstance(event, Relocated):
             detail = f"{event.location.point.lat:.6f}, {event.location.point.lon:.6f}"
+        elif isinstance(event, EventStatusSet):
+            detail = event_status_said(event.event_status, event.remaining_places)
         self.history.append(Step(status=status, at=_at(event), by=event.by, event=event.type,
                                  version=event.version, detail=detail))
         self.history.sort(key=lambda h: (h.version, h.event != "received", h.at))

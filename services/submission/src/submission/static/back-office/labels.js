@@ -68,6 +68,7 @@ export const EVENTS = {
   published: "Publiée sur la carte",
   withdrawn: "Retirée",
   contact_erased: "Coordonnées effacées",
+  event_status: "Complet, annulé ou ouvert",
 };
 export const label = (table, code) => table[code] ?? code ?? "";
 
