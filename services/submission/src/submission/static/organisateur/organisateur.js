@@ -302,7 +302,7 @@
       var dates = timings.slice(0, 3).map(session);
       if (timings.length > 3) dates.push("et " + plural(timings.length - 3, "autre séance", "autres séances"));
       if (copy || !item.body) {
-        var p = el("p", "report-fait");
+        var p = el("div", "report-fait");
         p.appendChild(el("span", "fr-text--bold", item.title));
         p.appendChild(document.createTextNode(" "));
         p.appendChild(el("span", "fr-badge fr-badge--sm fr-badge--no-icon " +
