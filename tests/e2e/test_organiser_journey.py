@@ -73,8 +73,11 @@ def fill_event(page) -> None:
     page.fill("#description", "Lignes de production et d'assemblage, atelier d'usinage, "
               "métiers de l'industrie : opérateurs, techniciens de maintenance.")
     page.select_option("#kind", "company_visit")
-    page.fill("#starts_at", "2024-11-20T09:00")
-    page.fill("#ends_at", "2024-11-20T12:00")
+    page.fill("#starts_at-1", "2024-11-20T09:00")
+    page.fill("#ends_at-1", "2024-11-20T12:00")
+    page.get_by_role("button", name="Ajouter une séance").click()
+    page.fill("#starts_at-2", "2024-11-21T14:00")
+    page.fill("#ends_at-2", "2024-11-21T17:00")
     page.click("label[for=aud-pupils]")
     page.click("label[for=informs_about_industry]")
     page.fill("#street", "2 rue de la Mairie")
@@ -99,16 +102,22 @@ def test_submit_follow_amend_withdraw(stack, mailbox, browser):
     assert axe_violations(page) == []
     fill_event(page)
     shoot(page, "form-1280")
-    # checked before sending: a paid event would be refused, with what to change
+    # checked before sending: a paid event with a session out of the window would be
+    # refused, with what to change and which session
     page.click("label[for=is_free]")
     page.fill("#price_eur", "12")
+    page.get_by_role("button", name="Ajouter une séance").click()
+    page.fill("#starts_at-3", "2024-12-20T09:00")
+    page.fill("#ends_at-3", "2024-12-20T12:00")
     page.click("#verifier")
     page.wait_for_selector("#verification:not([hidden])")
     verdict = page.inner_text("#verification")
     assert "ne pourrait pas être labellisé" in verdict and "gratuit" in verdict
     assert "retirez le prix" in verdict  # the advice
+    assert "la séance n° 3 sur 3 a lieu le 20 décembre" in verdict
     shoot(page, "check-1280")
     assert axe_violations(page) == []
+    page.get_by_role("button", name="Retirer cette séance n° 3").click()
     page.fill("#price_eur", "")
     page.click("label[for=is_free]")
     page.click("#verifier")
@@ -156,6 +165,7 @@ def test_submit_follow_amend_withdraw(stack, mailbox, browser):
     page.click("#modifier")
     expect(page.locator("#title")).to_have_value("Visite de l'usine de moteurs électriques")
     assert page.input_value("#email") == EMAIL and page.input_value("#city") == "Lyon"
+    assert page.input_value("#starts_at-2") == "2024-11-21T14:00"  # every session prefilled
     page.click("label[for=is_free]")
     page.fill("#price_eur", "12")
     page.click("#envoyer")

@@ -217,3 +217,34 @@ async def test_a_new_link_survives_a_rebuild_and_the_old_one_stops(start_service
 async def _hash(store, submission_id):
     record = await store.get(submission_id)
     return record.history[-1].event == "token_renewed"
+
+
+async def test_the_importer_gets_one_summary_of_the_rows(start_service, mailbox, nats_server):
+    """A bulk import mails its summary to the importer through the outbox: each row, what
+    became of it; the event handled again sends no second one."""
+    svc = await start_service(smtp_url=mailbox.url)
+    good = [{**make_payload(title=f"Atelier {n}"), "external_id": f"REF-{n}"} for n in (1, 2)]
+    bad = {**make_payload(), "kind": "barbecue", "external_id": "REF-3"}
+    async with httpx.AsyncClient(base_url=svc.url) as c:
+        answer = await c.post("/v1/submissions/import", json={
+            "submissions": [*good, bad], "importer_email": "federation@exemple.fr"})
+    assert answer.status_code == 200, answer.text
+    rows = answer.json()["rows"]
+    summary = await asyncio.to_thread(mailbox.wait_for, "import", "federation@exemple.fr")
+    text, html = parts(summary)
+    assert "Votre import est traité" in html and summary["Subject"].startswith(
+        "Import traité : 2 créé(s), 0 mis à jour, 1 refusé(s)")
+    assert f"Ligne 1 (REF-1) : créé, n° {rows[0]['id']}" in text
+    assert f"Ligne 2 (REF-2) : créé, n° {rows[1]['id']}" in text
+    assert "Ligne 3 (REF-3) : refusée — kind:" in text
+    assert f"{svc.url}/import" in text
+    # the organisers got their own receipts; the importer's summary is not one of them
+    assert not mailbox.of_kind("receipt", "federation@exemple.fr")
+    nc = await nats.connect(nats_server.url)
+    try:
+        msg = await nc.jetstream().get_last_msg(subjects.STREAM, subjects.IMPORTED)
+    finally:
+        await nc.drain()
+    event = parse_event(msg.data)
+    await svc.app.state.outbox.handle(event)
+    assert len(mailbox.of_kind("import", "federation@exemple.fr")) == 1

@@ -132,6 +132,7 @@ SUBMISSION_OUTBOX = Consumer(
         subjects.WITHDRAWN,
         subjects.DECIDED,
         subjects.TOKEN_RENEWED,
+        subjects.IMPORTED,
     ],
     description="submission: mails the organiser and calls the status webhooks, once per event",
     # mails and webhooks wait out an outage of their server: the outbox chooses its own

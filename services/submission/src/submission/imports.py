@@ -16,7 +16,8 @@ own ``Nats-Msg-Id``:
   concurrent import of the same row is the same message, which JetStream drops.
 
 The summary for the importer's mail is an ``Imported`` event (the importer's address
-sealed, the rows' outcomes): the mail outbox sends it (``summary_text`` writes it).
+sealed, the rows' outcomes): the mail outbox sends it (``mail.messages.import_summary``
+writes it).
 """
 
 from __future__ import annotations
@@ -25,13 +26,11 @@ import asyncio
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC
 from typing import Annotated, Any, Literal, get_args
 
 import structlog
 from pydantic import Field, ValidationError
 from sdi_common.contracts import Imported, ImportRow, new_id
-from sdi_common.editions import Edition
 
 from . import sealing
 from .commands import Commands, Unavailable
@@ -274,36 +273,3 @@ def summary_row(row: Row) -> ImportRow:
     return ImportRow(line=row.line, action=row.action or "refused", id=row.id,
                      external_id=row.external_id,
                      errors=[f"{e['field']}:{e['code']}" for e in row.errors[:SUMMARY_ERRORS]])
-
-
-# --------------------------------------------------------------------------- the mail
-
-_ACTIONS: dict[Action, str] = {"created": "créé", "updated": "mis à jour",
-                               "unchanged": "inchangé", "refused": "refusé"}
-
-
-def summary_text(event: Imported, *, edition: Edition | None = None,
-                 event_url: str = "/v1/submissions/{id}") -> str:
-    """The summary mail's text, in French (for the outbox that sends it)."""
-    rows = event.rows
-    counts = {a: sum(r.action == a for r in rows) for a in _ACTIONS}
-    when = event.at.astimezone(edition.tz if edition else UTC)
-    lines = [
-        "Bonjour,",
-        "",
-        (f"Votre import du {when:%d/%m/%Y à %H:%M} ({len(rows)} ligne(s)) est traité : "
-        f"{counts['created']} événement(s) créé(s), {counts['updated']} mis à jour, "
-        f"{counts['unchanged']} inchangé(s), {counts['refused']} ligne(s) refusée(s)."),
-        ("Chaque événement est maintenant examiné pour le label ; son organisateur reçoit "
-        "le suivi à son adresse."),
-        "",
-    ]
-    for r in rows:
-        ref = f" [{r.external_id}]" if r.external_id else ""
-        what = _ACTIONS[r.action]
-        if r.action == "refused":
-            lines.append(f"Ligne {r.line}{ref} : refusée ({', '.join(r.errors) or 'erreur'})")
-        else:
-            lines.append(f"Ligne {r.line}{ref} : {what}, {event_url.format(id=r.id)}")
-    lines += ["", "Import n° " + event.submission_id, "— La Semaine de l'industrie"]
-    return "\n".join(lines) + "\n"

@@ -26,7 +26,7 @@ receipt of a modification; ``rejected``; ``needs_review`` (with the day the team
 by, ``REVIEW_WORKING_DAYS``); ``location_unresolved``; ``published`` (the public page and
 the communication kit; it also tells of a team's positive decision, which publishes the
 event a moment later); ``decided`` (a refusal by the team); ``withdrawn``; ``token_renewed``
-(a lost link). ``labelled`` alone mails nothing: ``published`` or ``location_unresolved``
+(a lost link); ``imported`` (an import's summary, to the importer). ``labelled`` alone mails nothing: ``published`` or ``location_unresolved``
 follows within a second. Events of a version since amended, and verdicts on a withdrawn
 submission, mail nothing. Every mail but the receipt carries the organiser's current link.
 """
@@ -51,6 +51,7 @@ from sdi_common import topology
 from sdi_common.contracts import (
     Decided,
     Event,
+    Imported,
     Judged,
     LocationUnresolved,
     Published,
@@ -66,13 +67,13 @@ from sdi_common.worker import Delivery, Retry, Worker
 
 from . import callbacks, sealing
 from .callbacks import WebhookError, WebhookRefused, Webhooks
-from .mail.messages import Context, Links, compose, render
+from .mail.messages import Context, Letter, Links, compose, import_summary, render
 from .mail.transport import MailError, MailRefused, Transport
-from .mail.working_days import add_working_days
 from .record import Command, NotYet, SubmissionRecord
 from .sealing import ContactKeys
 from .settings import SubmissionSettings
 from .store.base import Store
+from .workdays import PARIS, add_working_days
 
 log = structlog.get_logger(__name__)
 
@@ -280,6 +281,12 @@ class Outbox:
 
     async def handle(self, event: Event) -> None:
         """Every delivery the event calls for; ``Retry`` when one must be tried again."""
+        if isinstance(event, Imported):  # about an import, not a submission: its summary
+            delay = await self.claims.run(f"{event.event_id}.mail",
+                                          self._summary_mailer(event), self.mail_policy)
+            if delay is not None:
+                raise Retry(delay, "the import's summary to try again")
+            return
         subject = subject_of(event, await self.store.get(event.submission_id))
         if subject is None:
             return
@@ -298,27 +305,47 @@ class Outbox:
 
     # ------------------------------------------------------------------ mails
 
+    async def _opened(self, sealed: str | None, owner_id: str) -> tuple[bytes, dict]:
+        """The key and the address of an envelope; ``Permanent`` once erased."""
+        envelope = sealing.read_envelope(sealed)
+        key = await self.keys.get(envelope.kid) if envelope.kid else None
+        contact = sealing.unseal(key, envelope, submission_id=owner_id) if key else None
+        if not contact:
+            raise Permanent("no contact (erased)")
+        return key, contact
+
+    async def _send(self, event: Event, letter: Letter, to: str) -> None:
+        msg = render(letter, to=to, mail_from=self.settings.mail_from,
+                     message_id=f"<{event.event_id}.{letter.kind}@{self.mail_domain}>",
+                     date_header=event.at)
+        name = f"{int(event.at.timestamp())}.{event.event_id}_{letter.kind}.sdi"
+        try:
+            await self.transport.send(msg, name)
+        except MailRefused as exc:
+            raise Permanent(str(exc)) from None
+        except MailError as exc:
+            raise Transient(str(exc)) from None
+
     def _mailer(self, event: Event, kind: str, subject: Subject):
         async def send(attempt: int) -> None:
-            envelope = sealing.read_envelope(subject.sealed)
-            key = await self.keys.get(envelope.kid) if envelope.kid else None
-            contact = sealing.unseal(key, envelope, submission_id=subject.submission_id) if key else None
-            if not contact:
-                raise Permanent("no contact (erased)")
+            key, contact = await self._opened(subject.sealed, subject.submission_id)
             token = sealing.unseal_token(key, subject.token_sealed, subject.submission_id)
-            letter = compose(kind, self._context(event, subject, token))
-            msg = render(letter, to=contact["email"], mail_from=self.settings.mail_from,
-                         message_id=f"<{event.event_id}.{kind}@{self.mail_domain}>",
-                         date_header=event.at)
-            name = f"{int(event.at.timestamp())}.{event.event_id}_{kind}.sdi"
-            try:
-                await self.transport.send(msg, name)
-            except MailRefused as exc:
-                raise Permanent(str(exc)) from None
-            except MailError as exc:
-                raise Transient(str(exc)) from None
+            await self._send(event, compose(kind, self._context(event, subject, token)),
+                             contact["email"])
             log.info("outbox.mail_sent", kind=kind, submission_id=subject.submission_id,
                      attempt=attempt)
+
+        return send
+
+    def _summary_mailer(self, event: Imported):
+        async def send(attempt: int) -> None:
+            _, importer = await self._opened(event.importer_sealed, event.submission_id)
+            edition = self.edition()
+            letter = import_summary(event, tz=edition.tz if edition else PARIS,
+                                    import_page=f"{self.settings.public_url}/import")
+            await self._send(event, letter, importer["email"])
+            log.info("outbox.mail_sent", kind="import", import_id=event.submission_id,
+                     rows=len(event.rows), attempt=attempt)
 
         return send
 

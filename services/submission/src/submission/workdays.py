@@ -66,3 +66,14 @@ def working_days_between(start: datetime, end: datetime) -> int:
                    for day in public_holidays(year)
                    if first < day <= last and day.weekday() < 5)
     return _weekdays_until(last) - _weekdays_until(first) - holidays
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The working day ``days`` working days after ``start`` (``start`` itself not counted):
+    the day a mail promises the team's answer by."""
+    day = start
+    while days > 0:
+        day += timedelta(days=1)
+        if is_working_day(day):
+            days -= 1
+    return day

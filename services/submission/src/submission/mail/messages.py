@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, tzinfo
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
-from sdi_common.contracts import Reason
+from sdi_common.contracts import Imported, Reason
 
 from ..advice import advice
 
@@ -49,6 +49,8 @@ class Letter:
     reasons: list[Reason] = field(default_factory=list)
     buttons: list[tuple[str, str]] = field(default_factory=list)
     closing: list[str] = field(default_factory=list)
+    #: a plain list after the paragraphs (an import's rows)
+    items: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,43 @@ def compose(kind: str, ctx: Context) -> Letter:
     raise ValueError(f"no mail of kind {kind!r}")
 
 
+#: what an import did with a row, as the summary says it
+IMPORT_ACTIONS = {"created": "créé", "updated": "mis à jour", "unchanged": "inchangé",
+                  "refused": "refusé"}
+
+
+def import_summary(event: Imported, *, tz: tzinfo, import_page: str) -> Letter:
+    """The importer's mail: what the import did with each row (the answer had them too)."""
+    rows = event.rows
+    n = {a: sum(r.action == a for r in rows) for a in IMPORT_ACTIONS}
+    when = event.at.astimezone(tz)
+    items = []
+    for r in rows:
+        ref = f" ({r.external_id})" if r.external_id else ""
+        if r.action == "refused":
+            items.append(f"Ligne {r.line}{ref} : refusée — {', '.join(r.errors) or 'erreur'}")
+        else:
+            items.append(f"Ligne {r.line}{ref} : {IMPORT_ACTIONS[r.action]}, n° {r.id}")
+    return Letter(
+        "import",
+        subject=f"Import traité : {n['created']} créé(s), {n['updated']} mis à jour, "
+                f"{n['refused']} refusé(s)",
+        title="Votre import est traité",
+        paragraphs=[
+            (f"Votre import du {french_day(when.date())} à {when:%H:%M} ({len(rows)} "
+             f"ligne(s)) est traité : {n['created']} événement(s) créé(s), {n['updated']} "
+             f"mis à jour, {n['unchanged']} inchangé(s), {n['refused']} ligne(s) refusée(s)."),
+            ("Chaque événement est maintenant examiné pour le label ; son organisateur reçoit "
+             "le suivi à son adresse. Une ligne refusée n'a rien créé : corrigez-la dans "
+             "votre fichier et importez-le de nouveau (les lignes déjà importées restent "
+             "inchangées)."),
+        ],
+        items=items,
+        buttons=[("Importer un fichier", import_page)],
+        closing=[f"Import n° {event.submission_id}."],
+    )
+
+
 # --------------------------------------------------------------------------- rendering
 
 
@@ -205,6 +244,8 @@ def text_body(letter: Letter) -> str:
     lines = ["Bonjour,", ""]
     for p in letter.paragraphs:
         lines += [p, ""]
+    if letter.items:
+        lines += [f"- {item}" for item in letter.items] + [""]
     for r in letter.reasons:
         lines.append(f"- {r.message}")
         if (a := advice(r)) is not None:
@@ -227,6 +268,10 @@ def html_body(letter: Letter) -> str:
     e = html.escape
     parts = [f"<p {_P}>Bonjour,</p>"]
     parts += [f"<p {_P}>{e(p)}</p>" for p in letter.paragraphs]
+    if letter.items:
+        parts.append('<ul style="margin:0 0 16px;padding-left:24px;font-size:16px;'
+                     'line-height:24px;color:#161616">'
+                     + "".join(f"<li>{e(item)}</li>" for item in letter.items) + "</ul>")
     if letter.reasons:
         items = []
         for r in letter.reasons:

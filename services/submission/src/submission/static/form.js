@@ -2,7 +2,8 @@
 // the organiser token) and explains it in plain French. No framework, no build step.
 // "Vérifier mon événement" asks POST /v1/submissions/check (nothing is stored). From the
 // organiser's page: #modifier=<id> fills the form and sends a PUT; #dupliquer=<id>[&quand=an]
-// fills a new submission (dates emptied, or a year later). The commune is completed from
+// fills a new submission (every session kept, its dates emptied, or a year later). The
+// sessions' rows are seances.js's. The commune is completed from
 // the postcode or its first letters (GET /v1/communes, this service only).
 (function () {
   "use strict";
@@ -12,6 +13,7 @@
   var button = document.getElementById("envoyer");
   var onlineBox = document.getElementById("online");
   var FINAL = ["rejected", "published", "location_unresolved", "withdrawn"];
+  SdiSeances.init();
 
   function value(id) {
     var v = document.getElementById(id).value.trim();
@@ -31,20 +33,30 @@
                                : local + sign + pad(Math.floor(off / 60)) + ":" + pad(off % 60);
   }
 
+  function checked(name) {
+    return Array.prototype.map.call(
+      form.querySelectorAll("input[name=" + name + "]:checked"), function (i) { return i.value; });
+  }
+
+  // an empty field is left out (the intake answers "Ce champ est obligatoire")
+  function timings() {
+    return SdiSeances.values().map(function (s) {
+      return { starts_at: withOffset(s.start) || undefined, ends_at: withOffset(s.end) || undefined };
+    });
+  }
+
   function payload() {
     var online = document.getElementById("online").checked;
-    var audiences = Array.prototype.map.call(
-      form.querySelectorAll("input[name=audiences]:checked"), function (i) { return i.value; });
     var body = {
       title: value("title") || "",
       description: value("description") || "",
       kind: value("kind"),
-      starts_at: withOffset(value("starts_at")),
-      ends_at: withOffset(value("ends_at")),
-      audiences: audiences,
+      timings: timings(),
+      audiences: checked("audiences"),
       is_free: document.getElementById("is_free").checked,
       informs_about_industry: document.getElementById("informs_about_industry").checked,
       online: online,
+      accessibility_codes: checked("accessibility_codes"),
       organizer: {
         name: value("org_name") || "",
         type: value("org_type"),
@@ -80,8 +92,10 @@
   function showErrors(errors, title) {
     errorBox.querySelector("h2").textContent = title || "Le formulaire contient des erreurs";
     errors.forEach(function (e) {
-      var field = (e.field || "").replace(/\.\d+$/, "");
-      var target = document.getElementById(field + "-err");
+      // the field's own slot (timings.1.ends_at, timings.1), else its list's (audiences.0)
+      var field = e.field || "";
+      var target = document.getElementById(field + "-err") ||
+                   document.getElementById(field.replace(/\.\d+$/, "") + "-err");
       var li = document.createElement("li");
       if (target) {
         target.textContent = e.message; target.hidden = false;
@@ -152,6 +166,7 @@
 
   document.getElementById("verifier").addEventListener("click", function () {
     clearErrors();
+    SdiSeances.sort();
     document.getElementById("verification").hidden = true;
     fetch("/v1/submissions/check", {
       method: "POST", headers: { "Content-Type": "application/json", "Accept": "application/json" },
@@ -186,9 +201,13 @@
   function fill(doc, shift) {
     var s = doc.submission;
     setValue("title", s.title); setValue("description", s.description); setValue("kind", s.kind);
-    setValue("starts_at", shift === null ? "" : local(s.starts_at, shift));
-    setValue("ends_at", shift === null ? "" : local(s.ends_at, shift));
+    // every session; for a duplicate "another date", as many sessions with their dates to choose
+    SdiSeances.setAll((s.timings || [{ starts_at: s.starts_at, ends_at: s.ends_at }]).map(function (t) {
+      return shift === null ? {} : { start: local(t.starts_at, shift), end: local(t.ends_at, shift) };
+    }));
     form.querySelectorAll("input[name=audiences]").forEach(function (i) { i.checked = s.audiences.indexOf(i.value) >= 0; });
+    var codes = s.accessibility_codes || [];
+    form.querySelectorAll("input[name=accessibility_codes]").forEach(function (i) { i.checked = codes.indexOf(i.value) >= 0; });
     document.getElementById("is_free").checked = s.is_free;
     document.getElementById("informs_about_industry").checked = s.informs_about_industry;
     document.getElementById("online").checked = s.online;
@@ -271,6 +290,7 @@
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     clearErrors();
+    SdiSeances.sort();
     // the same key on a retry of the same content: a double click never registers twice
     idempotencyKey = idempotencyKey || (window.crypto && crypto.randomUUID ? crypto.randomUUID()
                                          : String(Date.now()) + Math.random());
