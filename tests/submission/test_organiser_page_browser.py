@@ -20,7 +20,7 @@ from .browser_support import (
     screenshot,
 )
 from .conftest import service_process
-from .submission_support import make_payload
+from .submission_support import make_payload, two_editions
 
 pytestmark = BROWSER_MARKS
 MINE = "usine.organisatrice@exemple.fr"
@@ -32,15 +32,7 @@ def dates(day: str, start: str, end: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def editions(tmp_path_factory):
-    """2025 before the active 2026 (the carry-over's previous edition)."""
-    folder = tmp_path_factory.mktemp("editions")
-    (folder / "2025.toml").write_text(
-        'name = "2025"\nweek_start = 2025-11-17\nweek_end = 2025-11-23\n'
-        "tolerance_days = 15\nsubmissions_close_at = 2025-11-10T00:00:00+01:00\n")
-    (folder / "2026.toml").write_text(
-        'name = "2026"\nweek_start = 2026-11-16\nweek_end = 2026-11-22\n'
-        "tolerance_days = 15\nsubmissions_close_at = 2099-01-01T00:00:00+01:00\n")
-    return folder
+    return two_editions(tmp_path_factory.mktemp("editions"))
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +130,6 @@ def test_sessions_event_status_and_carry_over(organiser, page):
     wait_until(lambda: (organiser.get(now, token)["event_status"],
                         organiser.get(now, token)["remaining_places"]) == ("scheduled", 3),
                timeout=20)
-    # the page polls a labelled event: the form keeps what the organiser is choosing
     page.check("#etat-full", force=True)
     expect(page.locator("#places-groupe")).to_be_hidden()  # a full event has no place left
     page.click("#etat-envoyer")
