@@ -492,13 +492,13 @@ def test_the_operator_marks_a_labelled_event_full(stack, events, page_at):
     last = page.locator("#historique-titre + * tbody tr").last
     expect(last).to_contain_text("Statut de l'événement annoncé")
     expect(last).to_contain_text("alice (opérateur)")
-    expect(last.locator("td").last).to_have_text("Complet")
+    expect(last.locator("td").last).to_have_text("complet")
     with api(stack) as c:
         doc = c.get(f"/v1/submissions/{sid}").json()
     assert doc["event_status"] == "full" and doc["remaining_places"] is None
     assert doc["history"][-1]["event"] == "event_status"
     assert doc["history"][-1]["by"] == "operator:alice"
-    assert doc["history"][-1]["detail"] == "Complet"
+    assert doc["history"][-1]["detail"] == "complet"
     wait_until(lambda: feature(stack, sid)["properties"]["event_status"] == "full", 20,
                "the feed says full")
     # the same again changes nothing and says so

@@ -3,10 +3,15 @@ at a desktop and a phone width, axe, screenshots (under $SCREENSHOT_DIR, to be l
 
 from __future__ import annotations
 
+import asyncio
 import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import nats
 import pytest
+from sdi_common.contracts import Event
+from sdi_common.natsconn import publish_event
 from sdi_common.testing import CHROMIUM
 
 AXE = Path(__file__).resolve().parents[1] / "widget" / "vendor" / "axe.min.js"
@@ -50,3 +55,19 @@ def screenshot(page, name: str) -> None:
         Path(folder).mkdir(parents=True, exist_ok=True)
         width = page.viewport_size["width"]
         page.screenshot(path=str(Path(folder) / f"{name}-{width}.png"), full_page=True)
+
+
+def publish_events(nats_url: str, *events: Event) -> None:
+    """Publish events as the other services would, from a synchronous (Playwright) test."""
+
+    async def publish() -> None:
+        nc = await nats.connect(nats_url)
+        try:
+            for event in events:
+                await publish_event(nc.jetstream(), event)
+        finally:
+            await nc.drain()
+
+    # playwright's sync API owns this thread's event loop: publish from another thread
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, publish()).result(30)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -91,20 +92,26 @@ def publish(bus) -> Callable[[Event], Any]:
     return _publish
 
 
-@pytest.fixture(scope="module")
-def form_service(nats_server, tmp_path_factory, edition_file):
-    """The service as a real process (its pages, for the browser tests)."""
+@contextmanager
+def service_process(nats_url: str, data_dir: Path, edition_file: Path, **env: str):
+    """The service as a real process (its pages, for the browser tests): its URL."""
     from sdi_common.stack import Stack
     from submission.tokens import token_hash
 
     env = {"OPERATOR_TOKENS": f"alice:{token_hash(OPERATOR_TOKEN)}", "RATE_LIMIT_PER_MINUTE": "0",
            "IMPORT_RATE_LIMIT_PER_MINUTE": "0", "EDITION_FILE": str(edition_file),
-           "LOG_LEVEL": "WARNING"}
-    stack = Stack(data_dir=tmp_path_factory.mktemp("form"), nats_url=nats_server.url, env=env)
+           "LOG_LEVEL": "WARNING", **env}
+    stack = Stack(data_dir=data_dir, nats_url=nats_url, env=env)
     try:
         yield stack.start("submission").url
     finally:
         stack.stop_all()
+
+
+@pytest.fixture(scope="module")
+def form_service(nats_server, tmp_path_factory, edition_file):
+    with service_process(nats_server.url, tmp_path_factory.mktemp("form"), edition_file) as url:
+        yield url
 
 
 @pytest.fixture

@@ -113,3 +113,15 @@ def service_settings(nats_url: str, data_dir: Path, edition_file: Path, **extra:
 
 def operator_headers(token: str = OPERATOR_TOKEN) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def two_editions(folder: Path) -> Path:
+    """``folder`` holding 2025 then the active 2026 (the carry-over's previous edition)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "2025.toml").write_text(
+        'name = "2025"\nweek_start = 2025-11-17\nweek_end = 2025-11-23\n'
+        "tolerance_days = 15\nsubmissions_close_at = 2025-11-10T00:00:00+01:00\n")
+    (folder / "2026.toml").write_text(
+        'name = "2026"\nweek_start = 2026-11-16\nweek_end = 2026-11-22\n'
+        "tolerance_days = 15\nsubmissions_close_at = 2099-01-01T00:00:00+01:00\n")
+    return folder

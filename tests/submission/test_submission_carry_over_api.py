@@ -9,7 +9,7 @@ import pytest
 from sdi_common.contracts import Geocoded, GeoResult, Judged, Point, Published, Submission
 from sdi_common.testing import eventually
 
-from .submission_support import make_payload, operator_headers
+from .submission_support import make_payload, operator_headers, two_editions
 
 OP = operator_headers()
 GEO = GeoResult(point=Point(lon=4.84, lat=45.75), precision="housenumber", source="ban",
@@ -18,15 +18,7 @@ GEO = GeoResult(point=Point(lon=4.84, lat=45.75), precision="housenumber", sourc
 
 @pytest.fixture
 def editions(tmp_path):
-    folder = tmp_path / "editions"
-    folder.mkdir()
-    (folder / "2025.toml").write_text(
-        'name = "2025"\nweek_start = 2025-11-17\nweek_end = 2025-11-23\n'
-        "tolerance_days = 15\nsubmissions_close_at = 2025-11-10T00:00:00+01:00\n")
-    (folder / "2026.toml").write_text(
-        'name = "2026"\nweek_start = 2026-11-16\nweek_end = 2026-11-22\n'
-        "tolerance_days = 15\nsubmissions_close_at = 2099-01-01T00:00:00+01:00\n")
-    return folder
+    return two_editions(tmp_path / "editions")
 
 
 def dates(day: str, start: str, end: str) -> list[dict[str, str]]:

@@ -4,17 +4,21 @@ several sessions ("Séances") and the accessibility codes, sent, explained and p
 
 from __future__ import annotations
 
-import asyncio
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import nats
 from playwright.sync_api import expect
 from sdi_common.contracts import Judged, Reason, Submission
-from sdi_common.natsconn import publish_event
 
-from .browser_support import BROWSER_MARKS, PHONE, axe_violations, close_page, new_page, screenshot
+from .browser_support import (
+    BROWSER_MARKS,
+    PHONE,
+    axe_violations,
+    close_page,
+    new_page,
+    publish_events,
+    screenshot,
+)
 from .submission_support import make_payload
 
 pytestmark = BROWSER_MARKS
@@ -71,19 +75,10 @@ def test_submission_then_status_and_reasons_in_french(form_service, page, nats_s
                                              "ends_at": "2026-11-18T12:00:00+01:00"}]
     assert doc["submission"]["organizer"]["siret"] == "73282932000074"
 
-    async def reject() -> None:
-        nc = await nats.connect(nats_server.url)
-        try:
-            await publish_event(nc.jetstream(), Judged(
-                type="rejected", submission_id=sid, version=1, by="validation", edition="2026",
-                submission=Submission.model_validate(doc["submission"]),
-                reasons=[Reason(code="not_free", message="L'événement doit être gratuit.")]))
-        finally:
-            await nc.drain()
-
-    # playwright's sync API owns this thread's event loop: publish from another thread
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, reject()).result(30)
+    publish_events(nats_server.url, Judged(
+        type="rejected", submission_id=sid, version=1, by="validation", edition="2026",
+        submission=Submission.model_validate(doc["submission"]),
+        reasons=[Reason(code="not_free", message="L'événement doit être gratuit.")]))
     deadline = time.monotonic() + 30
     while "refusée" not in page.inner_text("#statut") and time.monotonic() < deadline:
         page.wait_for_timeout(250)

@@ -64,6 +64,7 @@ from sdi_common.places import department_of, region_of
 from sdi_common.upcasting import upcast_submission
 
 from . import sealing
+from .vocabulary import event_status_said
 from .workdays import PARIS
 
 #: a record as its store keeps it
@@ -113,9 +114,6 @@ DUPLICATE = {
 PLACEABLE = frozenset({Status.location_unresolved, Status.labelled, Status.published})
 #: the statuses in which an event may be said full or cancelled: labelled (placed or not yet)
 EVENT_STATUS_SETTABLE = PLACEABLE
-
-#: how the history says what an event status change announced (the back office's words)
-EVENT_STATUS_WORDS = {"scheduled": "Ouvert", "full": "Complet", "cancelled": "Annulé"}
 
 #: what waits for a person: the review queue shows these first
 NEEDS_PERSON = frozenset({Status.needs_review, Status.location_unresolved})
@@ -561,9 +559,7 @@ class SubmissionRecord(BaseModel):
         elif isinstance(event, Relocated):
             detail = f"{event.location.point.lat:.6f}, {event.location.point.lon:.6f}"
         elif isinstance(event, EventStatusSet):
-            detail = EVENT_STATUS_WORDS[event.event_status]
-            if event.remaining_places is not None:
-                detail += f", {event.remaining_places} places restantes"
+            detail = event_status_said(event.event_status, event.remaining_places)
         self.history.append(Step(status=status, at=_at(event), by=event.by, event=event.type,
                                  version=event.version, detail=detail))
         self.history.sort(key=lambda h: (h.version, h.event != "received", h.at))

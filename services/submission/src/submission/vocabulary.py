@@ -45,8 +45,18 @@ ACCESSIBILITY_LABELS: dict[str, str] = {
     "intellectual": "Handicap intellectuel",
     "psychic": "Handicap psychique",
 }
-EVENT_STATUS_LABELS: dict[str, str] = {"scheduled": "programmé", "full": "complet",
+#: as the organiser's page and the history say it
+EVENT_STATUS_LABELS: dict[str, str] = {"scheduled": "ouvert", "full": "complet",
                                        "cancelled": "annulé"}
+
+
+def event_status_said(event_status: str, remaining_places: int | None) -> str:
+    """« complet », « ouvert, 3 places restantes »: an event status in the history."""
+    said = EVENT_STATUS_LABELS[event_status]
+    if remaining_places is not None:
+        said += f", {remaining_places} place{'s' if remaining_places > 1 else ''} restante" \
+            f"{'s' if remaining_places > 1 else ''}"
+    return said
 
 assert set(KIND_LABELS) == set(KINDS) and set(AUDIENCE_LABELS) == set(AUDIENCES)
 assert set(ACCESSIBILITY_LABELS) == set(ACCESSIBILITY_CODES)

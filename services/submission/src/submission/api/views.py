@@ -60,6 +60,8 @@ class Actions(BaseModel):
 
     amend: Allowed
     withdraw: Allowed
+    #: say it full, cancelled or on again (``PUT .../event-status``): a labelled event only
+    event_status: Allowed
 
 
 class Links(BaseModel):
@@ -170,10 +172,13 @@ def accepted(result: Accepted, headers: dict[str, str] | None = None) -> JSONRes
 def actions(record: SubmissionRecord, *, late: bool) -> Actions:
     amend = record.refusal(Command.amend, late=late)
     withdrawn = record.status is Status.withdrawn
+    event_status = record.refusal(Command.set_event_status)
     return Actions(
         amend=Allowed(allowed=amend is None, reason=amend.message if amend else None),
         withdraw=Allowed(allowed=not withdrawn,
                          reason="Cet événement est déjà retiré." if withdrawn else None),
+        event_status=Allowed(allowed=event_status is None,
+                             reason=event_status.message if event_status else None),
     )
 
 
