@@ -257,7 +257,7 @@ def test_the_latest_event_status_wins_and_survives_a_new_version():
     assert apply(record, late) is None  # redelivered
     (step,) = [h for h in record.history if h.event == "event_status"]  # once, in the history
     assert (step.status, step.by, step.at) == (Status.published, "organizer", late.at)
-    assert step.detail == "Annulé"  # what was announced, in the back office's words
+    assert step.detail == "annulé"  # what was announced, in the back office's words
     amended = apply(record, received(version=2)).record
     assert (amended.event_status, amended.event_status_at) == ("cancelled", late.at)
     assert SubmissionRecord.from_document(amended.to_document()) == amended
