@@ -134,10 +134,13 @@ def with_status(body: bytes, status: dict[str, Any]) -> bytes:
 
 def upgrade(feature: dict[str, Any]) -> dict[str, Any]:
     """A feature as written before contract version 2 (one start and one end, no codes,
-    no status), in the current shape: its one timing, scheduled."""
+    no status, a point placed by hand said ``operator``), in the current shape: its one
+    timing, scheduled, ``manual``."""
     p = feature["properties"]
     if "timings" in p:
         return feature
+    if p.get("precision") == "operator":
+        p["precision"] = "manual"
     p["timings"] = [{"starts_at": p["starts_at"], "ends_at": p["ends_at"]}]
     p.setdefault("accessibility_codes", [])
     p.setdefault("capacity", None)
