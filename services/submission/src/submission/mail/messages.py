@@ -10,10 +10,12 @@ title, a list and buttons, styled inline (mail clients drop style sheets).
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, tzinfo
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+from functools import partial
 
 from sdi_common.contracts import Imported, Reason
 
@@ -84,120 +86,156 @@ def _amend(ctx: Context) -> tuple[list[tuple[str, str]], list[str]]:
     return _page_button(ctx.links), []
 
 
+def _quoted(ctx: Context) -> str:
+    return f"«\u00a0{ctx.title}\u00a0»"  # French typography: no break inside
+
+
+#: the closing of the mails whose link opens the inscription
+KEEP = ("Gardez ce message : son lien est la clé de votre inscription (ne le transférez pas). "
+        "Perdu ? Demandez un nouveau lien sur la page de l'inscription.")
+
+
+def _receipt(ctx: Context) -> Letter:
+    amended = ctx.version > 1
+    return Letter(
+        "receipt",
+        subject=("Modification reçue : " if amended else "Inscription reçue : ") + ctx.title,
+        title="Votre modification est reçue" if amended else "Votre inscription est reçue",
+        paragraphs=[
+            (f"Nous avons bien reçu {'la modification de ' if amended else ''}votre "
+            f"événement {_quoted(ctx)}."),
+            ("Nous vérifions les quatre conditions du label (dates de la Semaine de "
+            "l'industrie, publics, découverte de l'industrie, gratuité) ; vous recevrez "
+            "la réponse par courriel, en général dans la minute."),
+            ("Depuis la page de votre inscription, vous pouvez suivre son statut, la "
+            "modifier, la retirer ou la dupliquer."),
+        ],
+        buttons=_page_button(ctx.links),
+        closing=[KEEP],
+    )
+
+
+def _published(ctx: Context) -> Letter:
+    paragraphs = [
+        f"Bonne nouvelle : votre événement {_quoted(ctx)} "
+        + ("a été labellisé par l'équipe après examen" if ctx.decided_by_team
+           else "est labellisé")
+        + " «\u00a0Semaine de l'industrie\u00a0» et figure sur la carte publique des événements.",
+    ]
+    if ctx.links.kit:
+        paragraphs.append("Le kit de communication (logos, affiches, messages pour les "
+                          "réseaux sociaux) vous aide à le faire connaître.")
+    buttons = []
+    if ctx.links.public:
+        buttons.append(("Voir la page publique de l'événement", ctx.links.public))
+    if ctx.links.kit:
+        buttons.append(("Télécharger le kit de communication", ctx.links.kit))
+    return Letter("published", subject=f"Événement labellisé : {ctx.title}",
+                  title="Votre événement est labellisé et publié", paragraphs=paragraphs,
+                  buttons=buttons + _page_button(ctx.links))
+
+
+def _not_labelled(kind: str, ctx: Context) -> Letter:
+    buttons, refused = _amend(ctx)
+    intro = (f"Après examen, l'équipe de la Semaine de l'industrie n'a pas labellisé "
+             f"votre événement {_quoted(ctx)}." if kind == "decided" else
+             f"Votre événement {_quoted(ctx)} ne peut pas être labellisé en l'état.")
+    return Letter(
+        kind,
+        subject=f"Événement non labellisé : {ctx.title}",
+        title="Votre événement n'est pas labellisé",
+        paragraphs=[intro, "Voici pourquoi, et ce que vous pouvez changer :"],
+        reasons=ctx.reasons,
+        buttons=buttons,
+        closing=refused or ["Une fois modifiée, votre inscription est vérifiée à nouveau."],
+    )
+
+
+def _needs_review(ctx: Context) -> Letter:
+    when = (f"d'ici le {french_day(ctx.review_by)}" if ctx.review_by
+            else f"sous {ctx.review_days} jours ouvrés")
+    return Letter(
+        "needs_review",
+        subject=f"Inscription en cours d'examen : {ctx.title}",
+        title="Votre inscription est examinée par l'équipe",
+        paragraphs=[
+            (f"Votre événement {_quoted(ctx)} remplit les conditions du label, mais un point "
+            "demande l'avis de l'équipe de la Semaine de l'industrie :"),
+        ],
+        reasons=ctx.reasons,
+        buttons=_page_button(ctx.links),
+        closing=[(f"L'équipe vous répond {when} ({ctx.review_days} jours ouvrés). Vous "
+                 "pouvez aussi préciser votre inscription d'ici là.")],
+    )
+
+
+def _location_unresolved(ctx: Context) -> Letter:
+    buttons, refused = _amend(ctx)
+    return Letter(
+        "location_unresolved",
+        subject=f"Adresse à vérifier : {ctx.title}",
+        title="Vérifiez l'adresse de votre événement",
+        paragraphs=[
+            (f"Votre événement {_quoted(ctx)} est labellisé, mais nous n'avons pas pu le placer "
+            "sur la carte : il n'y paraîtra qu'une fois l'adresse corrigée (ou placée par "
+            "l'équipe)."),
+        ],
+        reasons=ctx.reasons,
+        buttons=buttons,
+        closing=refused,
+    )
+
+
+def _withdrawn(ctx: Context) -> Letter:
+    who = "L'équipe de la Semaine de l'industrie a retiré" if ctx.by_team else "Vous avez retiré"
+    return Letter(
+        "withdrawn",
+        subject=f"Événement retiré : {ctx.title}",
+        title="Votre événement est retiré",
+        paragraphs=[
+            f"{who} l'événement {_quoted(ctx)} : il n'apparaît plus sur la carte publique.",
+            ("Sa page reste consultable ; vous pouvez le dupliquer pour l'inscrire à "
+            "nouveau, à une autre date ou l'an prochain."),
+        ],
+        buttons=_page_button(ctx.links),
+    )
+
+
+def _link(ctx: Context) -> Letter:
+    return Letter(
+        "link",
+        subject=f"Votre lien d'accès : {ctx.title}",
+        title="Votre nouveau lien d'accès",
+        paragraphs=[
+            f"Vous avez demandé un nouveau lien pour l'événement {_quoted(ctx)}.",
+            "Ce lien remplace le précédent, qui ne fonctionne plus.",
+        ],
+        buttons=_page_button(ctx.links),
+        closing=[("Si vous n'avez rien demandé, ignorez ce message : seul le détenteur de "
+                 "cette adresse reçoit le lien."), KEEP],
+    )
+
+
+#: the mail of each kind (``outbox.MAIL_KINDS``)
+LETTERS: dict[str, Callable[[Context], Letter]] = {
+    "receipt": _receipt,
+    "published": _published,
+    "rejected": partial(_not_labelled, "rejected"),
+    "decided": partial(_not_labelled, "decided"),
+    "needs_review": _needs_review,
+    "location_unresolved": _location_unresolved,
+    "withdrawn": _withdrawn,
+    "link": _link,
+}
+
+
 def compose(kind: str, ctx: Context) -> Letter:
     """The mail of ``kind`` (``outbox.MAIL_KINDS``) for one event."""
-    quoted = f"«\u00a0{ctx.title}\u00a0»"  # French typography: no break inside
-    keep = ("Gardez ce message : son lien est la clé de votre inscription "
-            "(ne le transférez pas). Perdu ? Demandez un nouveau lien sur la page "
-            "de l'inscription.")
-    if kind == "receipt":
-        amended = ctx.version > 1
-        return Letter(
-            kind,
-            subject=("Modification reçue : " if amended else "Inscription reçue : ") + ctx.title,
-            title="Votre modification est reçue" if amended else "Votre inscription est reçue",
-            paragraphs=[
-                (f"Nous avons bien reçu {'la modification de ' if amended else ''}votre "
-                f"événement {quoted}."),
-                ("Nous vérifions les quatre conditions du label (dates de la Semaine de "
-                "l'industrie, publics, découverte de l'industrie, gratuité) ; vous recevrez "
-                "la réponse par courriel, en général dans la minute."),
-                ("Depuis la page de votre inscription, vous pouvez suivre son statut, la "
-                "modifier, la retirer ou la dupliquer."),
-            ],
-            buttons=_page_button(ctx.links),
-            closing=[keep],
-        )
-    if kind == "published":
-        paragraphs = [
-            f"Bonne nouvelle : votre événement {quoted} "
-            + ("a été labellisé par l'équipe après examen" if ctx.decided_by_team
-               else "est labellisé")
-            + " «\u00a0Semaine de l'industrie\u00a0» et figure sur la carte publique des événements.",
-        ]
-        if ctx.links.kit:
-            paragraphs.append("Le kit de communication (logos, affiches, messages pour les "
-                              "réseaux sociaux) vous aide à le faire connaître.")
-        buttons = []
-        if ctx.links.public:
-            buttons.append(("Voir la page publique de l'événement", ctx.links.public))
-        if ctx.links.kit:
-            buttons.append(("Télécharger le kit de communication", ctx.links.kit))
-        return Letter(kind, subject=f"Événement labellisé : {ctx.title}",
-                      title="Votre événement est labellisé et publié", paragraphs=paragraphs,
-                      buttons=buttons + _page_button(ctx.links))
-    if kind in ("rejected", "decided"):
-        buttons, refused = _amend(ctx)
-        intro = (f"Après examen, l'équipe de la Semaine de l'industrie n'a pas labellisé "
-                 f"votre événement {quoted}." if kind == "decided" else
-                 f"Votre événement {quoted} ne peut pas être labellisé en l'état.")
-        return Letter(
-            kind,
-            subject=f"Événement non labellisé : {ctx.title}",
-            title="Votre événement n'est pas labellisé",
-            paragraphs=[intro, "Voici pourquoi, et ce que vous pouvez changer :"],
-            reasons=ctx.reasons,
-            buttons=buttons,
-            closing=refused or ["Une fois modifiée, votre inscription est vérifiée à nouveau."],
-        )
-    if kind == "needs_review":
-        when = (f"d'ici le {french_day(ctx.review_by)}" if ctx.review_by
-                else f"sous {ctx.review_days} jours ouvrés")
-        return Letter(
-            kind,
-            subject=f"Inscription en cours d'examen : {ctx.title}",
-            title="Votre inscription est examinée par l'équipe",
-            paragraphs=[
-                (f"Votre événement {quoted} remplit les conditions du label, mais un point "
-                "demande l'avis de l'équipe de la Semaine de l'industrie :"),
-            ],
-            reasons=ctx.reasons,
-            buttons=_page_button(ctx.links),
-            closing=[(f"L'équipe vous répond {when} ({ctx.review_days} jours ouvrés). Vous "
-                     "pouvez aussi préciser votre inscription d'ici là.")],
-        )
-    if kind == "location_unresolved":
-        buttons, refused = _amend(ctx)
-        return Letter(
-            kind,
-            subject=f"Adresse à vérifier : {ctx.title}",
-            title="Vérifiez l'adresse de votre événement",
-            paragraphs=[
-                (f"Votre événement {quoted} est labellisé, mais nous n'avons pas pu le placer "
-                "sur la carte : il n'y paraîtra qu'une fois l'adresse corrigée (ou placée par "
-                "l'équipe)."),
-            ],
-            reasons=ctx.reasons,
-            buttons=buttons,
-            closing=refused,
-        )
-    if kind == "withdrawn":
-        who = "L'équipe de la Semaine de l'industrie a retiré" if ctx.by_team else "Vous avez retiré"
-        return Letter(
-            kind,
-            subject=f"Événement retiré : {ctx.title}",
-            title="Votre événement est retiré",
-            paragraphs=[
-                f"{who} l'événement {quoted} : il n'apparaît plus sur la carte publique.",
-                ("Sa page reste consultable ; vous pouvez le dupliquer pour l'inscrire à "
-                "nouveau, à une autre date ou l'an prochain."),
-            ],
-            buttons=_page_button(ctx.links),
-        )
-    if kind == "link":
-        return Letter(
-            kind,
-            subject=f"Votre lien d'accès : {ctx.title}",
-            title="Votre nouveau lien d'accès",
-            paragraphs=[
-                f"Vous avez demandé un nouveau lien pour l'événement {quoted}.",
-                "Ce lien remplace le précédent, qui ne fonctionne plus.",
-            ],
-            buttons=_page_button(ctx.links),
-            closing=[("Si vous n'avez rien demandé, ignorez ce message : seul le détenteur de "
-                     "cette adresse reçoit le lien."), keep],
-        )
-    raise ValueError(f"no mail of kind {kind!r}")
+    try:
+        write = LETTERS[kind]
+    except KeyError:
+        raise ValueError(f"no mail of kind {kind!r}") from None
+    return write(ctx)
 
 
 #: what an import did with a row, as the summary says it
