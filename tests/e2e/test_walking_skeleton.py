@@ -77,6 +77,19 @@ def test_submission_reaches_the_feed_and_is_published(stack):
     assert [h["status"] for h in doc["history"]][:2] == ["received", "labelled"]
 
 
+def test_the_form_completes_communes_through_the_geocoding_service(stack):
+    """Submission relays geocoding's gazetteer (the browser talks to submission only); Lyon
+    3e is its arrondissement's INSEE code."""
+    url = stack.url("submission") + "/v1/communes"
+    by_postcode = httpx.get(url, params={"postcode": "69003"}, timeout=10)
+    assert by_postcode.status_code == 200, by_postcode.text
+    assert {"name": "Lyon", "postcode": "69003", "citycode": "69383", "department": "69"} in (
+        by_postcode.json()["communes"])
+    by_name = httpx.get(url, params={"q": "colmars"}, timeout=10).json()["communes"]
+    assert any(c["name"].startswith("Colmars") and c["department"] == "04" for c in by_name)
+    assert httpx.get(url, params={"postcode": "6900"}, timeout=10).status_code == 400
+
+
 def test_rejected_submission_never_reaches_the_feed(stack):
     bad = {**EVENT, "title": "Visite payante de l'usine", "is_free": False, "price_eur": 12}
     r = httpx.post(stack.url("submission") + "/v1/submissions", json=bad, timeout=10)

@@ -178,6 +178,20 @@ class Point(_Model):
 Precision = Literal["housenumber", "street", "municipality", "department", "manual"]
 
 
+class Commune(_Model):
+    """A commune for a postcode or the start of its name: geocoding's ``GET /v1/communes``,
+    which submission relays to its form (one model for both sides of that call)."""
+
+    name: str
+    postcode: str
+    citycode: str
+    department: str
+
+
+class Communes(_Model):
+    communes: list[Commune]
+
+
 class GeoResult(_Model):
     """Where the event takes place, as resolved by a geocoder or an operator."""
 

@@ -21,21 +21,10 @@ import bisect
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel
+from sdi_common.contracts import Commune, Communes
 
 from .gazetteer import Entry, Gazetteer
 from .normalize import parse_city
-
-
-class Commune(BaseModel):
-    name: str
-    postcode: str
-    citycode: str
-    department: str
-
-
-class Communes(BaseModel):
-    communes: list[Commune]
 
 
 def _key(text: str) -> str:

@@ -20,7 +20,7 @@ import httpx
 import structlog
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict
-from sdi_common.contracts import Outcome
+from sdi_common.contracts import Communes, Outcome
 
 from ..intake_model import EMAIL, Matching, SubmissionIn
 from ..lost_links import LostLinks
@@ -134,17 +134,6 @@ async def check(body: SubmissionIn, space: SpaceDep) -> CheckView:
 
 
 # --------------------------------------------------------------------------- communes
-
-
-class Commune(BaseModel):
-    name: str
-    postcode: str
-    citycode: str
-    department: str
-
-
-class Communes(BaseModel):
-    communes: list[Commune]
 
 
 @router.get(
