@@ -6,7 +6,7 @@ requests and limits of the manifests.
 On a fresh private engine (``sdi_common.testing.DockerEngine``, on the tests' local bases):
 
 1. builds deploy/Dockerfile and deploy/addok/Dockerfile: seconds and MB;
-2. runs the walking skeleton as the prod overlay declares it (tests/deploy/pods.py), without
+2. runs the walking skeleton as the prod overlay declares it (sdi_common.testing.pods), without
    its limits (to see what each container takes): the time from a POST to that event in
    the feed;
 3. each container's memory (peak resident set, sampled every 0.2 s; and the cgroup's own
@@ -37,14 +37,14 @@ import httpx
 import nats
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "tests" / "deploy"), str(REPO / "scripts"), str(REPO / "bench")]
+sys.path[:0] = [str(REPO / "scripts"), str(REPO / "bench")]
 
 import sample_events
 from feed_common import fill
-from pods import EVENT, Skeleton, quantity
 from sdi_common import subjects, topology
 from sdi_common.stack import wait_until
 from sdi_common.testing import DockerEngine
+from sdi_common.testing.pods import EVENT, Skeleton, quantity
 
 DEPLOY = REPO / "deploy"
 

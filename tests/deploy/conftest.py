@@ -6,14 +6,8 @@ in the feed, are printed at the end of the run (section "deployment images").
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))  # for ``import pods``
-
-from pods import DEPLOY, REPORT, ROOT
+from sdi_common.testing.pods import DEPLOY, REPORT, ROOT
 
 
 @pytest.fixture(scope="session")

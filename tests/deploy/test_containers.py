@@ -1,7 +1,7 @@
 """The walking skeleton from the images, as containers under the production manifests.
 
 deploy/Dockerfile and deploy/addok/Dockerfile are built on the local bases; every service,
-the bootstrap Job and addok then run from them as the prod overlay declares (pods.py:
+the bootstrap Job and addok then run from them as the prod overlay declares (sdi_common.testing.pods:
 user, read-only root, capabilities, no-new-privileges, tmpfs for each emptyDir, memory and
 CPU limits). What differs on one machine, and why:
 
@@ -21,8 +21,8 @@ import time
 
 import httpx
 import pytest
-from pods import ADDRESS, EVENT, OPERATOR_TOKEN, REPORT, SERVICES, Skeleton
 from sdi_common.stack import wait_until
+from sdi_common.testing.pods import ADDRESS, EVENT, OPERATOR_TOKEN, REPORT, SERVICES, Skeleton
 
 #: the first test builds both images (1-2 minutes each on a loaded 2-core machine)
 pytestmark = pytest.mark.timeout(900)

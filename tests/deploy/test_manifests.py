@@ -23,9 +23,9 @@ import kubernetes_validate
 import kubernetes_validate.utils
 import pytest
 import yaml
-from pods import kustomize, quantity
 from sdi_common import subjects, topology
 from sdi_common.settings import ServiceSettings
+from sdi_common.testing.pods import kustomize, quantity
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

@@ -15,8 +15,8 @@ import sys
 
 import httpx
 import pytest
-from pods import DEPLOY, kustomize
 from sdi_common.stack import free_port, wait_until
+from sdi_common.testing.pods import DEPLOY, kustomize
 
 #: the first test builds both images (1-2 minutes each on a loaded 2-core machine)
 pytestmark = pytest.mark.timeout(900)

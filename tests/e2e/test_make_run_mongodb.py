@@ -14,9 +14,7 @@ from pymongo import MongoClient
 from pymongo.errors import ServerSelectionTimeoutError
 from sdi_common.settings import REPO_ROOT
 from sdi_common.stack import SERVICES, ferretdb_binary, free_port, http_ok, wait_until
-
-sys.path.insert(0, str(Path(__file__).parent))
-from test_walking_skeleton import EVENT
+from sdi_common.testing.samples import SKELETON_EVENT as EVENT
 
 BIN = Path(sys.executable).parent
 

@@ -14,21 +14,18 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import sys
 import uuid
 from collections import Counter
 
 import httpx
 import nats
 import pytest
+import sample_events  # scripts/ (pytest's pythonpath)
 from pymongo import MongoClient
 from sdi_common import subjects
 from sdi_common.contracts import parse_event
 from sdi_common.settings import REPO_ROOT
 from sdi_common.stack import Stack, wait_until
-
-sys.path.insert(0, str(REPO_ROOT / "scripts"))
-import sample_events
 
 COUNT = 120
 CONCURRENCY = 8

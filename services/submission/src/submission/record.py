@@ -465,6 +465,10 @@ class SubmissionRecord(BaseModel):
         new.reasons = new._reasons()
         if status != before or event.by.startswith("operator:"):
             new._log(event, status)  # every operator action is in the history
+        elif (step := _step_of(event)) is not None:
+            # a step that arrived after a later one (labelled after published: the status
+            # is computed from the set, but the organiser's history must still say it)
+            new._log(event, step)
         return new._done(event, changed=status != before)
 
     def _new_version(self, event: Received) -> Change | None:
@@ -568,6 +572,19 @@ class SubmissionRecord(BaseModel):
         self.applied = (self.applied + [_dedupe_key(event)])[-_APPLIED_KEPT:]
         self.updated_at = max(self.updated_at, _at(event))
         return Change(self, changed)
+
+
+def _step_of(event: Event) -> Status | None:
+    """The status an event stands for in the history (None: it makes no step of its own)."""
+    if isinstance(event, Judged):
+        return Status(event.type)
+    if isinstance(event, Decided):
+        return Status.labelled if event.decision == "label" else Status.rejected
+    if isinstance(event, LocationUnresolved):
+        return Status.location_unresolved
+    if isinstance(event, Published):
+        return Status.published
+    return None
 
 
 def _dedupe_key(event: Event) -> str:

@@ -1,7 +1,7 @@
 """The manifests' pods as containers on the tests' private Docker engine.
 
-Used by test_containers.py (the walking skeleton under the production security context)
-and by bench/containers.py (what each container needs, for the requests and limits).
+Used by tests/deploy/test_containers.py (the walking skeleton under the production security
+context) and by bench/containers.py (what each container needs, for the requests and limits).
 A workload of the rendered overlay becomes ``docker run`` options, field by field:
 
 - ``securityContext`` (container's, else pod's): ``runAsUser:runAsGroup`` -> ``--user``,
@@ -28,7 +28,6 @@ import secrets
 import shutil
 import socket
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -38,13 +37,13 @@ from typing import Self
 import httpx
 import pytest
 import yaml
-from sdi_common.stack import free_port, wait_until
-from sdi_common.testing import ferretdb_server, nats_server
 
-ROOT = Path(__file__).resolve().parents[2]
+from ..settings import REPO_ROOT as ROOT
+from ..stack import free_port, wait_until
+from . import ferretdb_server, nats_server
+from .samples import SKELETON_EVENT
+
 DEPLOY = ROOT / "deploy"
-sys.path.insert(0, str(ROOT / "tests" / "e2e"))
-from test_walking_skeleton import EVENT as SKELETON_EVENT
 
 #: what the deployment tests measured, printed at the end of the run (tests/deploy/conftest.py)
 REPORT: dict[str, str] = {}
