@@ -4,8 +4,6 @@ several sessions ("Séances") and the accessibility codes, sent, explained and p
 
 from __future__ import annotations
 
-import time
-
 import httpx
 from playwright.sync_api import expect
 from sdi_common.contracts import Judged, Reason, Submission
@@ -79,10 +77,8 @@ def test_submission_then_status_and_reasons_in_french(form_service, page, nats_s
         type="rejected", submission_id=sid, version=1, by="validation", edition="2026",
         submission=Submission.model_validate(doc["submission"]),
         reasons=[Reason(code="not_free", message="L'événement doit être gratuit.")]))
-    deadline = time.monotonic() + 30
-    while "refusée" not in page.inner_text("#statut") and time.monotonic() < deadline:
-        page.wait_for_timeout(250)
-    assert "Votre inscription est refusée." in page.inner_text("#statut")
+    expect(page.locator("#statut")).to_contain_text("Votre inscription est refusée.",
+                                                    timeout=30_000)
     assert page.inner_text("#motifs") == "L'événement doit être gratuit."
     assert axe_violations(page) == []
 
