@@ -61,7 +61,9 @@ async def submit_all(urls: list[str], samples) -> tuple[dict[int, str], dict[int
         assert r.status_code == 202, r.text
         return r.json()["id"]
 
-    async with httpx.AsyncClient(timeout=60) as client:
+    # idle connections expire before uvicorn's 5 s keep-alive does: with both at 5 s, a
+    # request may go out on a connection the server is closing (httpx.ReadError, seen on CI)
+    async with httpx.AsyncClient(timeout=60, limits=httpx.Limits(keepalive_expiry=1)) as client:
         async def one(n, sample):
             first[n] = await post(client, urls[n % 2], sample)
             if n % 10 == 0:

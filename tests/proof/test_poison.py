@@ -32,6 +32,7 @@ from sdi_common.contracts import Received, Submission, encode, new_id, utcnow
 from sdi_common.deadletters import list_dead_letters, write_dead_letter
 from sdi_common.stack import Stack
 from sdi_common.testing import eventually
+from sdi_common.upcasting import upcast_submission
 
 from .proof_support import proof_env
 
@@ -171,7 +172,7 @@ async def test_operator_lists_and_replays_dead_letters(stack, operator_tokens):
             submission_id=new_id(),
             version=1,
             by="organizer",
-            submission=Submission.model_validate(body),
+            submission=Submission.model_validate(upcast_submission(body)),  # the intake's shape
             received_at=utcnow(),
         )
         await write_dead_letter(

@@ -10,8 +10,9 @@ from validation.settings import ValidationSettings
 
 SUBMISSION = {
     "title": "Visite de l'usine de moteurs", "description": "Lignes de production.",
-    "kind": "company_visit", "starts_at": "2024-11-20T09:00:00+01:00",
-    "ends_at": "2024-11-20T12:00:00+01:00", "audiences": ["pupils"], "is_free": False,
+    "kind": "company_visit",
+    "timings": [{"starts_at": "2024-11-20T09:00:00+01:00", "ends_at": "2024-11-20T12:00:00+01:00"}],
+    "audiences": ["pupils"], "is_free": False,
     "price_eur": 5, "informs_about_industry": True,
     "location": {"postcode": "69003", "city": "Lyon"},
     "organizer": {"name": "Moteurs", "type": "company"},
