@@ -23,7 +23,7 @@ event), so there it is exactly once.
 
 Which mail (``MAIL_KINDS``): ``received`` from the organiser → receipt (version 1) or
 receipt of a modification; ``rejected``; ``needs_review`` (with the day the team answers
-by, ``REVIEW_WORKING_DAYS``); ``location_unresolved``; ``published`` (the public page and
+by, ``REVIEW_TARGET_DAYS``); ``location_unresolved``; ``published`` (the public page and
 the communication kit; it also tells of a team's positive decision, which publishes the
 event a moment later); ``decided`` (a refusal by the team); ``withdrawn``; ``token_renewed``
 (a lost link); ``imported`` (an import's summary, to the importer). ``labelled`` alone mails nothing: ``published`` or ``location_unresolved``
@@ -369,8 +369,8 @@ class Outbox:
             ),
             reasons=reasons,
             review_by=add_working_days(
-                datetime.now(edition.tz if edition else None).date(), s.review_working_days),
-            review_days=s.review_working_days,
+                datetime.now(edition.tz if edition else None).date(), s.review_target_days),
+            review_days=s.review_target_days,
             amend_refused=refused.message if refused is not None and late else None,
             decided_by_team=bool(record and record.seen.decided == "label"),
             by_team=event.by.startswith("operator:"),

@@ -72,7 +72,8 @@ class SubmissionSettings(ServiceSettings):
     session_secret: str = ""
     #: SESSION_MAX_AGE: seconds a back-office session lasts (at most the token's expiry)
     session_max_age: float = 8 * 3600.0
-    #: REVIEW_TARGET_DAYS: the committee answers within this many working days
+    #: REVIEW_TARGET_DAYS: the committee answers within this many working days (the back
+    #: office's target, and what the needs_review mail promises)
     review_target_days: int = 4
     #: GEOCODING_TIMEOUT: seconds to wait for the geocoding service to place an address (the
     #: back office's search: the whole chain, a remote geocoder included)
@@ -108,8 +109,6 @@ class SubmissionSettings(ServiceSettings):
     #: MAIL_BACKOFF seconds, doubling up to an hour, MAIL_MAX_ATTEMPTS times (~1.5 days)
     mail_backoff: float = 30.0
     mail_max_attempts: int = 40
-    #: REVIEW_WORKING_DAYS: the team answers a submission held for review within these days
-    review_working_days: int = 3
     #: LOST_LINKS_PER_HOUR: new links mailed per address and hour (and replica); 0 = no limit
     lost_links_per_hour: int = 3
 
