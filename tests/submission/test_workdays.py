@@ -3,7 +3,13 @@
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from submission.workdays import PARIS, easter, public_holidays, working_days_between
+from submission.workdays import (
+    PARIS,
+    add_working_days,
+    easter,
+    public_holidays,
+    working_days_between,
+)
 
 
 @pytest.mark.parametrize("year, sunday", [(2024, date(2024, 3, 31)), (2025, date(2025, 4, 20)),
@@ -53,3 +59,21 @@ def test_long_spans_agree_with_a_day_by_day_count():
                        if (d := (start + timedelta(days=k)).date()).weekday() < 5
                        and d not in public_holidays(d.year))
         assert working_days_between(start, end) == expected, n
+
+
+def test_the_day_a_mail_promises_skips_weekends_and_holidays():
+    # from Friday 6 November 2026: Mon 9, Tue 10, (Armistice on Wed 11), Thu 12, Fri 13
+    assert add_working_days(date(2026, 11, 6), 4) == date(2026, 11, 13)
+    # Whit Monday 2026 is 25 May: from Friday 22, the first working day is Tuesday 26
+    assert add_working_days(date(2026, 5, 22), 1) == date(2026, 5, 26)
+    assert add_working_days(date(2026, 5, 22), 0) == date(2026, 5, 22)
+
+
+def test_the_needs_review_mail_promises_the_committees_target():
+    from submission.mail.messages import Context, Links, compose
+
+    letter = compose("needs_review", Context(
+        title="Visite", submission_id="s1", links=Links(page="https://x/organisateur/#id=s1"),
+        review_by=add_working_days(date(2026, 11, 6), 4), review_days=4))
+    assert "L'équipe vous répond d'ici le vendredi 13 novembre 2026 (4 jours ouvrés)." in (
+        letter.closing[0])
