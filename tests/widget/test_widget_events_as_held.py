@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 from playwright.sync_api import expect
-from sdi_common.contracts import EventStatusSet
+from sdi_common.contracts import EventStatusSet, Submission
 from sdi_common.stack import Stack, wait_until
 from sdi_common.testing import bootstrapped, nats_server
 
@@ -41,7 +41,8 @@ SESSIONS = [(19, 9, 12), (19, 14, 17), (21, 9, 12)]
 
 def held(title, lon, lat, *, timings=None, codes=(), capacity=None, **kw):
     event = geocoded(title, lon=lon, lat=lat, **kw)
-    sub = event.submission.model_copy(update={
+    sub = Submission.model_validate({  # validated: model_copy would keep the timings as dicts
+        **event.submission.model_dump(),
         "timings": timings or event.submission.timings,
         "accessibility_codes": list(codes),
         "capacity": capacity,
