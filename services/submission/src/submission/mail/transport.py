@@ -25,7 +25,7 @@ import os
 import smtplib
 import ssl
 import time
-from email.message import EmailMessage
+from email.message import Message
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
@@ -42,7 +42,7 @@ class MailRefused(Exception):
 class Transport(Protocol):
     description: str
 
-    async def send(self, msg: EmailMessage, name: str) -> None:
+    async def send(self, msg: Message, name: str) -> None:
         """Send ``msg``; ``name`` identifies it (the Maildir's file name)."""
 
 
@@ -60,10 +60,10 @@ class SmtpTransport:
         self.context = ssl.create_default_context(cafile=ca_file)
         self.description = f"{parts.scheme}://{self.host}:{self.port}"
 
-    async def send(self, msg: EmailMessage, name: str) -> None:
+    async def send(self, msg: Message, name: str) -> None:
         await asyncio.to_thread(self._send, msg)
 
-    def _send(self, msg: EmailMessage) -> None:
+    def _send(self, msg: Message) -> None:
         try:
             if self.tls:
                 conn = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
@@ -101,18 +101,23 @@ class MaildirTransport:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.description = f"Maildir {self.path}"
+        self._made = False
 
-    async def send(self, msg: EmailMessage, name: str) -> None:
+    async def send(self, msg: Message, name: str) -> None:
         await asyncio.to_thread(self._write, msg.as_bytes(), name)
 
     def _delivered(self, name: str) -> bool:
-        if (self.path / "new" / name).exists():
+        """In ``new/``, or moved to ``cur/`` by a reader (``name:2,<flags>``)."""
+        if os.path.exists(self.path / "new" / name):
             return True
-        return any((self.path / "cur").glob(f"{name}:*")) or (self.path / "cur" / name).exists()
+        with os.scandir(self.path / "cur") as read:
+            return any(e.name == name or e.name.startswith(name + ":") for e in read)
 
     def _write(self, data: bytes, name: str) -> None:
-        for sub in ("tmp", "new", "cur"):
-            (self.path / sub).mkdir(parents=True, exist_ok=True)
+        if not self._made:  # once per process (a reader may create them too: exist_ok)
+            for sub in ("tmp", "new", "cur"):
+                (self.path / sub).mkdir(parents=True, exist_ok=True)
+            self._made = True
         if self._delivered(name):
             return
         tmp = self.path / "tmp" / f"{name}.{os.getpid()}.{time.monotonic_ns()}"
