@@ -69,7 +69,7 @@ from . import callbacks, sealing
 from .callbacks import WebhookError, WebhookRefused, Webhooks
 from .mail.messages import Context, Letter, Links, compose, import_summary, render
 from .mail.transport import MailError, MailRefused, Transport
-from .record import Command, NotYet, SubmissionRecord
+from .record import Command, NotYet, SubmissionRecord, step_of
 from .sealing import ContactKeys
 from .settings import SubmissionSettings
 from .store.base import Store
@@ -211,22 +211,17 @@ def mail_kind(event: Event) -> str | None:
 
 
 def webhook_status(event: Event) -> tuple[Status, list[Reason]] | None:
-    """The status an event sets, and its reasons (None: it sets none)."""
-    if isinstance(event, Received):
-        return Status.received, []
+    """The status an event sets (``record.step_of``), and its reasons (None: it sets none)."""
+    status = step_of(event)
+    if status is None:
+        return None
     if isinstance(event, Judged):
-        return Status(event.type), list(event.reasons)
+        return status, list(event.reasons)
     if isinstance(event, LocationUnresolved):
-        return Status.location_unresolved, [event.reason]
-    if isinstance(event, Decided):
-        if event.decision == "label":
-            return Status.labelled, []
-        return Status.rejected, [Reason(code="operator_rejected", message=event.reason)]
-    if isinstance(event, Published):
-        return Status.published, []
-    if isinstance(event, Withdrawn):
-        return Status.withdrawn, []
-    return None
+        return status, [event.reason]
+    if isinstance(event, Decided) and event.decision == "reject":
+        return status, [Reason(code="operator_rejected", message=event.reason)]
+    return status, []
 
 
 @dataclass(frozen=True)

@@ -465,7 +465,7 @@ class SubmissionRecord(BaseModel):
         new.reasons = new._reasons()
         if status != before or event.by.startswith("operator:"):
             new._log(event, status)  # every operator action is in the history
-        elif (step := _step_of(event)) is not None:
+        elif (step := step_of(event)) is not None:
             # a step that arrived after a later one (labelled after published: the status
             # is computed from the set, but the organiser's history must still say it)
             new._log(event, step)
@@ -574,8 +574,13 @@ class SubmissionRecord(BaseModel):
         return Change(self, changed)
 
 
-def _step_of(event: Event) -> Status | None:
-    """The status an event stands for in the history (None: it makes no step of its own)."""
+def step_of(event: Event) -> Status | None:
+    """The status an event stands for (None: it makes no step of its own): its line in the
+    history, and the status the outbox's webhook announces."""
+    if isinstance(event, Received):
+        return Status.received
+    if isinstance(event, Withdrawn):
+        return Status.withdrawn
     if isinstance(event, Judged):
         return Status(event.type)
     if isinstance(event, Decided):
